@@ -1,0 +1,107 @@
+"""Low-level layers written on ``tf.nn``, as in the notebook's second half.
+
+They are real Keras layers (weights tracked, serialisable), so a model built
+from them trains, saves and reloads like one built from Keras's own layers.
+"""
+
+from bngui.core.tf_runtime import keras, tf
+
+POPULATION_DECAY = 0.99
+EPSILON = 1e-3
+
+
+@keras.saving.register_keras_serializable(package="bngui")
+class LowLevelBatchNorm(keras.layers.Layer):
+    """Batch normalization from ``tf.nn.moments`` and ``tf.nn.batch_normalization``.
+
+    ``gamma`` and ``beta`` are learned. The population mean and variance are
+    not trained by the optimizer: in training they follow the batch statistics
+    by an exponential moving average (``pop = pop*decay + batch*(1-decay)``)
+    while the batch statistics normalize; in inference they normalize.
+    Statistics are per feature (the last axis), so a convolution's moments are
+    taken over batch, height and width.
+    """
+
+    def __init__(self, decay=POPULATION_DECAY, epsilon=EPSILON, **kwargs):
+        super().__init__(**kwargs)
+        self.decay = float(decay)
+        self.epsilon = float(epsilon)
+
+    def build(self, input_shape):
+        features = int(input_shape[-1])
+        self.moment_axes = list(range(len(input_shape) - 1))
+        self.gamma = self.add_weight(name="gamma", shape=(features,), initializer="ones")
+        self.beta = self.add_weight(name="beta", shape=(features,), initializer="zeros")
+        self.pop_mean = self.add_weight(
+            name="pop_mean", shape=(features,), initializer="zeros", trainable=False
+        )
+        self.pop_variance = self.add_weight(
+            name="pop_variance", shape=(features,), initializer="ones", trainable=False
+        )
+
+    def call(self, inputs, training=False):
+        if training:
+            batch_mean, batch_variance = tf.nn.moments(inputs, self.moment_axes)
+            self.pop_mean.assign(self.pop_mean * self.decay + batch_mean * (1.0 - self.decay))
+            self.pop_variance.assign(
+                self.pop_variance * self.decay + batch_variance * (1.0 - self.decay)
+            )
+            mean, variance = batch_mean, batch_variance
+        else:
+            mean, variance = self.pop_mean, self.pop_variance
+        return tf.nn.batch_normalization(
+            inputs, mean, variance, self.beta, self.gamma, self.epsilon
+        )
+
+    def get_config(self):
+        return {**super().get_config(), "decay": self.decay, "epsilon": self.epsilon}
+
+
+@keras.saving.register_keras_serializable(package="bngui")
+class LowLevelConv2D(keras.layers.Layer):
+    """3x3 'same' convolution on ``tf.nn.conv2d`` with the notebook's initialisation.
+
+    Weights start from ``truncated_normal(stddev=0.05)``; the bias, when there
+    is one, starts at zero.
+    """
+
+    def __init__(self, filters, kernel_size=3, strides=1, use_bias=False, **kwargs):
+        super().__init__(**kwargs)
+        self.filters = int(filters)
+        self.kernel_size = int(kernel_size)
+        self.strides = int(strides)
+        self.use_bias = bool(use_bias)
+
+    def build(self, input_shape):
+        in_channels = int(input_shape[-1])
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(self.kernel_size, self.kernel_size, in_channels, self.filters),
+            initializer=keras.initializers.TruncatedNormal(stddev=0.05),
+        )
+        self.bias = (
+            self.add_weight(name="bias", shape=(self.filters,), initializer="zeros")
+            if self.use_bias
+            else None
+        )
+
+    def call(self, inputs):
+        outputs = tf.nn.conv2d(inputs, self.kernel, strides=self.strides, padding="SAME")
+        if self.bias is not None:
+            outputs = tf.nn.bias_add(outputs, self.bias)
+        return outputs
+
+    def compute_output_shape(self, input_shape):
+        def shrink(size):
+            return None if size is None else -(-size // self.strides)
+
+        return (input_shape[0], shrink(input_shape[1]), shrink(input_shape[2]), self.filters)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "strides": self.strides,
+            "use_bias": self.use_bias,
+        }

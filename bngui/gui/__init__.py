@@ -1,0 +1,1 @@
+"""The Qt desktop application; the only part of bngui that imports Qt."""

@@ -1,0 +1,1 @@
+"""Shipped files (model weights, icons, stylesheets); installed as ``bngui.resources``."""

@@ -1,0 +1,41 @@
+"""Shared test settings.
+
+Tests that need the real MNIST read its location from the environment variable
+BNGUI_MNIST (a Keras-layout .npz file or a folder of the four IDX .gz files).
+Without it they are skipped on a developer's machine, but under CI (CI=true)
+a missing BNGUI_MNIST is an error: those tests must never silently skip there.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _running_under_ci():
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def mnist_path():
+    """Path to the real MNIST, from BNGUI_MNIST."""
+    value = os.environ.get("BNGUI_MNIST")
+    if not value:
+        if _running_under_ci():
+            pytest.fail("BNGUI_MNIST is not set; CI must point it at the real MNIST")
+        pytest.skip("real MNIST not configured (set BNGUI_MNIST)")
+    path = Path(value)
+    if not path.exists():
+        pytest.fail(f"BNGUI_MNIST points at {path}, which does not exist")
+    return path
+
+
+@pytest.fixture(scope="session")
+def mnist(mnist_path):
+    """The real MNIST, split like the notebook (loaded once per test session)."""
+    from bngui.core.data import load_mnist
+
+    return load_mnist(mnist_path, allow_download=False)

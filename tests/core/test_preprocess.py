@@ -1,0 +1,471 @@
+"""Tests for bngui.core.preprocess: drawings and image files made MNIST-like."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bngui.core import preprocess
+from bngui.core.preprocess import (
+    DIGIT_BOX,
+    MNIST_SIZE,
+    ImageError,
+    center_of_mass,
+    ink_from_image,
+    load_image_file,
+    preprocess_file,
+    to_mnist,
+)
+
+CENTRE = (MNIST_SIZE - 1) / 2  # 13.5 in pixel-centre coordinates
+
+
+# ---------------------------------------------------------------- drawing helpers
+
+
+def stroke(shape, start, end, width):
+    """Canvas with one thick, anti-aliased straight stroke from start to end.
+
+    Points are (row, col). Edges ramp over one pixel, as a painter's
+    anti-aliased pen does.
+    """
+    rows, cols = np.mgrid[: shape[0], : shape[1]].astype(np.float64)
+    start = np.asarray(start, dtype=np.float64)
+    direction = np.asarray(end, dtype=np.float64) - start
+    length_squared = max(direction @ direction, 1e-12)
+    along = ((rows - start[0]) * direction[0] + (cols - start[1]) * direction[1]) / length_squared
+    along = np.clip(along, 0.0, 1.0)
+    nearest_row = start[0] + along * direction[0]
+    nearest_col = start[1] + along * direction[1]
+    distance = np.hypot(rows - nearest_row, cols - nearest_col)
+    return np.clip(width / 2 - distance + 0.5, 0.0, 1.0).astype(np.float32)
+
+
+def ring(shape, centre, radius, width):
+    """Canvas with an anti-aliased circle outline."""
+    rows, cols = np.mgrid[: shape[0], : shape[1]].astype(np.float64)
+    distance = np.abs(np.hypot(rows - centre[0], cols - centre[1]) - radius)
+    return np.clip(width / 2 - distance + 0.5, 0.0, 1.0).astype(np.float32)
+
+
+def disk(shape, centre, radius):
+    """Canvas with an anti-aliased filled disk."""
+    rows, cols = np.mgrid[: shape[0], : shape[1]].astype(np.float64)
+    distance = np.hypot(rows - centre[0], cols - centre[1])
+    return np.clip(radius - distance + 0.5, 0.0, 1.0).astype(np.float32)
+
+
+def seven(shape=(300, 300), top=40, left=60, size=200, width=18):
+    """A digit 7: a top bar and a long diagonal, drawn with a thick pen."""
+    bar = stroke(shape, (top, left), (top, left + 0.7 * size), width)
+    leg = stroke(shape, (top, left + 0.7 * size), (top + size, left + 0.25 * size), width)
+    return np.maximum(bar, leg)
+
+
+def assert_centred(digit, tolerance=0.5):
+    row, col = center_of_mass(digit)
+    assert abs(row - CENTRE) <= tolerance, f"centre of mass row {row:.3f}"
+    assert abs(col - CENTRE) <= tolerance, f"centre of mass col {col:.3f}"
+
+
+def ink_box(digit, threshold=0.05):
+    """(height, width) of the bounding box of pixels brighter than threshold."""
+    rows = np.flatnonzero((digit > threshold).any(axis=1))
+    cols = np.flatnonzero((digit > threshold).any(axis=0))
+    return rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+
+
+def ink_extent(digit):
+    """(height, width) of the ink as the sum of the row / column maxima.
+
+    A sub-pixel shift can spread a 20 px digit over 21 pixel cells with faint
+    end cells; this measure does not grow under such a shift (nor under area
+    averaging), so "at most 20" checks the 20 px box exactly. For a solid
+    block of full-strength ink it equals the block's size.
+    """
+    return float(digit.max(axis=1).sum()), float(digit.max(axis=0).sum())
+
+
+# ---------------------------------------------------------------- to_mnist
+
+
+def test_output_is_28x28_float32_in_unit_range():
+    canvas = seven() * 3.0 - 0.5  # out-of-range values are clipped, not an error
+    digit = to_mnist(canvas)
+    assert digit.shape == (MNIST_SIZE, MNIST_SIZE)
+    assert digit.dtype == np.float32
+    assert digit.min() >= 0.0 and digit.max() <= 1.0
+    assert digit.max() > 0.9
+
+
+def test_centred_blob_stays_centred_and_symmetric():
+    digit = to_mnist(disk((200, 200), (100, 100), 60))
+    assert_centred(digit, tolerance=1e-3)
+    np.testing.assert_allclose(digit, digit.T, atol=1e-5)
+    np.testing.assert_allclose(digit, digit[::-1, ::-1], atol=1e-5)
+
+
+def test_stroke_in_a_corner_is_centred():
+    corner = stroke((300, 300), (15, 20), (110, 60), width=16)
+    digit = to_mnist(corner)
+    assert_centred(digit)
+    # Where it was drawn does not matter: the same stroke mid-canvas gives the same digit.
+    middle = stroke((300, 300), (115, 130), (210, 170), width=16)
+    np.testing.assert_allclose(digit, to_mnist(middle), atol=1e-5)
+
+
+def test_drawn_seven_is_centred():
+    assert_centred(to_mnist(seven()))
+
+
+def test_tall_rectangle_keeps_its_aspect_ratio():
+    canvas = np.zeros((300, 300), dtype=np.float32)
+    canvas[50:250, 100:150] = 1.0  # 200 tall, 50 wide
+    height, width = ink_box(to_mnist(canvas))
+    assert abs(height - 20) <= 1
+    assert abs(width - 5) <= 1
+
+
+def test_wide_rectangle_is_the_transpose_of_the_tall_one():
+    canvas = np.zeros((300, 300), dtype=np.float32)
+    canvas[50:250, 100:150] = 1.0
+    wide = to_mnist(canvas.T)
+    height, width = ink_box(wide)
+    assert abs(height - 5) <= 1
+    assert abs(width - 20) <= 1
+    np.testing.assert_allclose(wide, to_mnist(canvas).T, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "canvas",
+    [
+        seven(),
+        seven(shape=(400, 400), top=5, left=5, size=390, width=30),
+        stroke((12, 9), (2, 2), (9, 6), width=2),  # tiny drawing: enlarged to 20 px
+    ],
+    ids=["seven", "big seven", "tiny stroke"],
+)
+def test_longer_side_is_twenty_pixels(canvas):
+    digit = to_mnist(canvas)
+    assert abs(max(ink_box(digit)) - DIGIT_BOX) <= 1
+    # Thin strokes average to grey, so the extent may fall short of 20, never exceed it.
+    assert max(ink_extent(digit)) <= DIGIT_BOX + 1e-4
+
+
+@pytest.mark.parametrize(
+    "canvas",
+    [stroke((300, 300), (20, 30), (270, 250), width=14), ring((300, 300), (150, 150), 100, 20)],
+    ids=["diagonal", "circle"],
+)
+def test_grey_levels_are_kept(canvas):
+    digit = to_mnist(canvas)
+    assert np.any((digit > 0.05) & (digit < 0.95))
+
+
+def test_area_averaging_of_a_solid_block_is_exact():
+    canvas = np.zeros((400, 400), dtype=np.float32)
+    canvas[100:300, 100:300] = 1.0  # 200x200 -> exactly 20x20 of full ink
+    digit = to_mnist(canvas)
+    np.testing.assert_allclose(digit[4:24, 4:24], 1.0, atol=1e-5)
+    assert digit.sum() == pytest.approx(400.0, abs=1e-3)
+    assert ink_extent(digit) == pytest.approx((20.0, 20.0), abs=1e-4)
+
+
+@pytest.mark.parametrize(
+    "canvas",
+    [
+        np.zeros((300, 300), dtype=np.float32),
+        np.zeros((300, 300), dtype=np.uint8),
+        np.random.default_rng(0).random((300, 300), dtype=np.float32) * 0.019,
+        np.random.default_rng(1).integers(0, 6, (300, 300), dtype=np.uint8),  # <= 5/255
+    ],
+    ids=["zeros", "zeros uint8", "faint noise", "faint noise uint8"],
+)
+def test_empty_canvas_is_not_a_digit(canvas):
+    assert to_mnist(canvas) is None
+
+
+def test_ink_threshold_is_adjustable():
+    faint = np.random.default_rng(0).random((50, 50), dtype=np.float32) * 0.019
+    assert to_mnist(faint) is None
+    assert to_mnist(faint, ink_threshold=0.01) is not None
+
+
+def test_uint8_float32_and_float64_give_the_same_digit():
+    as_uint8 = np.round(seven() * 255).astype(np.uint8)
+    as_float = as_uint8.astype(np.float32) / 255
+    expected = to_mnist(as_float)
+    np.testing.assert_allclose(to_mnist(as_uint8), expected, atol=1e-6)
+    np.testing.assert_allclose(to_mnist(as_float.astype(np.float64)), expected, atol=1e-6)
+
+
+def test_not_a_2d_array_is_rejected():
+    with pytest.raises(ValueError):
+        to_mnist(np.ones((10, 10, 3)))
+
+
+@pytest.mark.parametrize(
+    "source, target", [(400, 20), (37, 20), (291, 3), (7, 20), (5, 14), (1, 20)]
+)
+def test_area_resampling_equals_the_overlap_weight_matrix(source, target):
+    # Reference: R[i, s] = overlap of output i's box with source pixel s, rows normalised.
+    step = source / target
+    box_start = np.arange(target)[:, None] * step
+    pixel = np.arange(source)[None, :]
+    box_end = box_start + step
+    overlap = np.clip(np.minimum(box_end, pixel + 1) - np.maximum(box_start, pixel), 0, None)
+    weights = overlap / overlap.sum(axis=1, keepdims=True)
+    image = np.random.default_rng(source).random((source, 9), dtype=np.float32)
+    np.testing.assert_allclose(
+        preprocess._area_resample_rows(image, target), weights @ image, atol=1e-5
+    )
+
+
+def test_ink_pushed_off_the_field_is_clipped_without_wrap_around():
+    # A heavy block with a long faint tail: centring the mass pushes the tail's end
+    # below the field.
+    canvas = np.zeros((200, 200), dtype=np.float32)
+    canvas[0:31, 80:120] = 1.0
+    canvas[31:200, 98:102] = 0.3
+    digit = to_mnist(canvas)
+    assert_centred(digit, tolerance=0.05)
+    assert digit[-1].max() > 0.02  # the tail runs off the bottom edge...
+    assert digit[:8].max() == 0.0  # ...and does not reappear at the top
+
+
+def test_random_shapes_are_centred_and_fit_the_box():
+    rng = np.random.default_rng(2024)
+    for _ in range(30):
+        shape = tuple(rng.integers(40, 401, size=2))
+        canvas = np.zeros(shape, dtype=np.float32)
+        for _ in range(rng.integers(1, 5)):
+            start, end = rng.random((2, 2)) * shape
+            canvas = np.maximum(canvas, stroke(shape, start, end, width=rng.uniform(2, 25)))
+        if rng.random() < 0.5:
+            centre = rng.random(2) * shape
+            canvas = np.maximum(canvas, disk(shape, centre, rng.uniform(3, 30)))
+        digit = to_mnist(canvas)
+        assert digit is not None
+        assert_centred(digit)
+        assert max(ink_extent(digit)) <= DIGIT_BOX + 1e-4
+        assert max(ink_box(digit)) <= DIGIT_BOX + 1  # a sub-pixel shift may straddle one more cell
+        assert digit.min() >= 0.0 and digit.max() <= 1.0
+
+
+# ---------------------------------------------------------------- center_of_mass
+
+
+def test_center_of_mass_uses_pixel_centres_and_intensity():
+    image = np.zeros((5, 7))
+    image[1, 2] = 1.0
+    image[3, 6] = 3.0
+    assert center_of_mass(image) == pytest.approx((2.5, 5.0))
+
+
+def test_center_of_mass_of_nothing_is_an_error():
+    with pytest.raises(ValueError):
+        center_of_mass(np.zeros((4, 4)))
+
+
+# ---------------------------------------------------------------- ink_from_image
+
+
+@pytest.fixture
+def light_drawing():
+    """A 7 as uint8 light ink on black, and the ink it stands for."""
+    pixels = np.round(seven(shape=(150, 120), top=20, left=20, size=100, width=10) * 255)
+    pixels = pixels.astype(np.uint8)
+    return pixels, pixels.astype(np.float32) / 255
+
+
+def test_dark_on_light_and_light_on_dark_give_the_same_ink(light_drawing):
+    light, ink = light_drawing
+    dark = 255 - light
+    np.testing.assert_allclose(ink_from_image(light), ink, atol=1e-6)
+    np.testing.assert_allclose(ink_from_image(dark), ink, atol=1e-6)
+    assert ink_from_image(dark).dtype == np.float32
+
+
+@pytest.mark.parametrize("layout", ["HW1", "RGB", "RGBA opaque"])
+def test_channel_layouts_give_the_same_ink(light_drawing, layout):
+    light, ink = light_drawing
+    dark = 255 - light
+    pixels = {
+        "HW1": dark[:, :, None],
+        "RGB": np.stack([dark] * 3, axis=-1),
+        "RGBA opaque": np.dstack([dark, dark, dark, np.full_like(dark, 255)]),
+    }[layout]
+    np.testing.assert_allclose(ink_from_image(pixels), ink, atol=1e-5)
+
+
+def test_coloured_ink_on_white_paper(light_drawing):
+    light, _ = light_drawing
+    strokes = light > 128
+    pixels = np.full(light.shape + (3,), 255, dtype=np.uint8)
+    pixels[strokes] = (20, 40, 160)  # blue ballpoint
+    ink = ink_from_image(pixels)
+    assert ink[~strokes].max() == 0.0
+    assert ink[strokes].min() > 0.6
+
+
+def test_grey_paper_reads_as_no_ink(light_drawing):
+    # A photographed sheet: the paper is light grey, not white.
+    light, _ = light_drawing
+    strokes = light > 128
+    pixels = np.where(strokes, 30, 200).astype(np.uint8)
+    ink = ink_from_image(pixels)
+    assert ink[~strokes].max() == 0.0
+    # Contrast is measured from the paper's level: (200 - 30) / 200.
+    np.testing.assert_allclose(ink[strokes], 0.85, atol=1e-5)
+
+
+@pytest.mark.parametrize("stroke_colour", [0, 255], ids=["black strokes", "white strokes"])
+@pytest.mark.parametrize("hidden_colour", [0, 255], ids=["on black", "on white"])
+def test_transparent_background(light_drawing, stroke_colour, hidden_colour):
+    # The colour under fully transparent pixels must not matter.
+    light, ink = light_drawing
+    rgb = np.where(light[:, :, None] > 0, stroke_colour, hidden_colour).astype(np.uint8)
+    pixels = np.dstack([np.broadcast_to(rgb, light.shape + (3,)), light])
+    np.testing.assert_allclose(ink_from_image(pixels), ink, atol=1e-6)
+
+
+def test_grey_with_alpha(light_drawing):
+    light, ink = light_drawing
+    pixels = np.dstack([np.zeros_like(light), light])  # black strokes, alpha = coverage
+    np.testing.assert_allclose(ink_from_image(pixels), ink, atol=1e-6)
+
+
+def test_fully_transparent_image_has_no_ink():
+    pixels = np.zeros((30, 30, 4), dtype=np.uint8)
+    assert not ink_from_image(pixels).any()
+
+
+def test_unsupported_pixel_layout_is_rejected():
+    with pytest.raises(ValueError):
+        ink_from_image(np.zeros((10, 10, 5), dtype=np.uint8))
+
+
+# ---------------------------------------------------------------- image files
+
+
+@pytest.fixture(scope="module")
+def tf():
+    from bngui.core.tf_runtime import tf
+
+    return tf
+
+
+def write_png(tf, path, pixels):
+    path.write_bytes(tf.io.encode_png(pixels).numpy())
+    return path
+
+
+def write_jpeg(tf, path, pixels):
+    path.write_bytes(tf.io.encode_jpeg(pixels, quality=95).numpy())
+    return path
+
+
+def drawing_pixels(shape, *, dark_on_light, channels):
+    """uint8 pixels of a 7 filling most of ``shape``, and the ink they hold."""
+    height, width = shape
+    size = 0.8 * min(height, width)
+    ink = seven(shape, top=0.1 * height, left=0.1 * width, size=size, width=size / 12)
+    grey = np.round(ink * 255).astype(np.uint8)
+    if dark_on_light:
+        grey = 255 - grey
+    return np.repeat(grey[:, :, None], channels, axis=2), ink
+
+
+def test_png_light_on_dark_grey(tf, tmp_path):
+    pixels, ink = drawing_pixels((120, 90), dark_on_light=False, channels=1)
+    path = write_png(tf, tmp_path / "light.png", pixels)
+    np.testing.assert_allclose(load_image_file(path), ink, atol=1 / 255)
+    np.testing.assert_allclose(preprocess_file(path), to_mnist(ink), atol=0.01)
+
+
+def test_png_dark_on_light_rgb(tf, tmp_path):
+    pixels, ink = drawing_pixels((300, 240), dark_on_light=True, channels=3)
+    path = write_png(tf, tmp_path / "dark.png", pixels)
+    digit = preprocess_file(str(path))
+    np.testing.assert_allclose(digit, to_mnist(ink), atol=0.01)
+    assert_centred(digit)
+
+
+def test_jpeg_dark_on_light(tf, tmp_path):
+    pixels, ink = drawing_pixels((280, 350), dark_on_light=True, channels=3)
+    path = write_jpeg(tf, tmp_path / "photo.jpg", pixels)
+    digit = preprocess_file(path)
+    expected = to_mnist(ink)
+    assert np.abs(digit - expected).mean() < 0.02  # JPEG is lossy
+    assert np.corrcoef(digit.ravel(), expected.ravel())[0, 1] > 0.98
+    assert_centred(digit)
+
+
+def test_transparent_png_with_black_strokes(tf, tmp_path):
+    pixels, ink = drawing_pixels((200, 200), dark_on_light=False, channels=1)
+    alpha = pixels[:, :, 0]
+    rgba = np.dstack([np.zeros((200, 200, 3), dtype=np.uint8), alpha])
+    path = write_png(tf, tmp_path / "transparent.png", rgba)
+    np.testing.assert_allclose(load_image_file(path), ink, atol=1 / 255)
+
+
+def test_blank_image_is_empty(tf, tmp_path):
+    path = write_png(tf, tmp_path / "blank.png", np.full((64, 64, 3), 255, dtype=np.uint8))
+    assert not load_image_file(path).any()
+    with pytest.raises(ImageError, match="blank.png.*empty"):
+        preprocess_file(path)
+
+
+def valid_png_bytes(tf):
+    pixels, _ = drawing_pixels((60, 60), dark_on_light=True, channels=1)
+    return tf.io.encode_png(pixels).numpy()
+
+
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        ("noise.png", lambda tf: np.random.default_rng(0).bytes(2000)),
+        ("truncated.png", lambda tf: valid_png_bytes(tf)[:120]),
+        ("zero_bytes.png", lambda tf: b""),
+        ("notes.txt", lambda tf: b"not an image at all\n"),
+    ],
+)
+@pytest.mark.parametrize("reader", [load_image_file, preprocess_file])
+def test_unreadable_files_raise_image_error_naming_the_file(tf, tmp_path, name, content, reader):
+    path = tmp_path / name
+    path.write_bytes(content(tf))
+    with pytest.raises(ImageError, match=name):
+        reader(path)
+
+
+@pytest.mark.parametrize("reader", [load_image_file, preprocess_file])
+def test_missing_file_raises_image_error(tmp_path, reader):
+    with pytest.raises(ImageError, match="missing.png"):
+        reader(tmp_path / "missing.png")
+
+
+def test_directory_is_not_an_image(tmp_path):
+    folder = tmp_path / "folder.png"
+    folder.mkdir()
+    with pytest.raises(ImageError, match="folder.png"):
+        load_image_file(folder)
+
+
+# ---------------------------------------------------------------- import weight
+
+
+def test_import_loads_neither_tensorflow_nor_qt():
+    code = (
+        "import sys, numpy as np\n"
+        "from bngui.core.preprocess import to_mnist\n"
+        "assert to_mnist(np.eye(50)) is not None\n"
+        "heavy = [m for m in ('tensorflow', 'keras', 'PySide6', 'pyqtgraph') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    project_root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=project_root
+    )
+    assert result.returncode == 0, result.stderr

@@ -1,18 +1,12 @@
-"""The notebook's network and its variants (SPEC.md, "The network", "The variants").
+"""The catalogue of variants (SPEC.md, "The variants"): ids, labels, colours.
 
 Every variant is the same 19-convolution network; they differ only in whether
 and how batch normalization is inserted, and in which implementation does it.
+This module imports no TensorFlow, so the GUI and the command line can list
+and check variants instantly; ``bngui.core.models`` builds them.
 """
 
 from dataclasses import dataclass
-
-from bngui.core.layers import LowLevelBatchNorm, LowLevelConv2D
-from bngui.core.tf_runtime import keras
-
-CONV_LAYERS = 19
-HIDDEN_UNITS = 100
-CLASSES = 10
-IMAGE_SHAPE = (28, 28, 1)
 
 # Implementations of batch normalization.
 NO_BN = "none"
@@ -95,73 +89,3 @@ def get_variant(variant_id):
         raise UnknownVariantError(
             f"unknown variant {variant_id!r}; known variants: {', '.join(VARIANT_IDS)}"
         ) from None
-
-
-def conv_filters(layer_number):
-    return 4 * layer_number
-
-
-def conv_strides(layer_number):
-    return 2 if layer_number % 3 == 0 else 1
-
-
-def _batch_norm(variant, name):
-    if variant.implementation == KERAS_BN:
-        # Keras's defaults already match the notebook: momentum 0.99, epsilon 1e-3.
-        return keras.layers.BatchNormalization(momentum=0.99, epsilon=1e-3, name=name)
-    return LowLevelBatchNorm(name=name)
-
-
-def _conv(variant, layer_number, use_bias):
-    filters, strides = conv_filters(layer_number), conv_strides(layer_number)
-    name = f"conv{layer_number}"
-    if variant.low_level:
-        return LowLevelConv2D(filters, 3, strides, use_bias=use_bias, name=name)
-    return keras.layers.Conv2D(filters, 3, strides, padding="same", use_bias=use_bias, name=name)
-
-
-def _block(x, variant, conv_or_dense, suffix):
-    """Apply a linear layer, then ReLU and (if any) BN in the variant's order."""
-    x = conv_or_dense(x)
-    if not variant.has_batch_norm:
-        return keras.layers.ReLU(name=f"relu{suffix}")(x)
-    if variant.bn_before_relu:
-        x = _batch_norm(variant, f"bn{suffix}")(x)
-        return keras.layers.ReLU(name=f"relu{suffix}")(x)
-    x = keras.layers.ReLU(name=f"relu{suffix}")(x)
-    return _batch_norm(variant, f"bn{suffix}")(x)
-
-
-def build_model(variant):
-    """Build the 19-conv network for ``variant`` (an id or a Variant); returns logits."""
-    if isinstance(variant, str):
-        variant = get_variant(variant)
-    inputs = keras.Input(shape=IMAGE_SHAPE, name="image")
-    x = inputs
-    for number in range(1, CONV_LAYERS + 1):
-        conv = _conv(variant, number, use_bias=variant.conv_bias)
-        x = _block(x, variant, conv, number)
-    x = keras.layers.Flatten(name="flatten")(x)
-    # The 100-unit layer: dense(bias) → ReLU without BN, dense (no bias) → BN → ReLU
-    # in every BN variant, whatever the convolution placement.
-    if variant.has_batch_norm:
-        x = keras.layers.Dense(HIDDEN_UNITS, use_bias=False, name="fc")(x)
-        x = _batch_norm(variant, "bn_fc")(x)
-    else:
-        x = keras.layers.Dense(HIDDEN_UNITS, name="fc")(x)
-    x = keras.layers.ReLU(name="relu_fc")(x)
-    logits = keras.layers.Dense(CLASSES, name="logits")(x)
-    return keras.Model(inputs, logits, name=variant.id.replace("-", "_"))
-
-
-def multiply_adds_per_image(model):
-    """Multiply-adds of one forward pass, counted from the model's conv and dense layers."""
-    total = 0
-    for layer in model.layers:
-        if isinstance(layer, (keras.layers.Conv2D, LowLevelConv2D)):
-            kernel = layer.kernel.shape  # (k, k, in, out)
-            _, height, width, _ = layer.output.shape
-            total += height * width * kernel[0] * kernel[1] * kernel[2] * kernel[3]
-        elif isinstance(layer, keras.layers.Dense):
-            total += layer.kernel.shape[0] * layer.kernel.shape[1]
-    return int(total)

@@ -1,0 +1,7 @@
+"""``python -m bngui`` does what the ``bngui`` command does."""
+
+import sys
+
+from bngui.cli import main
+
+sys.exit(main())

@@ -1,0 +1,148 @@
+"""The ``bngui`` command: the GUI by default, and ``train``, ``bench``, ``classify``.
+
+Arguments are checked before TensorFlow is imported, so a typo is answered
+in a fraction of a second with one line and exit code 2.
+"""
+
+import argparse
+import math
+import os
+import signal
+import sys
+
+from bngui.core.settings import LOSSES, SettingsError, TrainSettings
+from bngui.core.variants import VARIANT_IDS, VARIANTS, UnknownVariantError, get_variant
+
+USAGE_ERROR = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, not usage plus message."""
+
+    def error(self, message):
+        self.exit(USAGE_ERROR, f"{self.prog}: error: {message}\n")
+
+
+def _variant_list(values):
+    if values == ["all"]:
+        return list(VARIANT_IDS)
+    for value in values:
+        get_variant(value)  # raises UnknownVariantError with the list of known ids
+    return values
+
+
+def _add_variant_options(parser, default):
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        default=default,
+        metavar="ID",
+        help=f"variant ids, or 'all' (default: {' '.join(default)})",
+    )
+    parser.add_argument("--list-variants", action="store_true", help="list the variants and exit")
+
+
+def _add_data_option(parser):
+    parser.add_argument(
+        "--data",
+        metavar="PATH",
+        help="MNIST as a Keras-layout .npz file or a folder of the four IDX .gz files"
+        " (default: $BNGUI_MNIST, then the Keras cache, then a download)",
+    )
+
+
+def _add_training_options(parser, batches):
+    defaults = TrainSettings()
+    parser.add_argument("--batches", type=int, default=batches, help=f"default {batches}")
+    parser.add_argument(
+        "--batch-size", type=int, default=defaults.batch_size, help=f"default {defaults.batch_size}"
+    )
+    parser.add_argument(
+        "--lr", type=float, default=defaults.learning_rate, help=f"default {defaults.learning_rate}"
+    )
+    parser.add_argument(
+        "--loss", choices=LOSSES, default=defaults.loss, help="default sigmoid, as the notebook"
+    )
+    parser.add_argument("--seed", type=int, default=defaults.seed, help="default 0")
+
+
+def build_parser():
+    parser = _Parser(
+        prog="bngui",
+        description="Watch, live, why batch normalization matters. Without a command: the GUI.",
+    )
+    parser.add_argument("--data", metavar="PATH", help="MNIST location for the GUI")
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    train = commands.add_parser("train", help="train variants side by side, like the notebook")
+    _add_variant_options(train, ["all"])
+    _add_training_options(train, TrainSettings().batches)
+    _add_data_option(train)
+    train.add_argument("--out", metavar="DIR", help="write metrics.csv, results.json and models")
+
+    bench = commands.add_parser(
+        "bench", help="lockstep trainer vs one-after-another model.fit, images per second"
+    )
+    _add_variant_options(
+        bench, ["baseline", "keras-conv-bn-relu", "keras-conv-relu-bn", "nn-conv-bn-relu"]
+    )
+    bench.add_argument("--batches", type=int, default=60, help="timed batches (default 60)")
+    bench.add_argument("--warmup", type=int, default=5, help="untimed batches first (default 5)")
+    bench.add_argument("--batch-size", type=int, default=TrainSettings().batch_size)
+    _add_data_option(bench)
+
+    classify = commands.add_parser("classify", help="classify digit images with trained models")
+    classify.add_argument("images", nargs="+", metavar="IMAGE")
+    classify.add_argument("--models", metavar="DIR", help="default: the shipped models")
+    classify.add_argument("--json", action="store_true", help="print JSON")
+    return parser
+
+
+def _settings_from(args):
+    settings = TrainSettings(
+        batches=args.batches,
+        batch_size=args.batch_size,
+        learning_rate=args.lr,
+        loss=getattr(args, "loss", "sigmoid"),
+        seed=getattr(args, "seed", 0),
+    )
+    return settings.validate()
+
+
+def print_variant_list():
+    width = max(len(variant.id) for variant in VARIANTS)
+    for variant in VARIANTS:
+        print(f"{variant.id:<{width}}  {variant.label}")
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command is None:
+            from bngui.gui.app import run_app
+
+            return run_app(data_path=args.data)
+        if getattr(args, "list_variants", False):
+            print_variant_list()
+            return 0
+        args.variants = _variant_list(args.variants)
+        if args.command == "train":
+            settings = _settings_from(args)
+            from bngui.commands.train import run_train
+
+            return run_train(args.variants, settings, data_path=args.data, out=args.out)
+        if args.command == "bench":
+            if args.warmup < 1:
+                raise SettingsError(f"warmup must be at least 1 batch, not {args.warmup}")
+            settings = TrainSettings(batches=args.batches, batch_size=args.batch_size).validate()
+            from bngui.commands.bench import run_bench
+
+            return run_bench(args.variants, settings, warmup=args.warmup, data_path=args.data)
+        if args.command == "classify":
+            from bngui.commands.classify import run_classify
+
+            return run_classify(args.images, models_dir=args.models, as_json=args.json)
+    except (SettingsError, UnknownVariantError) as error:
+        parser.exit(USAGE_ERROR, f"bngui {args.command}: error: {error}\n")
+    return 0

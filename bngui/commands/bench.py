@@ -1,0 +1,107 @@
+"""``bngui bench``: how much faster the lockstep trainer is than training one by one.
+
+(a) the lockstep trainer, all chosen variants in one compiled step;
+(b) the same variants one after another with Keras ``model.fit``, same
+    batches in the same order, same optimizer and loss, same thread settings.
+Both are timed after warm-up batches, so tracing is not counted.
+"""
+
+import time
+
+import numpy as np
+
+from bngui.commands.train import load_data_or_explain
+
+MATMUL_SIZE = 2048
+
+
+def matmul_gflops(repeats=5):
+    """The machine's float32 matrix-multiply rate, with every core (numpy's BLAS)."""
+    rng = np.random.default_rng(0)
+    a = rng.random((MATMUL_SIZE, MATMUL_SIZE), dtype=np.float32)
+    b = rng.random((MATMUL_SIZE, MATMUL_SIZE), dtype=np.float32)
+    a @ b
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - started)
+    return 2 * MATMUL_SIZE**3 / best / 1e9
+
+
+def _batches(data, count, batch_size, seed):
+    rng = np.random.default_rng(seed)
+    indices = rng.permutation(len(data.train_labels))[: count * batch_size]
+    return data.train_images[indices], data.train_labels[indices].astype(np.int32)
+
+
+def time_lockstep(variant_ids, data, settings, images, labels, warmup):
+    from bngui.core.trainer import LockstepTrainer
+
+    trainer = LockstepTrainer(variant_ids, data, settings)
+    size = settings.batch_size
+    for batch in range(warmup):
+        trainer.train_step(images[batch * size : (batch + 1) * size], labels[batch * size : (batch + 1) * size])
+    started = time.perf_counter()
+    for batch in range(warmup, warmup + settings.batches):
+        trainer.train_step(images[batch * size : (batch + 1) * size], labels[batch * size : (batch + 1) * size])
+    return time.perf_counter() - started
+
+
+def time_model_fit(variant_id, settings, images, labels, warmup):
+    from bngui.core.models import build_model
+    from bngui.core.tf_runtime import keras
+    from bngui.core.trainer import keras_loss, make_optimizer
+
+    keras.utils.set_random_seed(settings.seed)
+    model = build_model(variant_id)
+    model.compile(optimizer=make_optimizer(settings.learning_rate), loss=keras_loss(settings.loss))
+    targets = keras.utils.to_categorical(labels, 10) if settings.loss == "sigmoid" else labels
+    split = warmup * settings.batch_size
+    fit = dict(batch_size=settings.batch_size, epochs=1, shuffle=False, verbose=0)
+    model.fit(images[:split], targets[:split], **fit)
+    started = time.perf_counter()
+    model.fit(images[split:], targets[split:], **fit)
+    return time.perf_counter() - started
+
+
+def run_bench(variant_ids, settings, warmup=5, data_path=None):
+    data = load_data_or_explain(data_path)
+    if data is None:
+        return 1
+    from bngui.core.models import build_model, multiply_adds_per_image
+    from bngui.core.tf_runtime import INTER_OP_THREADS, INTRA_OP_THREADS, tf
+
+    images, labels = _batches(data, warmup + settings.batches, settings.batch_size, settings.seed)
+    timed_images = settings.batches * settings.batch_size
+    count = len(variant_ids)
+    print(f"bench: {count} variant(s), {settings.batches} timed batches of {settings.batch_size}"
+          f" after {warmup} warm-up; TensorFlow {tf.__version__},"
+          f" threads intra-op {INTRA_OP_THREADS} / inter-op {INTER_OP_THREADS}")
+
+    lockstep_seconds = time_lockstep(variant_ids, data, settings, images, labels, warmup)
+    lockstep_rate = timed_images * count / lockstep_seconds
+    print(f"(a) lockstep, {count} variants in one step: {lockstep_seconds:.2f} s,"
+          f" {lockstep_rate / count:.0f} images/s per variant ({lockstep_rate:.0f} in all)")
+
+    fit_seconds = 0.0
+    for variant_id in variant_ids:
+        seconds = time_model_fit(variant_id, settings, images, labels, warmup)
+        fit_seconds += seconds
+        print(f"(b) model.fit {variant_id}: {seconds:.2f} s, {timed_images / seconds:.0f} images/s")
+    fit_rate = timed_images * count / fit_seconds
+    print(f"(b) model.fit one after another: {fit_seconds:.2f} s,"
+          f" {fit_rate / count:.0f} images/s per variant")
+
+    multiply_adds = multiply_adds_per_image(build_model(variant_ids[0]))
+    # A training step costs about three forward passes (forward, two backward
+    # products), two floating-point operations per multiply-add.
+    flops_per_image = 6 * multiply_adds
+    peak = matmul_gflops()
+    for name, rate in (("lockstep", lockstep_rate), ("model.fit", fit_rate)):
+        achieved = rate * flops_per_image / 1e9
+        print(f"{name}: {achieved:.1f} GFLOP/s of training, {achieved / peak:.1%} of the"
+              f" {peak:.0f} GFLOP/s float32 matmul peak ({multiply_adds / 1e6:.2f} M multiply-adds"
+              " per image forward)")
+    print(f"ratio a/b: {lockstep_rate / fit_rate:.2f}")
+    return 0

@@ -1,0 +1,102 @@
+"""``bngui train``: the notebook's experiment on the command line."""
+
+import math
+import signal
+import sys
+import time
+
+from bngui.core import events
+from bngui.core.data import DataError, load_mnist
+from bngui.core.variants import VARIANTS_BY_ID
+
+
+def print_download_progress(done, total):
+    if total:
+        print(f"\rDownloading MNIST: {done / total:6.1%}", end="", file=sys.stderr, flush=True)
+
+
+def load_data_or_explain(data_path):
+    """MNIST, or None after printing one line that says what is wrong."""
+    try:
+        return load_mnist(data_path, progress=print_download_progress)
+    except DataError as error:
+        print(f"bngui: cannot load MNIST: {error}", file=sys.stderr)
+        return None
+
+
+class _NotebookLog:
+    """Prints events the way the notebook printed its progress, one variant per line."""
+
+    def __init__(self, variant_ids, total_batches):
+        self.width = max(len(variant_id) for variant_id in variant_ids)
+        self.total = total_batches
+        self.metrics = []
+        self.finished = []
+
+    def __call__(self, event):
+        if isinstance(event, events.Metric):
+            self.metrics.append(event)
+            kind = "Validation" if event.split == events.VALIDATION else "Training"
+            print(
+                f"{event.variant:<{self.width}}  Batch: {event.batch:>4}/{self.total:>4}:"
+                f" {kind} loss: {event.loss:>3.5f}, {kind} accuracy: {event.accuracy:>3.5f}",
+                flush=True,
+            )
+        elif isinstance(event, events.VariantDiverged):
+            print(f"{event.variant:<{self.width}}  diverged at batch {event.batch}: frozen", flush=True)
+        elif isinstance(event, events.StatusChanged):
+            print(f"-- {event.message}", flush=True)
+        elif isinstance(event, events.VariantFinished):
+            self.finished.append(event)
+
+
+def _percent(value):
+    return "   -  " if not math.isfinite(value) else f"{value:.4f}"
+
+
+def results_table(finished):
+    """A plain-text table: one row per variant."""
+    width = max([len("variant")] + [len(record.variant) for record in finished])
+    lines = [
+        f"{'variant':<{width}}  validation    test  100 samples  status    seconds",
+    ]
+    for record in finished:
+        lines.append(
+            f"{record.variant:<{width}}  {_percent(record.validation_accuracy):>10}"
+            f"  {_percent(record.test_accuracy):>6}  {_percent(record.single_sample_accuracy):>11}"
+            f"  {record.status:<8}  {record.train_seconds:>7.1f}"
+        )
+    return "\n".join(lines)
+
+
+def run_train(variant_ids, settings, data_path=None, out=None):
+    data = load_data_or_explain(data_path)
+    if data is None:
+        return 1
+    print(f"MNIST: {data.source}; {len(data.train_labels)} training,"
+          f" {len(data.validation_labels)} validation, {len(data.test_labels)} test images")
+
+    from bngui.core.trainer import LockstepTrainer, RunControl
+
+    control = RunControl()
+    # Ctrl+C stops training between batches and still reports and saves.
+    previous_handler = signal.signal(signal.SIGINT, lambda *_: control.stop())
+    started = time.perf_counter()
+    try:
+        trainer = LockstepTrainer(variant_ids, data, settings, control)
+        log = _NotebookLog(variant_ids, settings.batches)
+        trainer.run(log)
+    finally:
+        signal.signal(signal.SIGINT, previous_handler)
+    wall = time.perf_counter() - started
+
+    print()
+    print(results_table(log.finished))
+    print(f"wall time: {wall:.1f} s for {len(variant_ids)} variant(s), {settings.batches} batches")
+
+    if out:
+        from bngui.core.storage import write_run
+
+        write_run(out, settings.as_dict(), log.finished, log.metrics, trainer.models)
+        print(f"wrote {out}: metrics.csv, results.json, models/")
+    return 0

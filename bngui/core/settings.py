@@ -1,0 +1,42 @@
+"""Training hyperparameters and their sane bounds (no TensorFlow needed)."""
+
+import math
+from dataclasses import asdict, dataclass
+
+LOSSES = ("sigmoid", "softmax")
+
+
+class SettingsError(ValueError):
+    """Hyperparameters outside what makes sense for this experiment."""
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """The notebook's defaults: 800 batches of 64, Adam at 0.002, sigmoid loss."""
+
+    batches: int = 800
+    batch_size: int = 64
+    learning_rate: float = 0.002
+    loss: str = "sigmoid"
+    seed: int = 0
+
+    def validate(self, train_size=None):
+        if not isinstance(self.batches, int) or not 1 <= self.batches <= 1_000_000:
+            raise SettingsError(f"batches must be between 1 and 1,000,000, not {self.batches}")
+        if not isinstance(self.batch_size, int) or not 1 <= self.batch_size <= 4096:
+            raise SettingsError(f"batch size must be between 1 and 4096, not {self.batch_size}")
+        if train_size is not None and self.batch_size > train_size:
+            raise SettingsError(
+                f"batch size {self.batch_size} is larger than the {train_size} training images"
+            )
+        rate = self.learning_rate
+        if not isinstance(rate, (int, float)) or not math.isfinite(rate) or not 0 < rate <= 10:
+            raise SettingsError(f"learning rate must be above 0 and at most 10, not {rate}")
+        if self.loss not in LOSSES:
+            raise SettingsError(f"loss must be one of {', '.join(LOSSES)}, not {self.loss!r}")
+        if not isinstance(self.seed, int) or not 0 <= self.seed < 2**31:
+            raise SettingsError(f"seed must be an integer from 0 to 2**31-1, not {self.seed}")
+        return self
+
+    def as_dict(self):
+        return asdict(self)

@@ -1,0 +1,189 @@
+"""Saving and loading runs: metrics, results and trained models.
+
+A run folder looks like this (``bngui train --out DIR`` and the GUI's Save
+write the same layout)::
+
+    DIR/metrics.csv            variant,batch,split,loss,accuracy
+    DIR/results.json           {"settings": {...}, "variants": {ID: {...}}}
+    DIR/models/ID.keras        one Keras model per variant
+
+Every file is written to a temporary name first and then renamed, so a crash
+mid-save leaves the previous files intact.
+"""
+
+import csv
+import io
+import json
+import math
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+from bngui.core.variants import VARIANTS_BY_ID
+
+METRICS_FILE = "metrics.csv"
+RESULTS_FILE = "results.json"
+MODELS_DIR = "models"
+MODEL_SUFFIX = ".keras"
+METRIC_COLUMNS = ("variant", "batch", "split", "loss", "accuracy")
+
+
+class ModelFileError(Exception):
+    """A model file or folder that is missing, damaged or not a bngui model."""
+
+
+def _atomic_write(path, write, suffix=".tmp"):
+    """Call ``write(temporary_path)``, then move the result onto ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    os.close(handle)
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def _atomic_write_text(path, text):
+    def write(temporary):
+        with open(temporary, "w", encoding="utf-8", newline="") as file:
+            file.write(text)
+
+    _atomic_write(path, write)
+
+
+def metrics_csv_text(metrics):
+    """CSV text of ``events.Metric`` records (or objects with the same fields)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(METRIC_COLUMNS)
+    for metric in metrics:
+        writer.writerow(
+            (metric.variant, metric.batch, metric.split, f"{metric.loss:.6g}", f"{metric.accuracy:.6g}")
+        )
+    return buffer.getvalue()
+
+
+def write_metrics_csv(path, metrics):
+    _atomic_write_text(path, metrics_csv_text(metrics))
+
+
+def _finite_or_none(value):
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def results_document(settings, finished):
+    """The results.json content for ``settings`` (a dict) and ``VariantFinished`` records."""
+    return {
+        "settings": dict(settings),
+        "variants": {
+            record.variant: {
+                "label": VARIANTS_BY_ID[record.variant].label,
+                "validation_accuracy": _finite_or_none(record.validation_accuracy),
+                "test_accuracy": _finite_or_none(record.test_accuracy),
+                "single_sample_accuracy": _finite_or_none(record.single_sample_accuracy),
+                "status": record.status,
+                "train_seconds": round(record.train_seconds, 2),
+            }
+            for record in finished
+        },
+    }
+
+
+def write_results_json(path, settings, finished):
+    text = json.dumps(results_document(settings, finished), indent=2)
+    _atomic_write_text(path, text + "\n")
+
+
+def save_model(model, path):
+    """Save a Keras model atomically (the previous file survives a failed save)."""
+    # Keras insists that the file name ends in .keras, temporary or not.
+    _atomic_write(path, model.save, suffix=MODEL_SUFFIX)
+
+
+def save_models(models, folder):
+    """Save ``{variant_id: model}`` as ``folder/models/ID.keras``."""
+    models_dir = Path(folder) / MODELS_DIR
+    for variant_id, model in models.items():
+        save_model(model, models_dir / f"{variant_id}{MODEL_SUFFIX}")
+    return models_dir
+
+
+def write_run(folder, settings, finished, metrics, models):
+    """Write a whole run folder: metrics, results and models."""
+    folder = Path(folder)
+    save_models(models, folder)
+    write_metrics_csv(folder / METRICS_FILE, metrics)
+    write_results_json(folder / RESULTS_FILE, settings, finished)
+
+
+def _check_bngui_model(model, path):
+    """Refuse models that do not take a 28x28x1 image and return 10 scores."""
+    try:
+        input_shape = tuple(model.input_shape)
+        output_shape = tuple(model.output_shape)
+    except (AttributeError, ValueError) as error:
+        raise ModelFileError(f"{path}: not a bngui model ({error})") from None
+    if input_shape[1:] != (28, 28, 1) or output_shape[1:] != (10,):
+        raise ModelFileError(
+            f"{path}: not a bngui model (takes {input_shape[1:]}, returns {output_shape[1:]};"
+            " expected a 28x28x1 image in and 10 class scores out)"
+        )
+
+
+def load_model(path):
+    """Load one saved model; its variant id is the file name without ``.keras``."""
+    from bngui.core.tf_runtime import keras
+
+    # Importing layers registers bngui's own layer classes for deserialisation.
+    import bngui.core.layers  # noqa: F401
+
+    path = Path(path)
+    variant_id = path.name[: -len(MODEL_SUFFIX)] if path.name.endswith(MODEL_SUFFIX) else path.stem
+    if variant_id not in VARIANTS_BY_ID:
+        raise ModelFileError(
+            f"{path}: not a bngui model file (the name must be a variant id followed by"
+            f" {MODEL_SUFFIX}, such as baseline{MODEL_SUFFIX})"
+        )
+    if not path.is_file():
+        raise ModelFileError(f"{path}: no such file")
+    if not zipfile.is_zipfile(path):
+        raise ModelFileError(f"{path}: damaged or not a Keras model file (not a .keras archive)")
+    try:
+        model = keras.models.load_model(path, compile=False, safe_mode=True)
+    except Exception as error:  # Keras raises many types for foreign or broken files
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ModelFileError(f"{path}: could not be loaded as a bngui model ({reason[:200]})") from None
+    _check_bngui_model(model, path)
+    return variant_id, model
+
+
+def model_files(folder):
+    """The .keras files of a run folder (its models/ subfolder) or of a plain folder."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ModelFileError(f"{folder}: no such folder")
+    search = folder / MODELS_DIR if (folder / MODELS_DIR).is_dir() else folder
+    files = sorted(search.glob(f"*{MODEL_SUFFIX}"))
+    if not files:
+        raise ModelFileError(f"{folder}: no bngui models found (no *{MODEL_SUFFIX} files)")
+    return files
+
+
+def load_models(folder):
+    """Load every model of a folder; returns ``({variant_id: model}, [error messages])``.
+
+    A bad file does not stop the others from loading: its message is returned.
+    """
+    models, problems = {}, []
+    for path in model_files(folder):
+        try:
+            variant_id, model = load_model(path)
+        except ModelFileError as error:
+            problems.append(str(error))
+        else:
+            models[variant_id] = model
+    return models, problems

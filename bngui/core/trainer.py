@@ -1,0 +1,364 @@
+"""The lockstep trainer: several variants trained side by side on the same batches.
+
+All chosen variants are trained in one compiled ``tf.function`` step, so they
+see the same images in the same order (a fair comparison) and TensorFlow can
+run the independent networks in parallel, which makes a variant cheaper than
+training it on its own. Progress is reported as records from ``events``.
+"""
+
+import threading
+import time
+
+import numpy as np
+
+from bngui.core import events
+from bngui.core.tf_runtime import keras, tf
+from bngui.core.models import CLASSES, build_model
+from bngui.core.settings import LOSSES, SettingsError, TrainSettings
+from bngui.core.variants import get_variant
+
+TRAIN_METRIC_EVERY = 25
+VALIDATION_EVERY = 100
+SINGLE_SAMPLES = 100
+# Images evaluated per call across all variants; keeps one evaluation call
+# short enough that a stop request is honoured within about half a second.
+EVAL_IMAGES_PER_CALL = 2000
+
+
+class RunControl:
+    """Stop and pause flags, set from any thread, checked by the trainer between steps."""
+
+    def __init__(self):
+        self._stop = threading.Event()
+        self._running = threading.Event()  # cleared while paused
+        self._running.set()
+
+    def stop(self):
+        self._stop.set()
+        self._running.set()  # wake a paused loop so it can see the stop
+
+    def pause(self):
+        self._running.clear()
+
+    def resume(self):
+        self._running.set()
+
+    @property
+    def stop_requested(self):
+        return self._stop.is_set()
+
+    @property
+    def paused(self):
+        return not self._running.is_set()
+
+    def wait_while_paused(self, poll_seconds=0.05):
+        """Block while paused; return the seconds spent waiting."""
+        started = time.perf_counter()
+        while not self._running.wait(poll_seconds):
+            pass
+        return time.perf_counter() - started
+
+
+def loss_function(name):
+    """Mean loss of logits against integer labels."""
+    if name == "sigmoid":
+        # The notebook's choice: ten independent sigmoids against one-hot labels.
+        def loss(labels, logits):
+            targets = tf.one_hot(labels, CLASSES, dtype=logits.dtype)
+            return tf.reduce_mean(
+                tf.nn.sigmoid_cross_entropy_with_logits(labels=targets, logits=logits)
+            )
+    elif name == "softmax":
+        def loss(labels, logits):
+            return tf.reduce_mean(
+                tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+            )
+    else:
+        raise SettingsError(f"loss must be one of {', '.join(LOSSES)}, not {name!r}")
+    return loss
+
+
+def keras_loss(name):
+    """The same loss as a Keras loss object, for ``model.fit`` (the benchmark's reference)."""
+    if name == "sigmoid":
+        return keras.losses.BinaryCrossentropy(from_logits=True)
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+
+def make_optimizer(learning_rate):
+    # epsilon 1e-8 is TF1 AdamOptimizer's default, which the notebook used.
+    return keras.optimizers.Adam(learning_rate=learning_rate, epsilon=1e-8)
+
+
+class LockstepTrainer:
+    """Train ``variant_ids`` side by side on ``data`` (a ``data.MnistSplits``)."""
+
+    def __init__(self, variant_ids, data, settings=None, control=None):
+        if not variant_ids:
+            raise SettingsError("choose at least one variant")
+        self.variants = [get_variant(variant_id) for variant_id in variant_ids]
+        if len({variant.id for variant in self.variants}) != len(self.variants):
+            raise SettingsError("each variant may be chosen only once")
+        self.data = data
+        self.settings = (settings or TrainSettings()).validate(len(data.train_labels))
+        self.control = control or RunControl()
+        self.variant_ids = tuple(variant.id for variant in self.variants)
+
+        keras.utils.set_random_seed(self.settings.seed)
+        self.models = {variant.id: build_model(variant) for variant in self.variants}
+        self.optimizers = {
+            variant_id: make_optimizer(self.settings.learning_rate) for variant_id in self.models
+        }
+        for variant_id, model in self.models.items():
+            # Create the optimizer's slots now, outside the compiled step.
+            self.optimizers[variant_id].build(model.trainable_variables)
+        self._loss = loss_function(self.settings.loss)
+        self._train_step = self._compile_train_step()
+        self._evaluate = self._compile_evaluate()
+
+    # -- compiled functions -------------------------------------------------
+
+    def _compile_train_step(self):
+        models = [self.models[variant_id] for variant_id in self.variant_ids]
+        optimizers = [self.optimizers[variant_id] for variant_id in self.variant_ids]
+        loss_fn = self._loss
+
+        def train_one(model, optimizer, images, labels):
+            with tf.GradientTape() as tape:
+                loss = loss_fn(labels, model(images, training=True))
+            variables = model.trainable_variables
+            gradients = tape.gradient(loss, variables)
+            finite = tf.reduce_all(
+                [tf.math.is_finite(loss)]
+                + [tf.reduce_all(tf.math.is_finite(g)) for g in gradients]
+            )
+
+            def apply():
+                optimizer.apply(gradients, variables)
+                return tf.constant(True)
+
+            # A non-finite step is not applied, so a diverged variant keeps its
+            # last finite weights and can still be evaluated.
+            return tf.cond(finite, apply, lambda: tf.constant(False))
+
+        @tf.function(
+            input_signature=[
+                tf.TensorSpec([None, 28, 28, 1], tf.float32),
+                tf.TensorSpec([None], tf.int32),
+                tf.TensorSpec([len(models)], tf.bool),
+            ]
+        )
+        def train_step(images, labels, active):
+            applied = []
+            for index, (model, optimizer) in enumerate(zip(models, optimizers)):
+                applied.append(
+                    tf.cond(
+                        active[index],
+                        lambda m=model, o=optimizer: train_one(m, o, images, labels),
+                        lambda: tf.constant(False),
+                    )
+                )
+            return tf.stack(applied)
+
+        return train_step
+
+    def _compile_evaluate(self):
+        models = [self.models[variant_id] for variant_id in self.variant_ids]
+        loss_fn = self._loss
+
+        @tf.function(
+            input_signature=[
+                tf.TensorSpec([None, 28, 28, 1], tf.float32),
+                tf.TensorSpec([None], tf.int32),
+            ]
+        )
+        def evaluate(images, labels):
+            # Per variant, in inference mode: summed loss and number correct.
+            count = tf.cast(tf.shape(labels)[0], tf.float32)
+            loss_sums, correct = [], []
+            for model in models:
+                logits = model(images, training=False)
+                loss_sums.append(loss_fn(labels, logits) * count)
+                predicted = tf.argmax(logits, axis=1, output_type=tf.int32)
+                correct.append(tf.reduce_sum(tf.cast(predicted == labels, tf.float32)))
+            return tf.stack(loss_sums), tf.stack(correct)
+
+        return evaluate
+
+    def train_step(self, images, labels, active=None):
+        """Train every active variant on one batch; returns which ones were updated."""
+        if active is None:
+            active = np.ones(len(self.variant_ids), dtype=bool)
+        return self._train_step(images, labels, active).numpy()
+
+    # -- measuring ------------------------------------------------------------
+
+    def _measure(self, images, labels, chunk):
+        """Mean loss and accuracy per variant over a whole set, in chunks.
+
+        Returns None if a stop was requested on the way.
+        """
+        loss_sums = np.zeros(len(self.variant_ids))
+        correct = np.zeros(len(self.variant_ids))
+        for start in range(0, len(labels), chunk):
+            if self.control.stop_requested:
+                return None
+            chunk_loss, chunk_correct = self._evaluate(
+                images[start : start + chunk], labels[start : start + chunk]
+            )
+            loss_sums += chunk_loss.numpy()
+            correct += chunk_correct.numpy()
+        return loss_sums / len(labels), correct / len(labels)
+
+    def _single_sample_accuracy(self):
+        """The notebook's check: the first 100 test images scored one at a time."""
+        correct = np.zeros(len(self.variant_ids))
+        images, labels = self.data.test_images, self.data.test_labels
+        for index in range(min(SINGLE_SAMPLES, len(labels))):
+            _, hit = self._evaluate(images[index : index + 1], labels[index : index + 1])
+            correct += hit.numpy()
+        return correct / min(SINGLE_SAMPLES, len(labels))
+
+    # -- the run -------------------------------------------------------------
+
+    def run(self, emit=lambda event: None):
+        """Train until done or stopped; report every event through ``emit``.
+
+        Returns the list of ``VariantFinished`` records.
+        """
+        settings, control = self.settings, self.control
+        ids = self.variant_ids
+        data = self.data
+        chunk = max(64, EVAL_IMAGES_PER_CALL // len(ids))
+        train_images = data.train_images
+        train_labels = data.train_labels.astype(np.int32)
+        validation_labels = data.validation_labels.astype(np.int32)
+        order = _BatchOrder(len(train_labels), settings.batch_size, settings.seed)
+
+        emit(events.RunStarted(ids, settings.batches, settings.batch_size))
+        emit(events.StatusChanged("Compiling the training step"))
+        active = np.ones(len(ids), dtype=bool)
+        diverged = np.zeros(len(ids), dtype=bool)
+        finished_seconds = np.zeros(len(ids))
+
+        run_started = time.perf_counter()
+        paused_seconds = 0.0
+        train_started = None
+        batches_done = 0
+        for batch in range(settings.batches):
+            if control.paused:
+                emit(events.StatusChanged("Paused"))
+                paused_seconds += control.wait_while_paused()
+                if not control.stop_requested:
+                    emit(events.StatusChanged("Training"))
+            if control.stop_requested:
+                break
+            indices = order.next_batch()
+            batch_images, batch_labels = train_images[indices], train_labels[indices]
+            applied = self.train_step(batch_images, batch_labels, active)
+            if train_started is None:
+                # The first call includes tracing; time the throughput after it.
+                train_started = time.perf_counter()
+                paused_seconds = 0.0
+                emit(events.StatusChanged("Training"))
+            batches_done = batch + 1
+
+            newly_diverged = active & ~applied
+            for index in np.flatnonzero(newly_diverged):
+                emit(events.VariantDiverged(ids[index], batch))
+                finished_seconds[index] = time.perf_counter() - run_started
+            diverged |= newly_diverged
+            active &= applied
+
+            if batch % VALIDATION_EVERY == 0:
+                measured = self._measure(data.validation_images, validation_labels, chunk)
+                if measured is None:
+                    break
+                self._emit_metrics(emit, batch, events.VALIDATION, *measured)
+            if batch % TRAIN_METRIC_EVERY == 0:
+                loss_sums, correct = self._evaluate(batch_images, batch_labels)
+                count = len(batch_labels)
+                self._emit_metrics(
+                    emit, batch, events.TRAIN, loss_sums.numpy() / count, correct.numpy() / count
+                )
+            if batch > 0:
+                elapsed = time.perf_counter() - train_started - paused_seconds
+                per_batch = elapsed / batch
+                emit(
+                    events.Progress(
+                        batches_done,
+                        settings.batches,
+                        settings.batch_size / per_batch if per_batch > 0 else 0.0,
+                        per_batch * (settings.batches - batches_done),
+                    )
+                )
+            if not active.any():
+                break
+
+        stopped = control.stop_requested
+        train_end = time.perf_counter() - run_started
+        finished_seconds[~diverged] = train_end
+
+        results = self._final_results(emit, stopped, diverged, finished_seconds)
+        emit(events.RunFinished(events.STOPPED if stopped else events.DONE,
+                                time.perf_counter() - run_started))
+        return results
+
+    def _final_results(self, emit, stopped, diverged, finished_seconds):
+        """Validation, test and 100-sample accuracy per variant, unless stopped."""
+        ids, data = self.variant_ids, self.data
+        nan = np.full(len(ids), np.nan)
+        validation_accuracy = test_accuracy = single_accuracy = nan
+        if not stopped:
+            emit(events.StatusChanged("Scoring validation and test sets"))
+            chunk = max(64, EVAL_IMAGES_PER_CALL // len(ids))
+            validation = self._measure(
+                data.validation_images, data.validation_labels.astype(np.int32), chunk
+            )
+            test = self._measure(data.test_images, data.test_labels.astype(np.int32), chunk)
+            if validation is None or test is None:
+                stopped = True
+            else:
+                self._emit_metrics(emit, self.settings.batches, events.VALIDATION, *validation)
+                validation_accuracy, test_accuracy = validation[1], test[1]
+                single_accuracy = self._single_sample_accuracy()
+        results = []
+        for index, variant_id in enumerate(ids):
+            if diverged[index]:
+                status = events.DIVERGED
+            else:
+                status = events.STOPPED if stopped else events.DONE
+            record = events.VariantFinished(
+                variant_id,
+                status,
+                float(validation_accuracy[index]),
+                float(test_accuracy[index]),
+                float(single_accuracy[index]),
+                float(finished_seconds[index]),
+            )
+            results.append(record)
+            emit(record)
+        return results
+
+    def _emit_metrics(self, emit, batch, split, losses, accuracies):
+        for variant_id, loss, accuracy in zip(self.variant_ids, losses, accuracies):
+            emit(events.Metric(variant_id, batch, split, float(loss), float(accuracy)))
+
+
+class _BatchOrder:
+    """Shuffled mini-batches, reshuffled every epoch, like the notebook's ``next_batch``."""
+
+    def __init__(self, size, batch_size, seed):
+        self._rng = np.random.default_rng(seed)
+        self._size = size
+        self._batch_size = batch_size
+        self._permutation = self._rng.permutation(size)
+        self._position = 0
+
+    def next_batch(self):
+        if self._position + self._batch_size > self._size:
+            self._permutation = self._rng.permutation(self._size)
+            self._position = 0
+        indices = self._permutation[self._position : self._position + self._batch_size]
+        self._position += self._batch_size
+        return indices

@@ -1,0 +1,86 @@
+"""Everything a run has reported so far, kept as growing series per variant.
+
+The GUI feeds every trainer event into a ``RunHistory`` as it arrives and
+reads arrays from it when it redraws; no Qt here, so it is tested directly.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bngui.core import events
+
+# States a variant goes through in the results table.
+WAITING = "waiting"
+RUNNING = "running"
+PAUSED = "paused"
+
+SERIES = ("train_loss", "train_accuracy", "validation_loss", "validation_accuracy")
+
+
+@dataclass
+class VariantHistory:
+    variant: str
+    state: str = WAITING
+    batches: dict = field(default_factory=lambda: {name: [] for name in SERIES})
+    values: dict = field(default_factory=lambda: {name: [] for name in SERIES})
+    result: events.VariantFinished = None
+    diverged_at: int = None
+
+    def series(self, name):
+        """(batches, values) of one series as float arrays."""
+        return (
+            np.asarray(self.batches[name], dtype=float),
+            np.asarray(self.values[name], dtype=float),
+        )
+
+
+class RunHistory:
+    def __init__(self, variant_ids=()):
+        self.reset(variant_ids)
+
+    def reset(self, variant_ids):
+        self.variant_ids = tuple(variant_ids)
+        self.variants = {variant_id: VariantHistory(variant_id) for variant_id in variant_ids}
+        self.metrics = []  # every Metric in arrival order, for CSV export
+        self.progress = None
+        self.status = ""
+        self.finished = None  # the RunFinished record
+        self.version = 0  # bumped on every change, so views redraw only when needed
+
+    def handle(self, event):
+        """Record one trainer event."""
+        self.version += 1
+        if isinstance(event, events.Metric):
+            self.metrics.append(event)
+            record = self.variants[event.variant]
+            prefix = "validation" if event.split == events.VALIDATION else "train"
+            for suffix, value in (("loss", event.loss), ("accuracy", event.accuracy)):
+                record.batches[f"{prefix}_{suffix}"].append(event.batch)
+                record.values[f"{prefix}_{suffix}"].append(value)
+        elif isinstance(event, events.Progress):
+            self.progress = event
+        elif isinstance(event, events.StatusChanged):
+            self.status = event.message
+            self._set_states_of_unfinished(
+                PAUSED if event.message == "Paused" else RUNNING if event.message == "Training" else None
+            )
+        elif isinstance(event, events.RunStarted):
+            self._set_states_of_unfinished(RUNNING)
+        elif isinstance(event, events.VariantDiverged):
+            record = self.variants[event.variant]
+            record.state = events.DIVERGED
+            record.diverged_at = event.batch
+        elif isinstance(event, events.VariantFinished):
+            record = self.variants[event.variant]
+            record.result = event
+            record.state = event.status
+        elif isinstance(event, events.RunFinished):
+            self.finished = event
+
+    def _set_states_of_unfinished(self, state):
+        if state is None:
+            return
+        for record in self.variants.values():
+            if record.state in (WAITING, RUNNING, PAUSED):
+                record.state = state

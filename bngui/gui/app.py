@@ -1,0 +1,33 @@
+"""Start the desktop application: the window first, TensorFlow behind it."""
+
+import os
+import signal
+import sys
+
+
+def run_app(data_path=None, argv=None):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    import pyqtgraph as pg
+
+    from bngui.gui.main_window import MainWindow
+
+    if data_path is None:
+        data_path = os.environ.get("BNGUI_MNIST") or None
+    pg.setConfigOptions(antialias=True, background="w", foreground="#202020")
+    app = QApplication.instance() or QApplication(argv or sys.argv)
+    app.setApplicationName("bngui")
+    app.setOrganizationName("bngui")
+    window = MainWindow(data_path=data_path)
+    window.show()
+    # Load TensorFlow and MNIST once the window is on screen.
+    QTimer.singleShot(0, window.start_loading)
+    # Ctrl+C in the terminal closes the window cleanly; the timer lets Python
+    # run its signal handlers while Qt's event loop is waiting.
+    signal.signal(signal.SIGINT, lambda *_: window.close())
+    heartbeat = QTimer()
+    heartbeat.start(250)
+    heartbeat.timeout.connect(lambda: None)
+    app.aboutToQuit.connect(window.shutdown)
+    return app.exec()

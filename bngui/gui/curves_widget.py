@@ -1,0 +1,217 @@
+"""Live training curves, in two layouts: overlay and side by side.
+
+Curve items are created once per layout and then only given new data, so a
+redraw costs a few ``setData`` calls; the main window calls ``refresh`` from a
+timer, never once per training event.
+"""
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from bngui.core.variants import VARIANTS_BY_ID
+
+OVERLAY = "overlay"
+SIDE_BY_SIDE = "side"
+
+# (series, panel title, y label) of the overlay layout, in reading order.
+OVERLAY_PANELS = (
+    ("train_loss", "Training loss (current batch)", "loss"),
+    ("train_accuracy", "Training accuracy (current batch)", "accuracy"),
+    ("validation_loss", "Validation loss", "loss"),
+    ("validation_accuracy", "Validation accuracy", "accuracy"),
+)
+
+
+def exponential_moving_average(values, weight):
+    """Debiased EMA (as TensorBoard's smoothing) of ``values``; weight in [0, 1).
+
+    Computed in blocks with a small matrix of powers instead of a Python loop
+    over every point, so long runs stay cheap to redraw.
+    """
+    values = np.asarray(values, dtype=float)
+    if weight <= 0 or len(values) < 2:
+        return values
+    block = 64
+    powers = weight ** np.arange(block + 1)
+    index = np.arange(block)
+    # lower[i, k] = (1 - w) * w^(i - k) for k <= i
+    exponents = index[:, None] - index[None, :]
+    lower = np.where(exponents >= 0, (1 - weight) * weight ** np.maximum(exponents, 0), 0.0)
+    smoothed = np.empty_like(values)
+    previous = 0.0
+    for start in range(0, len(values), block):
+        chunk = values[start : start + block]
+        size = len(chunk)
+        smoothed[start : start + size] = lower[:size, :size] @ chunk + powers[1 : size + 1] * previous
+        previous = smoothed[start + size - 1]
+    # Debias: the average starts at 0, so early points are divided by the weight seen so far.
+    smoothed /= 1 - weight ** np.arange(1, len(values) + 1)
+    return smoothed
+
+
+class CurvesWidget(QWidget):
+    """Four views of training (train/validation × loss/accuracy) for the chosen variants."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._graphics = pg.GraphicsLayoutWidget()
+        self._graphics.setBackground("w")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._graphics)
+        self.mode = OVERLAY
+        self.smoothing = 0.6
+        self.presentation = False
+        self.variant_ids = ()
+        self.plots = []  # every PlotItem of the current layout
+        # (variant, series) -> (smoothed curve, raw curve or None)
+        self.curves = {}
+        self._drawn_version = None
+        self._build()
+
+    # -- configuration --------------------------------------------------------
+
+    def set_variants(self, variant_ids):
+        variant_ids = tuple(variant_ids)
+        if variant_ids != self.variant_ids:
+            self.variant_ids = variant_ids
+            self._build()
+
+    def set_mode(self, mode):
+        if mode != self.mode:
+            self.mode = mode
+            self._build()
+
+    def set_smoothing(self, weight):
+        self.smoothing = float(weight)
+        self._drawn_version = None
+
+    def set_presentation(self, enabled):
+        if enabled != self.presentation:
+            self.presentation = enabled
+            self._build()
+
+    @property
+    def graphics(self):
+        """The pyqtgraph scene holder, for exporting."""
+        return self._graphics
+
+    # -- building -------------------------------------------------------------
+
+    def _line_width(self):
+        return 5 if self.presentation else 2.5
+
+    def _font_size(self):
+        return 18 if self.presentation else 11
+
+    def _new_plot(self, row, column, title, y_label, x_label="batch"):
+        plot = self._graphics.addPlot(row=row, col=column)
+        size = self._font_size()
+        plot.setTitle(title, size=f"{size + 2}pt", color="#202020")
+        font = pg.QtGui.QFont()
+        font.setPointSize(size)
+        for name in ("left", "bottom"):
+            axis = plot.getAxis(name)
+            axis.setTickFont(font)
+            axis.setTextPen("#202020")
+            axis.setPen(pg.mkPen("#404040", width=1.5 if self.presentation else 1))
+        plot.setLabel("left", y_label, **{"font-size": f"{size}pt", "color": "#202020"})
+        plot.setLabel("bottom", x_label, **{"font-size": f"{size}pt", "color": "#202020"})
+        plot.showGrid(x=True, y=True, alpha=0.25)
+        if y_label == "accuracy":
+            plot.setYRange(0, 1, padding=0.02)
+        self.plots.append(plot)
+        return plot
+
+    def _add_curves(self, plot, variant_id, series, with_raw, name=None):
+        color = VARIANTS_BY_ID[variant_id].color
+        raw = None
+        if with_raw:
+            faint = pg.mkColor(color)
+            faint.setAlpha(70)
+            raw = plot.plot(pen=pg.mkPen(faint, width=max(1.0, self._line_width() / 2)))
+        is_validation = series.startswith("validation")
+        symbol = dict(symbol="o", symbolSize=11 if self.presentation else 7,
+                      symbolBrush=color, symbolPen=None) if is_validation else {}
+        smoothed = plot.plot(pen=pg.mkPen(color, width=self._line_width()), name=name, **symbol)
+        self.curves[(variant_id, series)] = (smoothed, raw)
+
+    def _build(self):
+        self._graphics.clear()
+        self.plots = []
+        self.curves = {}
+        self._drawn_version = None
+        if self.mode == OVERLAY:
+            self._build_overlay()
+        else:
+            self._build_side_by_side()
+
+    def _build_overlay(self):
+        for index, (series, title, y_label) in enumerate(OVERLAY_PANELS):
+            plot = self._new_plot(index // 2, index % 2, title, y_label)
+            if series == "validation_accuracy":
+                legend = plot.addLegend(offset=(-10, 10), labelTextSize=f"{self._font_size()}pt",
+                                        brush=pg.mkBrush(255, 255, 255, 210))
+                legend.setLabelTextColor("#202020")
+            for variant_id in self.variant_ids:
+                label = VARIANTS_BY_ID[variant_id].label
+                self._add_curves(plot, variant_id, series, series.startswith("train"), name=label)
+
+    def _build_side_by_side(self):
+        """One column per variant; accuracy on top, loss below; all axes shared."""
+        first_accuracy = first_loss = None
+        for column, variant_id in enumerate(self.variant_ids):
+            variant = VARIANTS_BY_ID[variant_id]
+            accuracy = self._new_plot(0, column, _title_html(variant), "accuracy" if column == 0 else "")
+            loss = self._new_plot(1, column, "", "loss" if column == 0 else "")
+            if column == 0:
+                accuracy.addLegend(offset=(10, -10), labelTextSize=f"{self._font_size()}pt")
+                first_accuracy, first_loss = accuracy, loss
+                names = {"train": "training (batch)", "validation": "validation"}
+            else:
+                accuracy.setXLink(first_accuracy)
+                accuracy.setYLink(first_accuracy)
+                loss.setXLink(first_loss)
+                loss.setYLink(first_loss)
+                names = {"train": None, "validation": None}
+            accuracy.setYRange(0, 1, padding=0.02)
+            for plot, kind in ((accuracy, "accuracy"), (loss, "loss")):
+                self._add_curves(plot, variant_id, f"train_{kind}", True,
+                                 name=names["train"] if kind == "accuracy" else None)
+                self._add_curves(plot, variant_id, f"validation_{kind}", False,
+                                 name=names["validation"] if kind == "accuracy" else None)
+            # Training is drawn lighter than validation so the two read apart.
+            for kind in ("accuracy", "loss"):
+                smoothed, _ = self.curves[(variant_id, f"train_{kind}")]
+                pen = pg.mkColor(variant.color)
+                pen.setAlpha(150)
+                smoothed.setPen(pg.mkPen(pen, width=self._line_width() * 0.7, style=Qt.DashLine))
+
+    # -- drawing --------------------------------------------------------------
+
+    def refresh(self, history):
+        """Give every curve the history's current data (skipped if nothing changed)."""
+        if history.version == self._drawn_version:
+            return
+        self._drawn_version = history.version
+        for (variant_id, series), (smoothed, raw) in self.curves.items():
+            record = history.variants.get(variant_id)
+            if record is None:
+                smoothed.setData([], [])
+                if raw is not None:
+                    raw.setData([], [])
+                continue
+            batches, values = record.series(series)
+            if raw is not None:
+                raw.setData(batches, values)
+                smoothed.setData(batches, exponential_moving_average(values, self.smoothing))
+            else:
+                smoothed.setData(batches, values)
+
+
+def _title_html(variant):
+    # Two lines (implementation, then placement) so narrow columns do not clip it.
+    text = variant.label.replace(": ", "<br>")
+    return f'<span style="color:{variant.color}; font-weight:bold">{text}</span>'

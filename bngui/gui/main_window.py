@@ -1,0 +1,410 @@
+"""The main window: setup on the left, live curves in the middle, results below."""
+
+import pyqtgraph as pg
+import pyqtgraph.exporters  # noqa: F401  (registers the PNG and SVG exporters)
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QDockWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QRadioButton,
+    QScrollArea,
+    QSlider,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from bngui.core.history import RunHistory
+from bngui.core.settings import SettingsError, TrainSettings
+from bngui.core.storage import write_metrics_csv
+from bngui.gui.curves_widget import OVERLAY, SIDE_BY_SIDE, CurvesWidget
+from bngui.gui.results_table import ResultsTable
+from bngui.gui.setup_panel import SetupPanel
+from bngui.gui.training_worker import TrainingWorker
+
+REDRAW_INTERVAL_MS = 100  # at most ten redraws a second, however fast events arrive
+NORMAL_FONT_PT = 10
+PRESENTATION_FONT_PT = 17
+PRESENTATION_STYLE = """
+QCheckBox::indicator, QRadioButton::indicator { width: 26px; height: 26px; }
+QPushButton { padding: 10px 16px; }
+QProgressBar { min-height: 34px; }
+QSlider::handle:horizontal { width: 28px; }
+"""
+
+
+class MainWindow(QMainWindow):
+    """``settings`` is the QSettings store (tests pass a temporary one)."""
+
+    data_ready = Signal()
+
+    def __init__(self, settings=None, data_path=None):
+        super().__init__()
+        self.setWindowTitle("bngui: why batch normalization matters")
+        self.store = settings if settings is not None else QSettings("bngui", "bngui")
+        self.data_path = data_path
+        self.data = None
+        self.tensorflow_ready = False
+        self.history = RunHistory()
+        self.worker = TrainingWorker(self)
+        self.worker.event.connect(self._on_training_event)
+        self.worker.failed.connect(self._on_training_failed)
+        self.worker.finished.connect(self._on_training_finished)
+        self._loaders = []
+
+        self._build_widgets()
+        self._build_menus()
+        self._restore_settings()
+
+        self.redraw_timer = QTimer(self)
+        self.redraw_timer.setInterval(REDRAW_INTERVAL_MS)
+        self.redraw_timer.timeout.connect(self.redraw)
+        self.redraw_timer.start()
+
+    # -- construction ---------------------------------------------------------
+
+    def _build_widgets(self):
+        self.setup_panel = SetupPanel()
+        self.setup_panel.start_requested.connect(self.start_training)
+        self.setup_panel.pause_requested.connect(self.toggle_pause)
+        self.setup_panel.stop_requested.connect(self.stop_training)
+        self.setup_panel.variants_changed.connect(self._on_variants_changed)
+        scroll = QScrollArea()
+        scroll.setWidget(self.setup_panel)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.setup_dock = QDockWidget("Experiment", self)
+        self.setup_dock.setObjectName("setup_dock")
+        self.setup_dock.setWidget(scroll)
+        self.setup_dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable)
+        self.addDockWidget(Qt.LeftDockWidgetArea, self.setup_dock)
+
+        self.curves = CurvesWidget()
+        curves_page = QWidget()
+        page_layout = QVBoxLayout(curves_page)
+        page_layout.setContentsMargins(4, 4, 4, 4)
+        controls = QHBoxLayout()
+        self.overlay_button = QRadioButton("Overlay")
+        self.side_button = QRadioButton("Side by side")
+        self.layout_buttons = QButtonGroup(self)
+        self.layout_buttons.addButton(self.overlay_button)
+        self.layout_buttons.addButton(self.side_button)
+        self.overlay_button.setChecked(True)
+        self.overlay_button.toggled.connect(
+            lambda checked: self.set_layout_mode(OVERLAY if checked else SIDE_BY_SIDE)
+        )
+        controls.addWidget(QLabel("Layout:"))
+        controls.addWidget(self.overlay_button)
+        controls.addWidget(self.side_button)
+        controls.addSpacing(24)
+        controls.addWidget(QLabel("Smoothing:"))
+        self.smoothing_slider = QSlider(Qt.Horizontal)
+        self.smoothing_slider.setRange(0, 95)
+        self.smoothing_slider.setValue(60)
+        self.smoothing_slider.setMaximumWidth(220)
+        self.smoothing_slider.setToolTip("Exponential moving average of the training curves;"
+                                         " the raw curve stays faint behind")
+        self.smoothing_slider.valueChanged.connect(self._on_smoothing_changed)
+        self.smoothing_label = QLabel("0.60")
+        controls.addWidget(self.smoothing_slider)
+        controls.addWidget(self.smoothing_label)
+        controls.addStretch(1)
+        self.run_status = QLabel("")
+        controls.addWidget(self.run_status)
+        page_layout.addLayout(controls)
+        page_layout.addWidget(self.curves, 1)
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(curves_page, "Training curves")
+        self.results = ResultsTable()
+        splitter = QSplitter(Qt.Vertical)
+        splitter.addWidget(self.tabs)
+        splitter.addWidget(self.results)
+        splitter.setStretchFactor(0, 4)
+        splitter.setStretchFactor(1, 1)
+        self.splitter = splitter
+        self.setCentralWidget(splitter)
+        self.statusBar().showMessage("Loading TensorFlow and MNIST…")
+        self.curves.set_variants(self.setup_panel.selected_variants())
+
+    def _build_menus(self):
+        file_menu = self.menuBar().addMenu("&File")
+        self.export_png_action = file_menu.addAction("Export plots as &PNG…", self.export_png_dialog)
+        self.export_svg_action = file_menu.addAction("Export plots as &SVG…", self.export_svg_dialog)
+        self.export_csv_action = file_menu.addAction("Export metrics as &CSV…", self.export_csv_dialog)
+        file_menu.addSeparator()
+        quit_action = file_menu.addAction("&Quit", self.close)
+        quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        quit_action.setShortcutContext(Qt.ApplicationShortcut)
+
+        view_menu = self.menuBar().addMenu("&View")
+        group = QActionGroup(self)
+        self.overlay_action = QAction("&Overlay", self, checkable=True, checked=True)
+        self.overlay_action.setShortcut(QKeySequence("Ctrl+1"))
+        self.side_action = QAction("&Side by side", self, checkable=True)
+        self.side_action.setShortcut(QKeySequence("Ctrl+2"))
+        for action, mode in ((self.overlay_action, OVERLAY), (self.side_action, SIDE_BY_SIDE)):
+            group.addAction(action)
+            view_menu.addAction(action)
+            action.triggered.connect(lambda _=False, mode=mode: self.set_layout_mode(mode))
+        view_menu.addSeparator()
+        self.presentation_action = QAction("&Presentation mode", self, checkable=True)
+        self.presentation_action.setShortcut(QKeySequence("F5"))
+        self.presentation_action.setToolTip("Large fonts, lines and controls for a projector")
+        self.presentation_action.toggled.connect(self.set_presentation_mode)
+        view_menu.addAction(self.presentation_action)
+
+    # -- settings between launches --------------------------------------------
+
+    def _restore_settings(self):
+        store = self.store
+        geometry = store.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1440, 900)
+        state = store.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+        variants = store.value("setup/variants")
+        if variants:
+            self.setup_panel.select_variants(list(variants) if isinstance(variants, list) else [variants])
+        try:
+            self.setup_panel.set_settings(TrainSettings(
+                batches=int(store.value("setup/batches", 800)),
+                batch_size=int(store.value("setup/batch_size", 64)),
+                learning_rate=float(store.value("setup/learning_rate", 0.002)),
+                loss=str(store.value("setup/loss", "sigmoid")),
+                seed=int(store.value("setup/seed", 0)),
+            ).validate())
+        except (SettingsError, TypeError, ValueError):
+            pass  # a damaged settings file falls back to the notebook's defaults
+        self.set_layout_mode(str(store.value("view/layout", OVERLAY)))
+        self.smoothing_slider.setValue(int(store.value("view/smoothing", 60)))
+        self.presentation_action.setChecked(str(store.value("view/presentation", "false")) == "true")
+
+    def save_settings(self):
+        store = self.store
+        store.setValue("window/geometry", self.saveGeometry())
+        store.setValue("window/state", self.saveState())
+        store.setValue("setup/variants", self.setup_panel.selected_variants())
+        settings = self.setup_panel.settings()
+        for key, value in settings.as_dict().items():
+            store.setValue(f"setup/{key}", value)
+        store.setValue("view/layout", self.curves.mode)
+        store.setValue("view/smoothing", self.smoothing_slider.value())
+        store.setValue("view/presentation", "true" if self.presentation_action.isChecked() else "false")
+        store.sync()
+
+    # -- start-up loading -----------------------------------------------------
+
+    def start_loading(self):
+        """Import TensorFlow and load MNIST in the background."""
+        from bngui.gui.loading import DataLoader, TensorFlowLoader
+
+        tensorflow = TensorFlowLoader(self)
+        tensorflow.loaded.connect(self._on_tensorflow_loaded)
+        tensorflow.failed.connect(self._show_error)
+        data = DataLoader(self.data_path, self)
+        data.loaded.connect(self.set_data)
+        data.missing.connect(self._on_data_missing)
+        self._loaders = [data, tensorflow]
+        for loader in self._loaders:
+            loader.start()
+
+    def _on_tensorflow_loaded(self):
+        self.tensorflow_ready = True
+        self._update_readiness()
+
+    def set_data(self, data):
+        self.data = data
+        self._update_readiness()
+        self.data_ready.emit()
+
+    def _on_data_missing(self, reason):
+        self.statusBar().showMessage("MNIST not found")
+        self.setup_panel.status.setText("MNIST not found. Use File → or the dialog to get it.")
+        self.show_data_dialog(reason)
+
+    def show_data_dialog(self, reason):
+        from bngui.gui.data_dialog import DataDialog
+
+        self.data_dialog = DataDialog(reason, self.data_path, parent=self)
+        self.data_dialog.data_loaded.connect(self.set_data)
+        self.data_dialog.open()
+        return self.data_dialog
+
+    def _update_readiness(self):
+        parts = []
+        if not self.tensorflow_ready:
+            parts.append("loading TensorFlow…")
+        if self.data is None:
+            parts.append("MNIST not loaded")
+        ready = not parts
+        text = "Ready" if ready else "; ".join(parts)
+        if self.data is not None:
+            text += f" · MNIST: {self.data.source}"
+        self.statusBar().showMessage(text)
+        self.setup_panel.status.setText("Ready to start." if ready else text)
+        if not self.worker.running:
+            self.setup_panel.set_running(False, False, ready=ready)
+
+    @property
+    def ready(self):
+        return self.tensorflow_ready and self.data is not None
+
+    # -- training -------------------------------------------------------------
+
+    def start_training(self):
+        if not self.ready or self.worker.running:
+            return
+        variant_ids = self.setup_panel.selected_variants()
+        if not variant_ids:
+            self._show_error("Choose at least one variant to train.")
+            return
+        settings = self.setup_panel.settings()
+        try:
+            settings.validate(len(self.data.train_labels))
+        except SettingsError as error:
+            self._show_error(str(error))
+            return
+        self.history.reset(variant_ids)
+        self.curves.set_variants(variant_ids)
+        self.setup_panel.reset_progress(settings.batches)
+        self.worker.start(variant_ids, self.data, settings)
+        self.setup_panel.set_running(True, False)
+        self.redraw()
+
+    def toggle_pause(self):
+        if not self.worker.running:
+            return
+        if self.worker.paused:
+            self.worker.resume()
+        else:
+            self.worker.pause()
+        self.setup_panel.set_running(True, self.worker.paused)
+
+    def stop_training(self):
+        self.worker.stop()
+
+    def _on_training_event(self, event):
+        # Only record here; the timer redraws.
+        self.history.handle(event)
+
+    def _on_training_failed(self, message):
+        self._show_error(message)
+
+    def _on_training_finished(self):
+        self.setup_panel.set_running(False, False, ready=self.ready)
+        self.redraw()
+
+    # -- drawing --------------------------------------------------------------
+
+    def redraw(self):
+        history = self.history
+        self.curves.refresh(history)
+        self.results.refresh(history)
+        if history.progress is not None:
+            self.setup_panel.show_progress(history.progress)
+        if self.worker.running:
+            self.run_status.setText(history.status)
+        elif history.finished is not None:
+            self.run_status.setText(f"Run {history.finished.status} in {history.finished.seconds:.0f} s")
+
+    def set_layout_mode(self, mode):
+        if mode not in (OVERLAY, SIDE_BY_SIDE):
+            mode = OVERLAY
+        self.curves.set_mode(mode)
+        for widget, checked in ((self.overlay_button, mode == OVERLAY),
+                                (self.side_button, mode == SIDE_BY_SIDE),
+                                (self.overlay_action, mode == OVERLAY),
+                                (self.side_action, mode == SIDE_BY_SIDE)):
+            widget.blockSignals(True)
+            widget.setChecked(checked)
+            widget.blockSignals(False)
+        self.curves.refresh(self.history)
+
+    def _on_smoothing_changed(self, value):
+        self.smoothing_label.setText(f"{value / 100:.2f}")
+        self.curves.set_smoothing(value / 100)
+        self.curves.refresh(self.history)
+
+    def _on_variants_changed(self, variant_ids):
+        if not self.worker.running:
+            self.curves.set_variants(variant_ids)
+            self.curves.refresh(self.history)
+
+    def set_presentation_mode(self, enabled):
+        font = self.font()
+        font.setPointSize(PRESENTATION_FONT_PT if enabled else NORMAL_FONT_PT)
+        self.setFont(font)
+        self.setStyleSheet(PRESENTATION_STYLE if enabled else "")
+        self.curves.set_presentation(enabled)
+        self.curves.refresh(self.history)
+        if self.presentation_action.isChecked() != enabled:
+            self.presentation_action.setChecked(enabled)
+
+    # -- export ---------------------------------------------------------------
+
+    def export_plots(self, path):
+        """Write the current plots to ``path``: PNG or SVG by its suffix."""
+        scene = self.curves.graphics.scene()
+        if str(path).lower().endswith(".svg"):
+            exporter = pg.exporters.SVGExporter(scene)
+        else:
+            exporter = pg.exporters.ImageExporter(scene)
+        exporter.export(str(path))
+
+    def export_metrics(self, path):
+        write_metrics_csv(path, self.history.metrics)
+
+    def _export_with_dialog(self, title, pattern, suffix, export):
+        path, _ = QFileDialog.getSaveFileName(self, title, f"bngui{suffix}", pattern)
+        if not path:
+            return
+        if not path.lower().endswith(suffix):
+            path += suffix
+        try:
+            export(path)
+        except OSError as error:
+            self._show_error(f"Could not write {path}: {error.strerror or error}")
+        else:
+            self.statusBar().showMessage(f"Saved {path}", 5000)
+
+    def export_png_dialog(self):
+        self._export_with_dialog("Export plots", "PNG image (*.png)", ".png", self.export_plots)
+
+    def export_svg_dialog(self):
+        self._export_with_dialog("Export plots", "SVG drawing (*.svg)", ".svg", self.export_plots)
+
+    def export_csv_dialog(self):
+        self._export_with_dialog("Export metrics", "CSV (*.csv)", ".csv", self.export_metrics)
+
+    # -- messages and closing -------------------------------------------------
+
+    def _show_error(self, message):
+        self.statusBar().showMessage(message, 10000)
+        QMessageBox.warning(self, "bngui", message)
+
+    def shutdown(self, timeout_ms=2500):
+        """Stop training and background jobs; True when every thread has ended."""
+        self.redraw_timer.stop()
+        ended = self.worker.stop_and_wait(timeout_ms)
+        dialog = getattr(self, "data_dialog", None)
+        if dialog is not None and dialog.downloading:
+            dialog.done(0)
+        for loader in self._loaders:
+            ended = loader.wait(10_000) and ended
+        return ended
+
+    def closeEvent(self, event):
+        self.save_settings()
+        self.shutdown()
+        event.accept()

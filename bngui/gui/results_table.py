@@ -1,0 +1,105 @@
+"""Per-variant results: state, validation, test and 100-sample accuracy, seconds."""
+
+import math
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+
+from bngui.core.variants import VARIANTS_BY_ID
+
+COLUMNS = ("Variant", "State", "Validation", "Test", "100 samples", "Seconds")
+# A 100-sample accuracy this far below test accuracy means single images are
+# scored with the wrong statistics (inference running in training mode, or
+# population statistics that were never updated).
+SINGLE_SAMPLE_GAP = 0.10
+FLAG_COLOR = QColor("#ffd6d6")
+STATE_COLORS = {"diverged": "#b00020", "stopped": "#8a6d00", "done": "#1b5e20"}
+
+
+class _NumberItem(QTableWidgetItem):
+    """Sorts by the number it shows; empty cells sort first."""
+
+    def __init__(self, value, text):
+        super().__init__(text)
+        self.value = value
+        self.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
+
+    def __lt__(self, other):
+        mine = -1.0 if self.value is None else self.value
+        theirs = -1.0 if getattr(other, "value", None) is None else other.value
+        return mine < theirs
+
+
+def _accuracy_item(value):
+    if value is None or not math.isfinite(value):
+        return _NumberItem(None, "–")
+    return _NumberItem(value, f"{value:.4f}")
+
+
+def single_sample_flagged(result):
+    if result is None:
+        return False
+    test, single = result.test_accuracy, result.single_sample_accuracy
+    return math.isfinite(test) and math.isfinite(single) and single < test - SINGLE_SAMPLE_GAP
+
+
+class ResultsTable(QTableWidget):
+    def __init__(self, parent=None):
+        super().__init__(0, len(COLUMNS), parent)
+        self.setHorizontalHeaderLabels(COLUMNS)
+        self.verticalHeader().setVisible(False)
+        self.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.setAlternatingRowColors(True)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.Stretch)
+        for column in range(1, len(COLUMNS)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeToContents)
+        self.setSortingEnabled(True)
+        self._shown = None
+
+    def refresh(self, history):
+        """Rewrite the rows from a ``RunHistory`` (only when it changed)."""
+        snapshot = tuple(
+            (record.variant, record.state, record.result) for record in history.variants.values()
+        )
+        if snapshot == self._shown:
+            return
+        self._shown = snapshot
+        self.setSortingEnabled(False)
+        self.setRowCount(len(snapshot))
+        for row, (variant_id, state, result) in enumerate(snapshot):
+            variant = VARIANTS_BY_ID[variant_id]
+            name = QTableWidgetItem(variant.label)
+            name.setForeground(QBrush(QColor(variant.color)))
+            font = name.font()
+            font.setBold(True)
+            name.setFont(font)
+            name.setToolTip(variant.id)
+            state_item = QTableWidgetItem(state)
+            if state in STATE_COLORS:
+                state_item.setForeground(QBrush(QColor(STATE_COLORS[state])))
+            items = [name, state_item]
+            if result is None:
+                items += [_accuracy_item(None), _accuracy_item(None), _accuracy_item(None),
+                          _NumberItem(None, "–")]
+            else:
+                single = _accuracy_item(result.single_sample_accuracy)
+                if single_sample_flagged(result):
+                    single.setBackground(QBrush(FLAG_COLOR))
+                    single.setText(single.text() + "  ⚠")
+                    single.setToolTip(
+                        "Far below the test accuracy: single images are scored with the wrong"
+                        " statistics (batch statistics at inference, or population statistics"
+                        " never updated)."
+                    )
+                items += [
+                    _accuracy_item(result.validation_accuracy),
+                    _accuracy_item(result.test_accuracy),
+                    single,
+                    _NumberItem(result.train_seconds, f"{result.train_seconds:.1f}"),
+                ]
+            for column, item in enumerate(items):
+                self.setItem(row, column, item)
+        self.setSortingEnabled(True)

@@ -1,0 +1,106 @@
+"""The one bridge between the trainer and the GUI.
+
+The trainer runs in a ``QThread``; every event it reports crosses to the GUI
+thread as a queued ``event`` signal carrying the immutable record. Stop and
+pause only set flags on the trainer's ``RunControl``; the trainer checks them
+between batches, so the GUI thread never waits on training.
+"""
+
+import traceback
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+
+class _TrainingJob(QObject):
+    event = Signal(object)
+    failed = Signal(str)
+    done = Signal()
+
+    def __init__(self, variant_ids, data, settings, control):
+        super().__init__()
+        self._variant_ids = variant_ids
+        self._data = data
+        self._settings = settings
+        self._control = control
+        self.trainer = None
+
+    @Slot()
+    def run(self):
+        try:
+            from bngui.core.trainer import LockstepTrainer
+
+            self.trainer = LockstepTrainer(
+                self._variant_ids, self._data, self._settings, self._control
+            )
+            self.trainer.run(self.event.emit)
+        except Exception as error:  # shown to the user as a message, never a crash
+            traceback.print_exc()
+            self.failed.emit(f"Training failed: {error}")
+        finally:
+            self.done.emit()
+
+
+class TrainingWorker(QObject):
+    """Starts one training run in its own thread and relays its events."""
+
+    event = Signal(object)
+    failed = Signal(str)
+    finished = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._thread = None
+        self._job = None
+        self._control = None
+
+    @property
+    def running(self):
+        return self._thread is not None and self._thread.isRunning()
+
+    @property
+    def paused(self):
+        return self._control is not None and self._control.paused
+
+    @property
+    def models(self):
+        """The trained models of the last run ({variant id: keras model}), or {}."""
+        if self._job is None or self._job.trainer is None:
+            return {}
+        return dict(self._job.trainer.models)
+
+    def start(self, variant_ids, data, settings):
+        from bngui.core.trainer import RunControl
+
+        if self.running:
+            raise RuntimeError("a training run is already in progress")
+        self._control = RunControl()
+        self._thread = QThread()
+        self._thread.setObjectName("bngui-training")
+        self._job = _TrainingJob(list(variant_ids), data, settings, self._control)
+        self._job.moveToThread(self._thread)
+        self._thread.started.connect(self._job.run)
+        self._job.event.connect(self.event)
+        self._job.failed.connect(self.failed)
+        self._job.done.connect(self._thread.quit)
+        self._thread.finished.connect(self.finished)
+        self._thread.start()
+
+    def pause(self):
+        if self._control is not None:
+            self._control.pause()
+
+    def resume(self):
+        if self._control is not None:
+            self._control.resume()
+
+    def stop(self):
+        if self._control is not None:
+            self._control.stop()
+
+    def stop_and_wait(self, timeout_ms=5000):
+        """Stop training and wait for the thread to end; True if it ended."""
+        self.stop()
+        if self._thread is None:
+            return True
+        ended = self._thread.wait(timeout_ms)
+        return ended

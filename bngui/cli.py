@@ -5,9 +5,7 @@ in a fraction of a second with one line and exit code 2.
 """
 
 import argparse
-import math
 import os
-import signal
 import sys
 
 from bngui.core.settings import LOSSES, SettingsError, TrainSettings
@@ -122,7 +120,12 @@ def main(argv=None):
         if args.command is None:
             from bngui.gui.app import run_app
 
-            return run_app(data_path=args.data)
+            code = run_app(data_path=args.data)
+            # Everything is saved and every thread stopped by now. Skip the
+            # interpreter's teardown of TensorFlow, which takes seconds.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
         if getattr(args, "list_variants", False):
             print_variant_list()
             return 0

@@ -19,6 +19,7 @@ def run_app(data_path=None, argv=None):
     app = QApplication.instance() or QApplication(argv or sys.argv)
     app.setApplicationName("bngui")
     app.setOrganizationName("bngui")
+    app.setStyle("Fusion")  # the same look on every platform, and crisp group boxes
     window = MainWindow(data_path=data_path)
     window.show()
     # Load TensorFlow and MNIST once the window is on screen.

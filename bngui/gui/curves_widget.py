@@ -117,6 +117,8 @@ class CurvesWidget(QWidget):
             axis.setTickFont(font)
             axis.setTextPen("#202020")
             axis.setPen(pg.mkPen("#404040", width=1.5 if self.presentation else 1))
+            # Plain numbers: "0.3" reads better on a projector than "300 (x0.001)".
+            axis.enableAutoSIPrefix(False)
         plot.setLabel("left", y_label, **{"font-size": f"{size}pt", "color": "#202020"})
         plot.setLabel("bottom", x_label, **{"font-size": f"{size}pt", "color": "#202020"})
         plot.showGrid(x=True, y=True, alpha=0.25)

@@ -127,8 +127,9 @@ class MainWindow(QMainWindow):
         splitter = QSplitter(Qt.Vertical)
         splitter.addWidget(self.tabs)
         splitter.addWidget(self.results)
-        splitter.setStretchFactor(0, 4)
+        splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
+        splitter.setSizes([640, 230])
         self.splitter = splitter
         self.setCentralWidget(splitter)
         self.statusBar().showMessage("Loading TensorFlow and MNIST…")
@@ -143,6 +144,14 @@ class MainWindow(QMainWindow):
         quit_action = file_menu.addAction("&Quit", self.close)
         quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         quit_action.setShortcutContext(Qt.ApplicationShortcut)
+
+        run_menu = self.menuBar().addMenu("&Run")
+        self.start_action = run_menu.addAction("&Start", self.start_training)
+        self.start_action.setShortcut(QKeySequence("Ctrl+Return"))
+        self.pause_action = run_menu.addAction("&Pause / Resume", self.toggle_pause)
+        self.pause_action.setShortcut(QKeySequence("Ctrl+P"))
+        self.stop_action = run_menu.addAction("S&top", self.stop_training)
+        self.stop_action.setShortcut(QKeySequence("Ctrl+."))
 
         view_menu = self.menuBar().addMenu("&View")
         group = QActionGroup(self)
@@ -315,8 +324,11 @@ class MainWindow(QMainWindow):
             self.setup_panel.show_progress(history.progress)
         if self.worker.running:
             self.run_status.setText(history.status)
+            self.setup_panel.status.setText(history.status)
         elif history.finished is not None:
-            self.run_status.setText(f"Run {history.finished.status} in {history.finished.seconds:.0f} s")
+            summary = f"Run {history.finished.status} in {history.finished.seconds:.0f} s"
+            self.run_status.setText(summary)
+            self.setup_panel.status.setText(summary)
 
     def set_layout_mode(self, mode):
         if mode not in (OVERLAY, SIDE_BY_SIDE):

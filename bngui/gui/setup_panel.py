@@ -127,6 +127,8 @@ class SetupPanel(QWidget):
         self.progress.setTextVisible(True)
         self.progress.setFormat("idle")
         layout.addWidget(self.progress)
+        self.speed = QLabel("")
+        layout.addWidget(self.speed)
         self.status = QLabel("Loading TensorFlow…")
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
@@ -201,12 +203,13 @@ class SetupPanel(QWidget):
         """Show a ``Progress`` event: batches done, images per second, time left."""
         self.progress.setRange(0, progress.total_batches)
         self.progress.setValue(progress.batches_done)
-        self.progress.setFormat(
-            f"{progress.batches_done}/{progress.total_batches}  ·  "
-            f"{progress.images_per_second:.0f} img/s  ·  {format_duration(progress.seconds_left)} left"
+        self.progress.setFormat(f"batch {progress.batches_done} / {progress.total_batches}")
+        self.speed.setText(
+            f"{progress.images_per_second:.0f} images/s · {format_duration(progress.seconds_left)} left"
         )
 
     def reset_progress(self, total):
         self.progress.setRange(0, total)
         self.progress.setValue(0)
-        self.progress.setFormat(f"0/{total}")
+        self.progress.setFormat(f"batch 0 / {total}")
+        self.speed.setText("")

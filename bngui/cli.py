@@ -12,6 +12,8 @@ from bngui.core.settings import LOSSES, SettingsError, TrainSettings
 from bngui.core.variants import VARIANT_IDS, VARIANTS, UnknownVariantError, get_variant
 
 USAGE_ERROR = 2
+BENCH_VARIANTS = ["baseline", "keras-conv-bn-relu", "keras-conv-relu-bn", "nn-conv-bn-relu"]
+GUI_BENCH_VARIANTS = ["baseline", "keras-conv-bn-relu"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -29,13 +31,13 @@ def _variant_list(values):
     return values
 
 
-def _add_variant_options(parser, default):
+def _add_variant_options(parser, default, default_text=None):
     parser.add_argument(
         "--variants",
         nargs="+",
         default=default,
         metavar="ID",
-        help=f"variant ids, or 'all' (default: {' '.join(default)})",
+        help=f"variant ids, or 'all' (default: {default_text or ' '.join(default)})",
     )
     parser.add_argument("--list-variants", action="store_true", help="list the variants and exit")
 
@@ -82,12 +84,21 @@ def build_parser():
         "bench", help="lockstep trainer vs one-after-another model.fit, images per second"
     )
     _add_variant_options(
-        bench, ["baseline", "keras-conv-bn-relu", "keras-conv-relu-bn", "nn-conv-bn-relu"]
+        bench, None, f"{' '.join(BENCH_VARIANTS)}; with --gui {' '.join(GUI_BENCH_VARIANTS)}"
     )
-    bench.add_argument("--batches", type=int, default=60, help="timed batches (default 60)")
+    bench.add_argument(
+        "--batches", type=int, help="timed batches (default 60; 300 with --gui)"
+    )
     bench.add_argument("--warmup", type=int, default=5, help="untimed batches first (default 5)")
     bench.add_argument("--batch-size", type=int, default=TrainSettings().batch_size)
     _add_data_option(bench)
+    bench.add_argument(
+        "--gui",
+        action="store_true",
+        help="measure the window instead: event-loop stalls while training, and the"
+        " training speed inside the GUI against the headless trainer"
+        f" (default variants: {' '.join(GUI_BENCH_VARIANTS)})",
+    )
 
     classify = commands.add_parser("classify", help="classify digit images with trained models")
     classify.add_argument("images", nargs="+", metavar="IMAGE")
@@ -129,6 +140,8 @@ def main(argv=None):
         if getattr(args, "list_variants", False):
             print_variant_list()
             return 0
+        if args.variants is None:  # bench's default depends on --gui
+            args.variants = GUI_BENCH_VARIANTS if args.gui else BENCH_VARIANTS
         args.variants = _variant_list(args.variants)
         if args.command == "train":
             settings = _settings_from(args)
@@ -138,7 +151,12 @@ def main(argv=None):
         if args.command == "bench":
             if args.warmup < 1:
                 raise SettingsError(f"warmup must be at least 1 batch, not {args.warmup}")
-            settings = TrainSettings(batches=args.batches, batch_size=args.batch_size).validate()
+            batches = args.batches if args.batches is not None else (300 if args.gui else 60)
+            settings = TrainSettings(batches=batches, batch_size=args.batch_size).validate()
+            if args.gui:
+                from bngui.gui.responsiveness import run_gui_bench
+
+                return run_gui_bench(args.variants, settings, data_path=args.data)
             from bngui.commands.bench import run_bench
 
             return run_bench(args.variants, settings, warmup=args.warmup, data_path=args.data)

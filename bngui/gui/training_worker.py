@@ -8,7 +8,7 @@ between batches, so the GUI thread never waits on training.
 
 import traceback
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 
 class _TrainingJob(QObject):
@@ -81,7 +81,9 @@ class TrainingWorker(QObject):
         self._thread.started.connect(self._job.run)
         self._job.event.connect(self.event)
         self._job.failed.connect(self.failed)
-        self._job.done.connect(self._thread.quit)
+        # Direct: quit() is thread-safe, and the thread must end even while the
+        # GUI thread is blocked in stop_and_wait() (a queued quit would wait for it).
+        self._job.done.connect(self._thread.quit, Qt.DirectConnection)
         self._thread.finished.connect(self.finished)
         self._thread.start()
 

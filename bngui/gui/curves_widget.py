@@ -7,7 +7,6 @@ timer, never once per training event.
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from bngui.core.variants import VARIANTS_BY_ID
@@ -153,7 +152,8 @@ class CurvesWidget(QWidget):
     def _build_overlay(self):
         for index, (series, title, y_label) in enumerate(OVERLAY_PANELS):
             plot = self._new_plot(index // 2, index % 2, title, y_label)
-            if series == "validation_accuracy":
+            if series == "validation_loss":
+                # Losses fall from the top left, so the top right stays free for the legend.
                 legend = plot.addLegend(offset=(-10, 10), labelTextSize=f"{self._font_size()}pt",
                                         brush=pg.mkBrush(255, 255, 255, 210))
                 legend.setLabelTextColor("#202020")
@@ -169,7 +169,9 @@ class CurvesWidget(QWidget):
             accuracy = self._new_plot(0, column, _title_html(variant), "accuracy" if column == 0 else "")
             loss = self._new_plot(1, column, "", "loss" if column == 0 else "")
             if column == 0:
-                accuracy.addLegend(offset=(10, -10), labelTextSize=f"{self._font_size()}pt")
+                # Top left: empty early on, and the baseline never climbs there.
+                accuracy.addLegend(offset=(10, 10), labelTextSize=f"{self._font_size()}pt",
+                                   brush=pg.mkBrush(255, 255, 255, 210))
                 first_accuracy, first_loss = accuracy, loss
                 names = {"train": "training (batch)", "validation": "validation"}
             else:
@@ -184,12 +186,12 @@ class CurvesWidget(QWidget):
                                  name=names["train"] if kind == "accuracy" else None)
                 self._add_curves(plot, variant_id, f"validation_{kind}", False,
                                  name=names["validation"] if kind == "accuracy" else None)
-            # Training is drawn lighter than validation so the two read apart.
+            # Training is drawn thinner and lighter than validation so the two read apart.
             for kind in ("accuracy", "loss"):
                 smoothed, _ = self.curves[(variant_id, f"train_{kind}")]
                 pen = pg.mkColor(variant.color)
-                pen.setAlpha(150)
-                smoothed.setPen(pg.mkPen(pen, width=self._line_width() * 0.7, style=Qt.DashLine))
+                pen.setAlpha(160)
+                smoothed.setPen(pg.mkPen(pen, width=self._line_width() * 0.6))
 
     # -- drawing --------------------------------------------------------------
 

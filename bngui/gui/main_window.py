@@ -129,7 +129,7 @@ class MainWindow(QMainWindow):
         splitter.addWidget(self.results)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([640, 230])
+        splitter.setSizes([700, 170])
         self.splitter = splitter
         self.setCentralWidget(splitter)
         self.statusBar().showMessage("Loading TensorFlow and MNIST…")
@@ -140,6 +140,10 @@ class MainWindow(QMainWindow):
         self.export_png_action = file_menu.addAction("Export plots as &PNG…", self.export_png_dialog)
         self.export_svg_action = file_menu.addAction("Export plots as &SVG…", self.export_svg_dialog)
         self.export_csv_action = file_menu.addAction("Export metrics as &CSV…", self.export_csv_dialog)
+        file_menu.addSeparator()
+        self.get_data_action = file_menu.addAction(
+            "&Get MNIST…", lambda: self.show_data_dialog("Download MNIST or choose a copy of it.")
+        )
         file_menu.addSeparator()
         quit_action = file_menu.addAction("&Quit", self.close)
         quit_action.setShortcut(QKeySequence("Ctrl+Q"))
@@ -239,7 +243,7 @@ class MainWindow(QMainWindow):
 
     def _on_data_missing(self, reason):
         self.statusBar().showMessage("MNIST not found")
-        self.setup_panel.status.setText("MNIST not found. Use File → or the dialog to get it.")
+        self.setup_panel.status.setText("MNIST not found. Use the dialog or File → Get MNIST… to get it.")
         self.show_data_dialog(reason)
 
     def show_data_dialog(self, reason):
@@ -272,7 +276,11 @@ class MainWindow(QMainWindow):
     # -- training -------------------------------------------------------------
 
     def start_training(self):
-        if not self.ready or self.worker.running:
+        if self.worker.running:
+            return
+        if not self.ready:
+            waiting = "TensorFlow is still loading" if self.data is not None else "MNIST is not loaded"
+            self.statusBar().showMessage(f"Cannot start yet: {waiting}.", 5000)
             return
         variant_ids = self.setup_panel.selected_variants()
         if not variant_ids:
@@ -360,6 +368,11 @@ class MainWindow(QMainWindow):
         self.setStyleSheet(PRESENTATION_STYLE if enabled else "")
         self.curves.set_presentation(enabled)
         self.curves.refresh(self.history)
+        # Widen the setup panel to its new text size so nothing is clipped.
+        self.setup_panel.adjustSize()
+        scrollbar = self.style().pixelMetric(self.style().PixelMetric.PM_ScrollBarExtent)
+        self.resizeDocks([self.setup_dock], [self.setup_panel.sizeHint().width() + scrollbar + 8],
+                         Qt.Horizontal)
         if self.presentation_action.isChecked() != enabled:
             self.presentation_action.setChecked(enabled)
 

@@ -15,8 +15,17 @@ class TensorFlowLoader(QThread):
     failed = Signal(str)
 
     def run(self):
+        from bngui.gui.training_worker import yield_cpu_to_the_gui
+
+        # TensorFlow creates its thread pools on its first operation; doing that
+        # here, at low priority, makes every training thread give way to the GUI.
+        yield_cpu_to_the_gui()
         try:
-            import bngui.core.trainer  # noqa: F401  (imports TensorFlow and Keras)
+            from bngui.core.tf_runtime import tf
+
+            import bngui.core.trainer  # noqa: F401  (imports Keras and the models)
+
+            tf.constant(1.0).numpy()
         except Exception as error:
             traceback.print_exc()
             self.failed.emit(f"TensorFlow could not be loaded: {error}")

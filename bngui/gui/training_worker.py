@@ -6,9 +6,33 @@ pause only set flags on the trainer's ``RunControl``; the trainer checks them
 between batches, so the GUI thread never waits on training.
 """
 
+import os
+import sys
+import threading
 import traceback
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+
+
+BACKGROUND_NICENESS = 5
+
+
+def yield_cpu_to_the_gui():
+    """Lower the calling thread's scheduling priority (Linux only).
+
+    On a 2-core laptop TensorFlow's two compute threads keep both cores busy;
+    at equal priority the GUI thread then waits its turn and the window
+    stutters. Linux threads inherit the niceness of the thread that creates
+    them, so calling this before TensorFlow starts its thread pools makes all
+    of its threads give way to the GUI, which needs very little CPU.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            current = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(),
+                           max(current, BACKGROUND_NICENESS))
+        except OSError:
+            pass  # not allowed here: keep the normal priority
 
 
 class _TrainingJob(QObject):
@@ -26,6 +50,7 @@ class _TrainingJob(QObject):
 
     @Slot()
     def run(self):
+        yield_cpu_to_the_gui()
         try:
             from bngui.core.trainer import LockstepTrainer
 

@@ -1,0 +1,60 @@
+"""RunHistory: trainer events in, per-variant series and states out."""
+
+import numpy as np
+
+from bngui.core import events
+from bngui.core.history import PAUSED, RUNNING, WAITING, RunHistory
+
+IDS = ("baseline", "keras-conv-bn-relu")
+
+
+def test_metrics_become_series_per_variant_and_split():
+    history = RunHistory(IDS)
+    history.handle(events.Metric("baseline", 0, events.VALIDATION, 0.69, 0.10))
+    history.handle(events.Metric("baseline", 0, events.TRAIN, 0.70, 0.12))
+    history.handle(events.Metric("baseline", 25, events.TRAIN, 0.50, 0.20))
+    history.handle(events.Metric("keras-conv-bn-relu", 25, events.TRAIN, 0.40, 0.30))
+
+    batches, values = history.variants["baseline"].series("train_accuracy")
+    np.testing.assert_array_equal(batches, [0, 25])
+    np.testing.assert_array_equal(values, [0.12, 0.20])
+    batches, values = history.variants["baseline"].series("validation_loss")
+    np.testing.assert_array_equal(batches, [0])
+    np.testing.assert_array_equal(values, [0.69])
+    assert len(history.variants["keras-conv-bn-relu"].series("validation_accuracy")[0]) == 0
+    assert len(history.metrics) == 4
+
+
+def test_states_follow_the_run():
+    history = RunHistory(IDS)
+    assert {record.state for record in history.variants.values()} == {WAITING}
+    history.handle(events.RunStarted(IDS, 10, 64))
+    assert {record.state for record in history.variants.values()} == {RUNNING}
+    history.handle(events.StatusChanged("Paused"))
+    assert {record.state for record in history.variants.values()} == {PAUSED}
+    history.handle(events.StatusChanged("Training"))
+    history.handle(events.VariantDiverged("baseline", 3))
+    assert history.variants["baseline"].state == events.DIVERGED
+    assert history.variants["baseline"].diverged_at == 3
+    # A later pause does not resurrect a diverged variant.
+    history.handle(events.StatusChanged("Paused"))
+    assert history.variants["baseline"].state == events.DIVERGED
+    assert history.variants["keras-conv-bn-relu"].state == PAUSED
+
+    finished = events.VariantFinished("keras-conv-bn-relu", events.DONE, 0.97, 0.96, 0.98, 12.0)
+    history.handle(finished)
+    history.handle(events.RunFinished(events.DONE, 13.0))
+    assert history.variants["keras-conv-bn-relu"].result == finished
+    assert history.variants["keras-conv-bn-relu"].state == events.DONE
+    assert history.finished.status == events.DONE
+
+
+def test_version_changes_with_every_event_and_reset_clears():
+    history = RunHistory(IDS)
+    before = history.version
+    history.handle(events.Progress(1, 10, 100.0, 9.0))
+    assert history.version == before + 1
+    assert history.progress.batches_done == 1
+    history.reset(("baseline",))
+    assert history.variant_ids == ("baseline",)
+    assert history.metrics == [] and history.progress is None and history.finished is None

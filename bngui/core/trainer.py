@@ -8,6 +8,7 @@ training it on its own. Progress is reported as records from ``events``.
 
 import threading
 import time
+import zlib
 
 import numpy as np
 
@@ -78,6 +79,11 @@ def loss_function(name):
     return loss
 
 
+def variant_seed(seed, variant_id):
+    """A reproducible per-variant seed (the same in every process, unlike hash())."""
+    return (seed * 1_000_003 + zlib.crc32(variant_id.encode())) % 2**32
+
+
 def keras_loss(name):
     """The same loss as a Keras loss object, for ``model.fit`` (the benchmark's reference)."""
     if name == "sigmoid":
@@ -104,8 +110,12 @@ class LockstepTrainer:
         self.control = control or RunControl()
         self.variant_ids = tuple(variant.id for variant in self.variants)
 
-        keras.utils.set_random_seed(self.settings.seed)
-        self.models = {variant.id: build_model(variant) for variant in self.variants}
+        self.models = {}
+        for variant in self.variants:
+            # Each variant's initial weights come from the seed and its own id, so
+            # a variant starts the same whichever others are trained beside it.
+            keras.utils.set_random_seed(variant_seed(self.settings.seed, variant.id))
+            self.models[variant.id] = build_model(variant)
         self.optimizers = {
             variant_id: make_optimizer(self.settings.learning_rate) for variant_id in self.models
         }

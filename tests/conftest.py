@@ -39,3 +39,14 @@ def mnist(mnist_path):
     from bngui.core.data import load_mnist
 
     return load_mnist(mnist_path, allow_download=False)
+
+
+@pytest.fixture(scope="session")
+def shipped_models():
+    """The models shipped in resources/models, loaded once: ``{variant_id: keras model}``."""
+    from bngui.core.storage import load_models
+    from bngui.resource_files import shipped_models_dir
+
+    models, problems = load_models(shipped_models_dir())
+    assert not problems, problems
+    return models

@@ -1,0 +1,265 @@
+"""Run trained models on MNIST-style digits: class scores and predicted digits.
+
+Scores. The notebook trains with a sigmoid loss: each of the ten logits is a
+separate yes/no score, and their sigmoids need not sum to 1. To show one
+comparable set of scores per model, bngui reports ``softmax(logits)``
+everywhere (the GUI's bars and confidence, ``bngui classify`` and its JSON):
+the ten probabilities sum to 1 and keep the logits' ranking, so the predicted
+digit is the same as with sigmoids. A model that learned nothing (the
+baseline) shows about 10% for every digit.
+
+The batch-statistics bug. In training mode a batch-normalized layer
+normalizes with the statistics of the batch it is given. On a single drawing
+that is wrong (the fully connected layer's variance over one image is 0, so
+its output no longer depends on the image). ``batch_statistics=True`` runs
+the batch-normalized models that way, to show what the bug does. Keras's
+``BatchNormalization`` and bngui's ``LowLevelBatchNorm`` also update their
+moving statistics in training mode; here those non-trainable weights are saved
+before the call and written back after it, inside the same compiled graph, so
+the models are left exactly as they were.
+
+Speed. Calling a Keras model eagerly on one image costs about 100 ms here;
+a compiled graph of the same model costs 1.5-3 ms. ``Predictor`` compiles one
+graph per model (traced once, input shape [None, 28, 28, 1], so no retracing
+for other batch sizes) and, after ``prepare``, one graph that runs a whole set
+of models, which lets TensorFlow run them side by side on two cores.
+"""
+
+import threading
+
+import numpy as np
+
+from bngui.core.variants import VARIANTS_BY_ID
+
+CLASSES = 10
+IMAGE_SIZE = 28
+
+
+def softmax(logits):
+    """Softmax over the last axis, computed stably in float64, returned as float32."""
+    logits = np.asarray(logits, dtype=np.float64)
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    exponentials = np.exp(shifted)
+    return (exponentials / exponentials.sum(axis=-1, keepdims=True)).astype(np.float32)
+
+
+def is_single_digit(images):
+    """Whether ``images`` is one digit, (28, 28) or (28, 28, 1), rather than a batch."""
+    shape = np.shape(images)
+    return shape == (IMAGE_SIZE, IMAGE_SIZE) or shape == (IMAGE_SIZE, IMAGE_SIZE, 1)
+
+
+def as_image_batch(images):
+    """(28, 28), (N, 28, 28) or (N, 28, 28, 1) digits as a float32 (N, 28, 28, 1) array."""
+    batch = np.asarray(images, dtype=np.float32)
+    if is_single_digit(batch):
+        batch = batch.reshape(1, IMAGE_SIZE, IMAGE_SIZE)
+    if batch.ndim == 3:
+        batch = batch[..., None]
+    if batch.ndim != 4 or batch.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE, 1):
+        raise ValueError(
+            f"expected 28x28 digits shaped (28, 28), (N, 28, 28) or (N, 28, 28, 1), got {np.shape(images)}"
+        )
+    return np.ascontiguousarray(batch)
+
+
+def has_batch_norm(variant_id):
+    """Whether the variant (by id) has batch normalization; unknown ids count as not."""
+    variant = VARIANTS_BY_ID.get(variant_id)
+    return variant is not None and variant.has_batch_norm
+
+
+def uses_batch_statistics(variant_id, batch_statistics):
+    """Whether a model is run in training mode (batch statistics) for this request."""
+    return bool(batch_statistics) and has_batch_norm(variant_id)
+
+
+class Predictor:
+    """Runs models on digits, with compiled graphs cached per model.
+
+    ``compile=False`` calls the models eagerly instead: slower per call, but
+    nothing to trace, which suits a one-off batch (``bngui classify``).
+    Thread-safe: calls are serialised by a lock.
+    """
+
+    def __init__(self, compile=True):
+        self.compile = compile
+        self._lock = threading.RLock()
+        self._functions = {}  # (id(model), training) -> (model, compiled function)
+        self._combined = {}  # (ids of the models, modes) -> compiled function
+
+    # -- compiled graphs -----------------------------------------------------
+
+    def _signature(self):
+        from bngui.core.tf_runtime import tf
+
+        return [tf.TensorSpec([None, IMAGE_SIZE, IMAGE_SIZE, 1], tf.float32, name="images")]
+
+    def _function(self, model, training):
+        key = (id(model), training)
+        entry = self._functions.get(key)
+        if entry is not None and entry[0] is model:
+            return entry[1]
+        from bngui.core.tf_runtime import tf
+
+        if training:
+
+            def run(images):
+                return _call_without_side_effects(model, images)
+
+        else:
+
+            def run(images):
+                return model(images, training=False)
+
+        function = tf.function(run, input_signature=self._signature(), reduce_retracing=False)
+        self._functions[key] = (model, function)
+        return function
+
+    def _modes(self, models, batch_statistics):
+        return tuple(uses_batch_statistics(variant_id, batch_statistics) for variant_id in models)
+
+    def _combined_key(self, models, batch_statistics):
+        return (tuple(id(model) for model in models.values()), self._modes(models, batch_statistics))
+
+    def prepare(self, models, batch_statistics=False, combined=True):
+        """Trace the graphs for ``models`` now, so the first prediction is fast.
+
+        With ``combined``, also build the graph that runs all of them at once.
+        """
+        if not self.compile or not models:
+            return
+        zeros = np.zeros((1, IMAGE_SIZE, IMAGE_SIZE, 1), np.float32)
+        with self._lock:
+            functions = [
+                self._function(model, training)
+                for model, training in zip(models.values(), self._modes(models, batch_statistics))
+            ]
+            if not combined:
+                for function in functions:
+                    function(zeros)
+                return
+            key = self._combined_key(models, batch_statistics)
+            if key in self._combined:
+                return
+            from bngui.core.tf_runtime import tf
+
+            def run_all(images):
+                return [function(images) for function in functions]
+
+            function = tf.function(run_all, input_signature=self._signature())
+            function(zeros)
+            self._combined[key] = function
+
+    def prepare_model(self, model, training=False):
+        """Trace one model's graph (a small step, so a worker can interleave requests)."""
+        if self.compile:
+            with self._lock:
+                self._function(model, training)(
+                    np.zeros((1, IMAGE_SIZE, IMAGE_SIZE, 1), np.float32)
+                )
+
+    def is_prepared(self, models, batch_statistics=False):
+        """Whether the combined graph for ``models`` is ready."""
+        with self._lock:
+            return self._combined_key(models, batch_statistics) in self._combined
+
+    def retain(self, models):
+        """Forget the graphs of every model not in ``models`` (frees replaced models)."""
+        keep = {id(model) for model in models}
+        with self._lock:
+            self._functions = {
+                key: entry for key, entry in self._functions.items() if key[0] in keep
+            }
+            self._combined = {
+                key: function
+                for key, function in self._combined.items()
+                if set(key[0]) <= keep
+            }
+
+    # -- predictions ----------------------------------------------------------
+
+    def logits(self, models, images, batch_statistics=False):
+        """``{variant_id: logits}`` for ``models`` (``{variant_id: keras model}``).
+
+        ``images`` is one digit, (28, 28) or (28, 28, 1), or a batch
+        (N, 28, 28) or (N, 28, 28, 1); the logits have shape
+        (10,) or (N, 10) to match. With ``batch_statistics`` the batch-normalized
+        models run in training mode on exactly this batch (see the module's
+        docstring); the others are unaffected.
+        """
+        single = is_single_digit(images)
+        batch = as_image_batch(images)
+        modes = self._modes(models, batch_statistics)
+        with self._lock:
+            if not self.compile:
+                outputs = [
+                    _call_without_side_effects(model, batch) if training
+                    else model(batch, training=False)
+                    for model, training in zip(models.values(), modes)
+                ]
+            else:
+                combined = self._combined.get(self._combined_key(models, batch_statistics))
+                if combined is not None:
+                    outputs = combined(batch)
+                else:
+                    outputs = [
+                        self._function(model, training)(batch)
+                        for model, training in zip(models.values(), modes)
+                    ]
+        results = {}
+        for variant_id, output in zip(models, outputs):
+            logits = np.asarray(output, dtype=np.float32)
+            results[variant_id] = logits[0] if single else logits
+        return results
+
+    def probabilities(self, models, images, batch_statistics=False):
+        """``{variant_id: softmax(logits)}``; see ``logits`` for the arguments."""
+        return {
+            variant_id: softmax(logits)
+            for variant_id, logits in self.logits(models, images, batch_statistics).items()
+        }
+
+
+def _call_without_side_effects(model, images):
+    """``model(images, training=True)`` that leaves the non-trainable weights as they were.
+
+    Works eagerly and inside ``tf.function``: in a graph, TensorFlow's
+    automatic control dependencies keep the reads, the layers' own updates and
+    the restoring assignments in program order.
+    """
+    from bngui.core.tf_runtime import tf
+
+    weights = list(model.non_trainable_weights)
+    saved = [tf.identity(weight.value) for weight in weights]
+    with tf.control_dependencies(saved):
+        outputs = model(images, training=True)
+    with tf.control_dependencies([outputs]):
+        restores = [weight.assign(value) for weight, value in zip(weights, saved)]
+    with tf.control_dependencies([op for op in restores if op is not None]):
+        return tf.identity(outputs)
+
+
+_default_predictor = None
+_default_lock = threading.Lock()
+
+
+def default_predictor():
+    """A process-wide compiled ``Predictor``."""
+    global _default_predictor
+    with _default_lock:
+        if _default_predictor is None:
+            _default_predictor = Predictor()
+        return _default_predictor
+
+
+def predict_digits(models, image28, batch_statistics=False):
+    """``{variant_id: probabilities}`` (softmax of the logits) for one digit or a batch."""
+    return default_predictor().probabilities(models, image28, batch_statistics)
+
+
+def predicted_digit(probabilities):
+    """(digit, confidence) of one model's ten probabilities."""
+    probabilities = np.asarray(probabilities)
+    digit = int(np.argmax(probabilities))
+    return digit, float(probabilities[digit])

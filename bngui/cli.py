@@ -99,8 +99,24 @@ def build_parser():
         " training speed inside the GUI against the headless trainer"
         f" (default variants: {' '.join(GUI_BENCH_VARIANTS)})",
     )
+    bench.add_argument(
+        "--canvas",
+        action="store_true",
+        help="measure the drawing canvas instead: time from the end of a stroke until"
+        " every model's prediction is shown (default: all ten variants; the shipped"
+        " weights where there are some, fresh models for the rest)",
+    )
+    bench.add_argument(
+        "--strokes", type=int, default=40, help="timed strokes with --canvas (default 40)"
+    )
 
-    classify = commands.add_parser("classify", help="classify digit images with trained models")
+    classify = commands.add_parser(
+        "classify",
+        help="classify digit images (PNG, JPEG; any size, either polarity) like the canvas does",
+        description="Classify digit images with the canvas's preprocessing and models. An"
+        " unreadable or empty image gets a one-line error and the others are still"
+        " classified; the exit code is then 1.",
+    )
     classify.add_argument("images", nargs="+", metavar="IMAGE")
     classify.add_argument("--models", metavar="DIR", help="default: the shipped models")
     classify.add_argument("--json", action="store_true", help="print JSON")
@@ -137,11 +153,18 @@ def main(argv=None):
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(code)
+        if args.command == "classify":
+            from bngui.commands.classify import run_classify
+
+            return run_classify(args.images, models_dir=args.models, as_json=args.json)
         if getattr(args, "list_variants", False):
             print_variant_list()
             return 0
-        if args.variants is None:  # bench's default depends on --gui
-            args.variants = GUI_BENCH_VARIANTS if args.gui else BENCH_VARIANTS
+        if args.variants is None:  # bench's default depends on --gui / --canvas
+            if getattr(args, "canvas", False):
+                args.variants = list(VARIANT_IDS)
+            else:
+                args.variants = GUI_BENCH_VARIANTS if args.gui else BENCH_VARIANTS
         args.variants = _variant_list(args.variants)
         if args.command == "train":
             settings = _settings_from(args)
@@ -149,6 +172,16 @@ def main(argv=None):
 
             return run_train(args.variants, settings, data_path=args.data, out=args.out)
         if args.command == "bench":
+            if args.canvas:
+                if args.strokes < 1:
+                    raise SettingsError(f"strokes must be at least 1, not {args.strokes}")
+                from bngui.gui.canvas_bench import run_canvas_bench
+
+                code = run_canvas_bench(args.variants, strokes=args.strokes)
+                # As for the GUI: skip tearing down Qt and TensorFlow at exit.
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
             if args.warmup < 1:
                 raise SettingsError(f"warmup must be at least 1 batch, not {args.warmup}")
             batches = args.batches if args.batches is not None else (300 if args.gui else 60)
@@ -160,10 +193,6 @@ def main(argv=None):
             from bngui.commands.bench import run_bench
 
             return run_bench(args.variants, settings, warmup=args.warmup, data_path=args.data)
-        if args.command == "classify":
-            from bngui.commands.classify import run_classify
-
-            return run_classify(args.images, models_dir=args.models, as_json=args.json)
     except (SettingsError, UnknownVariantError) as error:
         parser.exit(USAGE_ERROR, f"bngui {args.command}: error: {error}\n")
     return 0

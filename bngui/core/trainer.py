@@ -309,13 +309,17 @@ class LockstepTrainer:
         train_end = time.perf_counter() - run_started
         finished_seconds[~diverged] = train_end
 
-        results = self._final_results(emit, stopped, diverged, finished_seconds)
+        results, stopped = self._final_results(emit, stopped, diverged, finished_seconds)
         emit(events.RunFinished(events.STOPPED if stopped else events.DONE,
                                 time.perf_counter() - run_started))
         return results
 
     def _final_results(self, emit, stopped, diverged, finished_seconds):
-        """Validation, test and 100-sample accuracy per variant, unless stopped."""
+        """Validation, test and 100-sample accuracy per variant, unless stopped.
+
+        Returns the ``VariantFinished`` records and whether the run ended stopped
+        (a stop may also arrive during this scoring).
+        """
         ids, data = self.variant_ids, self.data
         nan = np.full(len(ids), np.nan)
         validation_accuracy = test_accuracy = single_accuracy = nan
@@ -348,7 +352,7 @@ class LockstepTrainer:
             )
             results.append(record)
             emit(record)
-        return results
+        return results, stopped
 
     def _emit_metrics(self, emit, batch, split, losses, accuracies):
         for variant_id, loss, accuracy in zip(self.variant_ids, losses, accuracies):

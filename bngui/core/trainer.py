@@ -221,10 +221,15 @@ class LockstepTrainer:
         return loss_sums / len(labels), correct / len(labels)
 
     def _single_sample_accuracy(self):
-        """The notebook's check: the first 100 test images scored one at a time."""
+        """The notebook's check: the first 100 test images scored one at a time.
+
+        Returns None if a stop was requested on the way.
+        """
         correct = np.zeros(len(self.variant_ids))
         images, labels = self.data.test_images, self.data.test_labels
         for index in range(min(SINGLE_SAMPLES, len(labels))):
+            if self.control.stop_requested:
+                return None
             _, hit = self._evaluate(images[index : index + 1], labels[index : index + 1])
             correct += hit.numpy()
         return correct / min(SINGLE_SAMPLES, len(labels))
@@ -330,12 +335,14 @@ class LockstepTrainer:
                 data.validation_images, data.validation_labels.astype(np.int32), chunk
             )
             test = self._measure(data.test_images, data.test_labels.astype(np.int32), chunk)
-            if validation is None or test is None:
+            single = None
+            if validation is not None and test is not None:
+                single = self._single_sample_accuracy()
+            if single is None:
                 stopped = True
             else:
                 self._emit_metrics(emit, self.settings.batches, events.VALIDATION, *validation)
-                validation_accuracy, test_accuracy = validation[1], test[1]
-                single_accuracy = self._single_sample_accuracy()
+                validation_accuracy, test_accuracy, single_accuracy = validation[1], test[1], single
         results = []
         for index, variant_id in enumerate(ids):
             if diverged[index]:

@@ -2,8 +2,9 @@
 
 import pyqtgraph as pg
 import pyqtgraph.exporters  # noqa: F401  (registers the PNG and SVG exporters)
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtCore import QRectF, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QPainter
+from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDockWidget,
@@ -381,11 +382,15 @@ class MainWindow(QMainWindow):
     def export_plots(self, path):
         """Write the current plots to ``path``: PNG or SVG by its suffix."""
         scene = self.curves.graphics.scene()
-        if str(path).lower().endswith(".svg"):
-            exporter = pg.exporters.SVGExporter(scene)
-        else:
-            exporter = pg.exporters.ImageExporter(scene)
-        exporter.export(str(path))
+        if not str(path).lower().endswith(".svg"):
+            pg.exporters.ImageExporter(scene).export(str(path))
+            return
+        try:
+            pg.exporters.SVGExporter(scene).export(str(path))
+        except ValueError:
+            # pyqtgraph 0.14.0 cannot read the closed paths ("... Z") that Qt
+            # 6.10 and newer write (pyqtgraph issue 3495): let Qt write the SVG.
+            _render_svg(scene, path)
 
     def export_metrics(self, path):
         write_metrics_csv(path, self.history.metrics)
@@ -433,3 +438,21 @@ class MainWindow(QMainWindow):
         self.save_settings()
         self.shutdown()
         event.accept()
+
+def _render_svg(scene, path):
+    """Draw ``scene`` into an SVG file with Qt's own generator, on white."""
+    rect = scene.sceneRect()
+    target = QRectF(0, 0, rect.width(), rect.height())
+    generator = QSvgGenerator()
+    generator.setFileName(str(path))
+    generator.setSize(rect.size().toSize())
+    generator.setViewBox(target)
+    generator.setTitle("bngui training curves")
+    painter = QPainter()
+    if not painter.begin(generator):
+        raise OSError(f"cannot write {path}")
+    try:
+        painter.fillRect(target, Qt.white)
+        scene.render(painter, target, rect)
+    finally:
+        painter.end()

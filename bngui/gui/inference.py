@@ -1,0 +1,242 @@
+"""The draw page's models, kept and run in one background thread.
+
+Everything that touches the models (loading, saving, tracing graphs,
+predicting) happens in this thread, one job at a time, so the window never
+waits on TensorFlow, not even while a training run keeps the CPU busy.
+
+Prediction requests follow "latest request wins": a new drawing replaces a
+request that has not started yet, so a fast-drawing hand never builds a queue.
+Requests also go before background jobs (tracing graphs for models that just
+arrived), which are split into small steps for that reason.
+"""
+
+import threading
+import time
+import traceback
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QThread, Signal
+
+from bngui.core.predict import has_batch_norm
+from bngui.core.variants import VARIANT_IDS
+
+SHIPPED = "shipped"
+TRAINED = "trained"
+LOADED = "loaded"
+UNTRAINED = "untrained"
+
+
+@dataclass
+class ModelEntry:
+    model: object
+    source: str  # SHIPPED, TRAINED, LOADED or UNTRAINED
+    origin: str = ""  # the folder it was loaded from, if any
+
+    @property
+    def source_text(self):
+        if self.source == SHIPPED:
+            return "shipped with bngui"
+        if self.source == TRAINED:
+            return "trained in this session"
+        if self.source == UNTRAINED:
+            return "untrained"
+        return f"loaded from {Path(self.origin).name or self.origin}"
+
+
+def _ordered_ids(ids):
+    rank = {variant_id: index for index, variant_id in enumerate(VARIANT_IDS)}
+    return sorted(ids, key=lambda variant_id: (rank.get(variant_id, len(rank)), variant_id))
+
+
+class InferenceThread(QThread):
+    """Holds the available models and predicts with them, off the GUI thread.
+
+    Signals (delivered to the GUI thread):
+    ``models_changed(list)``: ``[(variant_id, source_text), ...]`` in display order;
+    ``predicted(request_id, {variant_id: probabilities}, batch_statistics, seconds)``;
+    ``loaded(folder, [variant ids], [problems], quiet)`` after ``load_folder``;
+    ``saved(folder, [variant ids], error)``, ``error`` empty on success;
+    ``idle()`` when the background jobs are done; ``failed(message)``.
+    """
+
+    models_changed = Signal(object)
+    predicted = Signal(int, object, bool, float)
+    loaded = Signal(str, object, object, bool)
+    saved = Signal(str, object, str)
+    idle = Signal()
+    failed = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("bngui-inference")
+        self._condition = threading.Condition()
+        self._request = None
+        self._jobs = deque()
+        self._stopping = False
+        self._entries = {}  # variant_id -> ModelEntry; touched only in this thread
+        self._generation = 0
+        self._predictor = None
+        self.busy = False
+
+    # -- called from the GUI thread ---------------------------------------------
+
+    def request(self, request_id, digit, batch_statistics=False):
+        """Predict ``digit`` (28x28) with every model; replaces a request not yet started."""
+        with self._condition:
+            self._request = (request_id, digit, bool(batch_statistics))
+            self._condition.notify()
+
+    def cancel_request(self):
+        with self._condition:
+            self._request = None
+
+    def add_models(self, models, source=TRAINED, origin=""):
+        """Make ``{variant_id: model}`` available; a model replaces one of the same id."""
+        models = dict(models)
+        self._post(lambda: self._add(models, source, origin))
+
+    def load_folder(self, folder, source=LOADED, quiet=False):
+        """Load a run folder's models (``bngui train --out`` or Save) in the background."""
+        self._post(lambda: self._load(str(folder), source, quiet))
+
+    def save_models(self, folder, sources=(TRAINED,)):
+        """Save the models that came from ``sources`` into ``folder/models/``."""
+        self._post(lambda: self._save(str(folder), tuple(sources)))
+
+    def stop(self, timeout_ms=5000):
+        with self._condition:
+            self._stopping = True
+            self._request = None
+            self._jobs.clear()
+            self._condition.notify()
+        return self.wait(timeout_ms)
+
+    def _post(self, job):
+        with self._condition:
+            self._jobs.append(job)
+            self._condition.notify()
+
+    # -- the thread -----------------------------------------------------------------
+
+    def run(self):
+        try:
+            from bngui.core.predict import Predictor
+
+            self._predictor = Predictor()
+        except Exception as error:  # TensorFlow missing or broken: say so once
+            traceback.print_exc()
+            self.failed.emit(f"The models cannot run: {error}")
+            return
+        worked = False
+        while True:
+            with self._condition:
+                while not self._stopping and self._request is None and not self._jobs:
+                    if worked:
+                        worked = False
+                        self.busy = False
+                        self.idle.emit()
+                    self._condition.wait()
+                if self._stopping:
+                    return
+                self.busy = True
+                if self._request is not None:
+                    request, self._request = self._request, None
+                    job = lambda request=request: self._predict(*request)  # noqa: E731
+                else:
+                    job = self._jobs.popleft()
+            worked = True
+            try:
+                job()
+            except Exception as error:  # a message for the user, never a dead thread
+                traceback.print_exc()
+                self.failed.emit(f"Prediction failed: {error}")
+
+    def _models(self):
+        return {variant_id: self._entries[variant_id].model for variant_id in _ordered_ids(self._entries)}
+
+    def _predict(self, request_id, digit, batch_statistics):
+        started = time.perf_counter()
+        models = self._models()
+        probabilities = (
+            self._predictor.probabilities(models, digit, batch_statistics) if models else {}
+        )
+        self.predicted.emit(request_id, probabilities, batch_statistics, time.perf_counter() - started)
+
+    def _add(self, models, source, origin):
+        changed = False
+        for variant_id, model in models.items():
+            current = self._entries.get(variant_id)
+            if source == SHIPPED and current is not None:
+                continue  # never hide a model trained or loaded by the user
+            if current is not None and current.model is model:
+                continue
+            self._entries[variant_id] = ModelEntry(model, source, origin)
+            changed = True
+        if changed:
+            self._models_changed()
+
+    def _models_changed(self):
+        self._generation += 1
+        models = self._models()
+        self._predictor.retain(models.values())
+        self.models_changed.emit(
+            [(variant_id, self._entries[variant_id].source_text) for variant_id in models]
+        )
+        self._schedule_preparation(self._generation)
+
+    def _schedule_preparation(self, generation):
+        """Trace every graph now, one model per job, so requests can slip in between."""
+
+        def step(action):
+            def job():
+                if generation == self._generation:  # skip work for a model set that is gone
+                    action()
+
+            return job
+
+        models = self._models()
+        steps = [step(lambda model=model: self._predictor.prepare_model(model)) for model in models.values()]
+        steps.append(step(lambda: self._predictor.prepare(self._models())))
+        with_batch_norm = [
+            model for variant_id, model in models.items()
+            if has_batch_norm(variant_id)
+        ]
+        steps += [
+            step(lambda model=model: self._predictor.prepare_model(model, training=True))
+            for model in with_batch_norm
+        ]
+        if with_batch_norm:
+            steps.append(step(lambda: self._predictor.prepare(self._models(), batch_statistics=True)))
+        with self._condition:
+            self._jobs.extend(steps)
+
+    def _load(self, folder, source, quiet):
+        from bngui.core.storage import ModelFileError, load_models
+
+        try:
+            models, problems = load_models(folder)
+        except ModelFileError as error:
+            self.loaded.emit(folder, [], [str(error)], quiet)
+            return
+        self._add(models, source, folder)
+        self.loaded.emit(folder, _ordered_ids(models), problems, quiet)
+
+    def _save(self, folder, sources):
+        from bngui.core.storage import save_models
+
+        models = {
+            variant_id: entry.model
+            for variant_id, entry in self._entries.items()
+            if entry.source in sources
+        }
+        if not models:
+            self.saved.emit(folder, [], "There are no trained models to save yet: train first.")
+            return
+        try:
+            save_models(models, folder)
+        except Exception as error:  # disk full, no permission, ...
+            self.saved.emit(folder, [], f"Could not save the models in {folder}: {error}")
+            return
+        self.saved.emit(folder, _ordered_ids(models), "")

@@ -8,8 +8,9 @@ while drawing, the canvas asks at a throttled rate.
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QKeySequence, QPainter, QPen, QShortcut
+from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QPalette, QPen, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QFileDialog,
     QHBoxLayout,
@@ -45,6 +46,14 @@ BUG_EXPLANATION = (
     "BN models now normalize this one drawing with its own statistics, as in training:"
     " their answers no longer depend on the drawing."
 )
+
+
+def _set_text_colour(widget, colour):
+    """Text colour by palette (``None``: the default), leaving the font inherited."""
+    palette = widget.palette()
+    default = QApplication.palette(widget).color(QPalette.WindowText)
+    palette.setColor(QPalette.WindowText, colour if colour is not None else default)
+    widget.setPalette(palette)
 
 
 class DigitPreview(QWidget):
@@ -158,11 +167,10 @@ class DrawPage(QWidget):
         left.addWidget(self.canvas, 1)
 
         self.preview = DigitPreview()
-        preview_title = QLabel("What the models see\n(28 × 28 pixels)")
+        # Rich text for bold: a font or style sheet of its own would stop the
+        # label from following the window's font (presentation mode).
+        preview_title = QLabel("<b>What the models see</b><br>28 × 28 pixels")
         preview_title.setAlignment(Qt.AlignCenter)
-        title_font = QFont(preview_title.font())
-        title_font.setBold(True)
-        preview_title.setFont(title_font)
         self.preview_title = preview_title
         middle = QVBoxLayout()
         middle.addWidget(preview_title)
@@ -174,11 +182,11 @@ class DrawPage(QWidget):
         self.batch_statistics_box.toggled.connect(self._on_batch_statistics_toggled)
         self.bug_label = QLabel(BUG_EXPLANATION)
         self.bug_label.setWordWrap(True)
-        self.bug_label.setStyleSheet(f"color: {BUG_COLOR.name()};")
+        _set_text_colour(self.bug_label, BUG_COLOR)
         self.bug_label.hide()
         self.predictions = PredictionsWidget()
         self.timing_label = QLabel("")
-        self.timing_label.setStyleSheet("color: #6b6b6b;")
+        _set_text_colour(self.timing_label, QColor("#6b6b6b"))
         right = QVBoxLayout()
         right.addWidget(self.batch_statistics_box)
         right.addWidget(self.bug_label)
@@ -293,9 +301,7 @@ class DrawPage(QWidget):
 
     def _on_batch_statistics_toggled(self, checked):
         self.bug_label.setVisible(checked)
-        self.batch_statistics_box.setStyleSheet(
-            f"QCheckBox {{ color: {BUG_COLOR.name()}; font-weight: bold; }}" if checked else ""
-        )
+        _set_text_colour(self.batch_statistics_box, BUG_COLOR if checked else None)
         self.refresh()
 
     def _show_state_hint(self):

@@ -26,6 +26,7 @@ from bngui.core.history import RunHistory
 from bngui.core.settings import SettingsError, TrainSettings
 from bngui.core.storage import write_metrics_csv
 from bngui.gui.curves_widget import OVERLAY, SIDE_BY_SIDE, CurvesWidget
+from bngui.gui.draw_page import DrawPage
 from bngui.gui.results_table import ResultsTable
 from bngui.gui.setup_panel import SetupPanel
 from bngui.gui.training_worker import TrainingWorker
@@ -124,6 +125,10 @@ class MainWindow(QMainWindow):
 
         self.tabs = QTabWidget()
         self.tabs.addTab(curves_page, "Training curves")
+        self.draw_page = DrawPage()
+        self.draw_page.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.draw_page.error.connect(self._show_error)
+        self.tabs.addTab(self.draw_page, "Draw a digit")
         self.results = ResultsTable()
         splitter = QSplitter(Qt.Vertical)
         splitter.addWidget(self.tabs)
@@ -141,6 +146,9 @@ class MainWindow(QMainWindow):
         self.export_png_action = file_menu.addAction("Export plots as &PNG…", self.export_png_dialog)
         self.export_svg_action = file_menu.addAction("Export plots as &SVG…", self.export_svg_dialog)
         self.export_csv_action = file_menu.addAction("Export metrics as &CSV…", self.export_csv_dialog)
+        file_menu.addSeparator()
+        self.load_models_action = file_menu.addAction("&Load models…", self.load_models_dialog)
+        self.save_models_action = file_menu.addAction("&Save models…", self.save_models_dialog)
         file_menu.addSeparator()
         self.get_data_action = file_menu.addAction(
             "&Get MNIST…", lambda: self.show_data_dialog("Download MNIST or choose a copy of it.")
@@ -235,6 +243,7 @@ class MainWindow(QMainWindow):
 
     def _on_tensorflow_loaded(self):
         self.tensorflow_ready = True
+        self.draw_page.set_tensorflow_ready()
         self._update_readiness()
 
     def set_data(self, data):
@@ -321,6 +330,7 @@ class MainWindow(QMainWindow):
 
     def _on_training_finished(self):
         self.setup_panel.set_running(False, False, ready=self.ready)
+        self.draw_page.add_models(self.worker.models)  # the canvas can use them now
         self.redraw()
 
     # -- drawing --------------------------------------------------------------
@@ -417,6 +427,18 @@ class MainWindow(QMainWindow):
     def export_csv_dialog(self):
         self._export_with_dialog("Export metrics", "CSV (*.csv)", ".csv", self.export_metrics)
 
+    def load_models_dialog(self):
+        folder = QFileDialog.getExistingDirectory(
+            self, "Load models: a folder written by bngui train --out or by Save models"
+        )
+        if folder:
+            self.draw_page.load_models_folder(folder)
+
+    def save_models_dialog(self):
+        folder = QFileDialog.getExistingDirectory(self, "Save the trained models into a folder")
+        if folder:
+            self.draw_page.save_models_folder(folder)
+
     # -- messages and closing -------------------------------------------------
 
     def _show_error(self, message):
@@ -427,6 +449,7 @@ class MainWindow(QMainWindow):
         """Stop training and background jobs; True when every thread has ended."""
         self.redraw_timer.stop()
         ended = self.worker.stop_and_wait(timeout_ms)
+        ended = self.draw_page.shutdown() and ended
         dialog = getattr(self, "data_dialog", None)
         if dialog is not None and dialog.downloading:
             dialog.done(0)
@@ -438,6 +461,7 @@ class MainWindow(QMainWindow):
         self.save_settings()
         self.shutdown()
         event.accept()
+
 
 def _render_svg(scene, path):
     """Draw ``scene`` into an SVG file with Qt's own generator, on white."""

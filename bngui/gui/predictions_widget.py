@@ -242,6 +242,9 @@ class PredictionsWidget(QWidget):
         self.rows = {}
         for index, (variant_id, source_text) in enumerate(models):
             row = PredictionRow(variant_id, source_text)
+            # Rows made after a style sheet was set on the window would not
+            # inherit its font (presentation mode): hand it down explicitly.
+            row.setFont(self.font())
             self.rows[variant_id] = row
             self._rows_layout.insertWidget(index, row)
         self._fit_rows()
@@ -263,6 +266,8 @@ class PredictionsWidget(QWidget):
     def changeEvent(self, event):
         super().changeEvent(event)
         if event.type() == QEvent.FontChange:
+            for row in self.rows.values():
+                row.setFont(self.font())
             self._fit_rows()
 
     def show_predictions(self, probabilities, batch_statistics=False):

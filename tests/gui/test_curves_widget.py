@@ -1,0 +1,168 @@
+"""The live curves: smoothing, both layouts and cheap refreshes, on a synthetic history."""
+
+import numpy as np
+import pytest
+
+from bngui.core import events
+from bngui.core.history import SERIES, RunHistory
+from bngui.gui.curves_widget import OVERLAY, SIDE_BY_SIDE, CurvesWidget, exponential_moving_average
+
+VARIANTS = ("baseline", "keras-conv-bn-relu", "nn-conv-bn-relu")
+
+
+def reference_ema(values, weight):
+    """TensorBoard's debiased exponential moving average, one point at a time."""
+    smoothed, last = [], 0.0
+    for step, value in enumerate(values, start=1):
+        last = weight * last + (1 - weight) * value
+        smoothed.append(last / (1 - weight**step))
+    return smoothed
+
+
+@pytest.mark.parametrize("length", [1, 2, 63, 64, 65, 200, 1000])
+@pytest.mark.parametrize("weight", [0.3, 0.6, 0.95])
+def test_ema_matches_a_plain_loop(length, weight):
+    values = np.random.default_rng(length).normal(1.0, 0.5, length)
+    np.testing.assert_allclose(
+        exponential_moving_average(values, weight), reference_ema(values, weight), rtol=0, atol=1e-9
+    )
+
+
+def test_ema_with_weight_zero_is_the_input():
+    values = [0.3, 0.1, 0.7, 0.2]
+    assert exponential_moving_average(values, 0).tolist() == values
+
+
+def synthetic_history(variant_ids=VARIANTS[:2], batches=200):
+    """A run's history fed with Metric records, as the trainer would send them."""
+    history = RunHistory(variant_ids)
+    history.handle(events.RunStarted(tuple(variant_ids), batches, 64))
+    for batch in range(0, batches, 25):
+        for index, variant in enumerate(variant_ids):
+            accuracy = min(1.0, 0.1 + batch / batches * (0.5 + 0.2 * index))
+            history.handle(events.Metric(variant, batch, events.TRAIN, 2.0 - accuracy, accuracy))
+            if batch % 100 == 0:
+                history.handle(events.Metric(variant, batch, events.VALIDATION, 1.9 - accuracy, accuracy))
+    return history
+
+
+@pytest.fixture
+def curves(qtbot):
+    widget = CurvesWidget()
+    qtbot.addWidget(widget)
+    widget.resize(900, 600)
+    widget.show()
+    return widget
+
+
+def curve_data(widget, variant, series):
+    x, y = widget.curves[(variant, series)][0].getData()
+    return np.asarray([] if x is None else x), np.asarray([] if y is None else y)
+
+
+def test_refresh_gives_every_curve_its_series(curves):
+    history = synthetic_history()
+    curves.set_variants(history.variant_ids)
+    curves.set_smoothing(0)
+    curves.refresh(history)
+    assert set(curves.curves) == {(v, s) for v in history.variant_ids for s in SERIES}
+    for (variant, series), (smoothed, raw) in curves.curves.items():
+        expected_x, expected_y = history.variants[variant].series(series)
+        x, y = curve_data(curves, variant, series)
+        np.testing.assert_array_equal(x, expected_x)
+        np.testing.assert_allclose(y, expected_y)
+        assert len(x) == (8 if series.startswith("train") else 2)
+        assert (raw is not None) == series.startswith("train")  # a faint raw curve behind
+        if raw is not None:
+            np.testing.assert_allclose(raw.getData()[1], expected_y)
+
+
+def test_training_curves_are_smoothed_and_validation_curves_are_not(curves):
+    history = synthetic_history()
+    curves.set_variants(history.variant_ids)
+    curves.set_smoothing(0.6)
+    curves.refresh(history)
+    _, values = history.variants["baseline"].series("train_loss")
+    np.testing.assert_allclose(curve_data(curves, "baseline", "train_loss")[1],
+                               exponential_moving_average(values, 0.6))
+    _, values = history.variants["baseline"].series("validation_loss")
+    np.testing.assert_allclose(curve_data(curves, "baseline", "validation_loss")[1], values)
+
+
+def test_overlay_has_four_panels(curves):
+    curves.set_variants(VARIANTS)
+    assert curves.mode == OVERLAY
+    assert len(curves.plots) == 4
+    assert len(curves.curves) == len(VARIANTS) * len(SERIES)
+
+
+def test_side_by_side_has_a_column_per_variant_with_linked_axes(curves):
+    curves.set_variants(VARIANTS)
+    curves.set_mode(SIDE_BY_SIDE)
+    assert len(curves.plots) == 2 * len(VARIANTS)
+    layout = curves.graphics.ci
+    accuracy = [layout.getItem(0, column) for column in range(len(VARIANTS))]
+    loss = [layout.getItem(1, column) for column in range(len(VARIANTS))]
+    assert all(plot is not None for plot in accuracy + loss)
+    for row in (accuracy, loss):
+        first = row[0].getViewBox()
+        for plot in row[1:]:
+            view = plot.getViewBox()
+            assert view.linkedView(view.XAxis) is first
+            assert view.linkedView(view.YAxis) is first
+    # Linked: zooming the first column's loss zooms the others.
+    loss[0].getViewBox().setXRange(10, 50, padding=0)
+    for plot in loss[1:]:
+        assert plot.getViewBox().viewRange()[0] == pytest.approx([10, 50], abs=1e-6)
+
+
+def test_refresh_reuses_the_curve_items(curves):
+    history = RunHistory(VARIANTS[:2])
+    curves.set_variants(history.variant_ids)
+    items = {key: tuple(map(id, pair)) for key, pair in curves.curves.items()}
+    plots = list(map(id, curves.plots))
+    for batch in range(0, 100, 25):
+        history.handle(events.Metric("baseline", batch, events.TRAIN, 1.0, 0.5))
+        curves.refresh(history)
+        assert {key: tuple(map(id, pair)) for key, pair in curves.curves.items()} == items
+        assert list(map(id, curves.plots)) == plots
+    assert len(curve_data(curves, "baseline", "train_loss")[0]) == 4
+
+
+def test_refresh_skips_when_the_history_did_not_change(curves):
+    history = synthetic_history()
+    curves.set_variants(history.variant_ids)
+    curves.refresh(history)
+    before = curve_data(curves, "baseline", "validation_accuracy")[1].copy()
+
+    # Changed behind the history's back: the version is the same, so no redraw.
+    history.variants["baseline"].values["validation_accuracy"][0] = 0.99
+    curves.refresh(history)
+    np.testing.assert_array_equal(curve_data(curves, "baseline", "validation_accuracy")[1], before)
+
+    history.version += 1
+    curves.refresh(history)
+    assert curve_data(curves, "baseline", "validation_accuracy")[1][0] == 0.99
+
+
+def test_a_new_layout_or_variant_set_is_drawn_at_the_next_refresh(curves):
+    history = synthetic_history()
+    curves.set_variants(history.variant_ids)
+    curves.refresh(history)
+    curves.set_mode(SIDE_BY_SIDE)
+    assert len(curve_data(curves, "baseline", "train_loss")[0]) == 0  # new items, not drawn yet
+    curves.refresh(history)  # same version, but the new items must get the data
+    assert len(curve_data(curves, "baseline", "train_loss")[0]) == 8
+
+
+def test_presentation_mode_draws_thicker_lines(curves):
+    curves.set_variants(VARIANTS[:1])
+
+    def width():
+        return curves.curves[("baseline", "validation_accuracy")][0].opts["pen"].widthF()
+
+    normal = width()
+    curves.set_presentation(True)
+    assert width() > normal
+    curves.set_presentation(False)
+    assert width() == normal

@@ -1,0 +1,118 @@
+"""The results table: one row per variant, the 100-sample warning, numeric sorting."""
+
+import math
+
+import pytest
+from PySide6.QtCore import Qt
+
+from bngui.core import events
+from bngui.core.history import RunHistory
+from bngui.gui.results_table import COLUMNS, FLAG_COLOR, ResultsTable, single_sample_flagged
+
+TEST = COLUMNS.index("Test")
+SINGLE = COLUMNS.index("100 samples")
+SECONDS = COLUMNS.index("Seconds")
+NAN = math.nan
+
+
+def finished(variant, test, single, seconds=10.0, status=events.DONE, validation=0.95):
+    return events.VariantFinished(variant, status, validation, test, single, seconds)
+
+
+@pytest.fixture
+def table(qtbot):
+    widget = ResultsTable()
+    qtbot.addWidget(widget)
+    widget.show()
+    return widget
+
+
+def show(table, *records, waiting=()):
+    history = RunHistory([record.variant for record in records] + list(waiting))
+    for record in records:
+        history.handle(record)
+    table.refresh(history)
+    return history
+
+
+def row_of(table, variant):
+    for row in range(table.rowCount()):
+        if table.item(row, 0).toolTip() == variant:
+            return row
+    raise AssertionError(f"no row for {variant}")
+
+
+def column_order(table, column=0):
+    return [table.item(row, column).toolTip() for row in range(table.rowCount())]
+
+
+def test_single_sample_far_below_test_is_flagged(table):
+    show(table,
+         finished("baseline", test=0.97, single=0.96),
+         finished("keras-conv-bn-relu", test=0.97, single=0.30))
+
+    assert single_sample_flagged(finished("x", 0.97, 0.30))
+    assert not single_sample_flagged(finished("x", 0.97, 0.96))
+    assert not single_sample_flagged(finished("x", NAN, NAN, status=events.STOPPED))
+    assert not single_sample_flagged(None)
+
+    flagged = table.item(row_of(table, "keras-conv-bn-relu"), SINGLE)
+    assert "⚠" in flagged.text() and flagged.text().startswith("0.3000")
+    assert flagged.background().color() == FLAG_COLOR
+    assert "wrong statistics" in flagged.toolTip()
+    fine = table.item(row_of(table, "baseline"), SINGLE)
+    assert fine.text() == "0.9600" and "⚠" not in fine.text()
+    assert fine.toolTip() == ""
+
+
+def test_rows_show_state_and_numbers(table):
+    show(table,
+         finished("baseline", test=0.9712, single=0.97, seconds=12.34),
+         finished("nn-conv-bn-relu", test=NAN, single=NAN, status=events.STOPPED),
+         waiting=["keras-conv-bn-relu"])
+    cells = {variant: [table.item(row_of(table, variant), c).text() for c in range(len(COLUMNS))]
+             for variant in ("baseline", "nn-conv-bn-relu", "keras-conv-bn-relu")}
+    assert cells["baseline"][1:] == ["done", "0.9500", "0.9712", "0.9700", "12.3"]
+    assert cells["nn-conv-bn-relu"][1:5] == ["stopped", "0.9500", "–", "–"]
+    assert cells["keras-conv-bn-relu"][1:] == ["waiting", "–", "–", "–", "–"]
+
+
+def test_sorting_by_test_and_seconds_is_numeric(table):
+    show(table,
+         finished("baseline", test=0.5, single=0.5, seconds=9.0),
+         finished("keras-conv-bn-relu", test=0.97, single=0.96, seconds=100.0),
+         finished("nn-conv-bn-relu", test=NAN, single=NAN, seconds=12.5, status=events.STOPPED),
+         finished("keras-conv-relu-bn", test=0.1, single=0.1, seconds=10.5))
+
+    table.sortByColumn(TEST, Qt.AscendingOrder)
+    # Empty (stopped) first, then by value: as text "–" would sort last.
+    assert column_order(table) == ["nn-conv-bn-relu", "keras-conv-relu-bn", "baseline", "keras-conv-bn-relu"]
+    table.sortByColumn(TEST, Qt.DescendingOrder)
+    assert column_order(table) == ["keras-conv-bn-relu", "baseline", "keras-conv-relu-bn", "nn-conv-bn-relu"]
+
+    # As text "100.0" < "12.5" < "9.0"; as numbers the other way round.
+    table.sortByColumn(SECONDS, Qt.AscendingOrder)
+    assert column_order(table) == ["baseline", "keras-conv-relu-bn", "nn-conv-bn-relu", "keras-conv-bn-relu"]
+
+
+def test_sorting_survives_a_refresh(table):
+    records = [finished("baseline", test=0.5, single=0.5),
+               finished("keras-conv-bn-relu", test=0.97, single=0.96)]
+    show(table, *records)
+    table.sortByColumn(TEST, Qt.DescendingOrder)
+    assert column_order(table) == ["keras-conv-bn-relu", "baseline"]
+    show(table, records[0], finished("keras-conv-bn-relu", test=0.2, single=0.2))
+    assert column_order(table) == ["baseline", "keras-conv-bn-relu"]
+    # Every cell of a row belongs to the same variant after the re-sort.
+    for row in range(table.rowCount()):
+        variant = table.item(row, 0).toolTip()
+        expected = "0.5000" if variant == "baseline" else "0.2000"
+        assert table.item(row, TEST).text() == expected
+
+
+def test_an_unchanged_history_is_not_rewritten(table):
+    history = show(table, finished("baseline", test=0.9, single=0.9))
+    item = table.item(0, TEST)
+    history.handle(events.Progress(5, 10, 100.0, 1.0))  # no change to the rows
+    table.refresh(history)
+    assert table.item(0, TEST) is item

@@ -4,47 +4,14 @@ Every window or dialog a test creates goes through ``make_window`` or
 ``make_dialog``. After the test they are shut down and closed, and the test
 fails if any of them left a thread running (training, loaders, download), an
 active redraw timer, a window still open, or an unexpected message box.
-
-It also guards against a broken Qt binding (see ``binding_drops_references``).
 """
 
-import ctypes
 import sys
 import time
-import warnings
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSettings, QThread, QTimer
 from PySide6.QtWidgets import QMessageBox
-
-
-def binding_drops_references():
-    """True if this PySide6 build gives back references to None it never took.
-
-    PySide6 6.12.0 on CPython older than 3.12 does so on every call of a
-    method that returns nothing (and ``Signal.emit`` with True). None and
-    True are immortal from 3.12 on, so there it is harmless; before, the
-    interpreter aborts with "deallocating None" once the count reaches zero.
-    """
-    probe = QObject()
-    before = sys.getrefcount(None)
-    for _ in range(200):
-        probe.setObjectName("probe")
-    return sys.getrefcount(None) < before - 100
-
-
-BINDING_DROPS_REFERENCES = binding_drops_references()
-if BINDING_DROPS_REFERENCES:
-    # Keep the suite itself alive so its other results still mean something;
-    # tests/gui/test_qt_binding.py fails and says why. The list is leaked on
-    # purpose: freeing it at exit would take the references back and abort.
-    _REFERENCE_BALLAST = [None, True, False] * 2_000_000
-    ctypes.pythonapi.Py_IncRef(ctypes.py_object(_REFERENCE_BALLAST))
-    warnings.warn(
-        "This PySide6 drops references to None/True (see test_qt_binding.py); "
-        "the GUI tests pin extra references so they can run.",
-        stacklevel=1,
-    )
 
 
 @pytest.fixture(scope="session")

@@ -6,11 +6,10 @@ fails if any of them left a thread running (training, loaders, download), an
 active redraw timer, a window still open, or an unexpected message box.
 """
 
-import sys
 import time
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSettings, QThread, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QSettings, QThread, QTimer
 from PySide6.QtWidgets import QMessageBox
 
 

@@ -15,7 +15,7 @@ import os
 import tempfile
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -57,7 +57,8 @@ class CanvasWidget(QWidget):
         self.setAttribute(Qt.WA_OpaquePaintEvent, False)
         self.setCursor(Qt.CrossCursor)
         self.setMinimumSize(200, 200)
-        policy = QSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+        # As tall as wide when there is room (a page puts spare height elsewhere).
+        policy = QSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
         policy.setHeightForWidth(True)
         self.setSizePolicy(policy)
         self.setToolTip(
@@ -81,6 +82,9 @@ class CanvasWidget(QWidget):
         line = self.image.bytesPerLine()
         data = np.frombuffer(self.image.constBits(), dtype=np.uint8, count=line * height)
         return data.reshape(height, line)[:, :width].astype(np.float32) / 255.0
+
+    def sizeHint(self):
+        return QSize(self.pixels + 2, self.pixels + 2)
 
     def heightForWidth(self, width):
         return width

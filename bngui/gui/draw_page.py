@@ -32,7 +32,7 @@ NO_MODELS_HINT = (
     " train some (Run → Start) or use File → Load models…"
 )
 LOADING_HINT = "Loading the models…"
-BATCH_STATISTICS_TEXT = "Inference with batch statistics (the bug)"
+BATCH_STATISTICS_TEXT = "Inference with batch statistics (the\u00a0bug)"
 BATCH_STATISTICS_TOOLTIP = (
     "Off (correct): every model runs in inference mode; batch normalization uses the\n"
     "population statistics it learned during training.\n\n"
@@ -56,6 +56,23 @@ def _set_text_colour(widget, colour):
     widget.setPalette(palette)
 
 
+class _ToggleLabel(QLabel):
+    """A word-wrapped label that toggles a check box when clicked."""
+
+    def __init__(self, text, box):
+        super().__init__(text)
+        self.box = box
+        self.setWordWrap(True)
+        self.setCursor(Qt.PointingHandCursor)
+
+    def mousePressEvent(self, event):
+        if event.button() == Qt.LeftButton:
+            self.box.toggle()
+            event.accept()
+        else:
+            super().mousePressEvent(event)
+
+
 class DigitPreview(QWidget):
     """The 28x28 image the models see, enlarged with visible pixels and a grid."""
 
@@ -72,7 +89,7 @@ class DigitPreview(QWidget):
         )
 
     def sizeHint(self):
-        return QSize(MNIST_SIZE * 9, MNIST_SIZE * 9)
+        return QSize(MNIST_SIZE * 8, MNIST_SIZE * 8)
 
     def heightForWidth(self, width):
         return width
@@ -158,28 +175,40 @@ class DrawPage(QWidget):
             shortcut = QShortcut(QKeySequence(sequence), self)
             shortcut.setContext(Qt.WidgetWithChildrenShortcut)
             shortcut.activated.connect(slot)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.clear_button)
-        buttons.addWidget(self.undo_button)
-        buttons.addWidget(self.save_button)
-        left = QVBoxLayout()
-        left.addLayout(buttons)
-        left.addWidget(self.canvas, 1)
-
         self.preview = DigitPreview()
         # Rich text for bold: a font or style sheet of its own would stop the
         # label from following the window's font (presentation mode).
-        preview_title = QLabel("<b>What the models see</b><br>28 × 28 pixels")
-        preview_title.setAlignment(Qt.AlignCenter)
+        preview_title = QLabel("<b>← What the models see</b><br>28 × 28 pixels, enlarged")
+        preview_title.setAlignment(Qt.AlignLeft | Qt.AlignTop)
+        preview_title.setWordWrap(True)
         self.preview_title = preview_title
-        middle = QVBoxLayout()
-        middle.addWidget(preview_title)
-        middle.addWidget(self.preview)
-        middle.addStretch(1)
+        side = QVBoxLayout()
+        side.addWidget(preview_title)
+        side.addSpacing(6)
+        for button in (self.clear_button, self.undo_button, self.save_button):
+            side.addWidget(button)
+        side.addStretch(1)
+        under_canvas = QHBoxLayout()
+        under_canvas.addWidget(self.preview, 0, Qt.AlignTop)
+        under_canvas.addSpacing(10)
+        under_canvas.addLayout(side, 1)
+        # Canvas on top, what the models see and the buttons under it; the
+        # predictions get the whole right half, wide enough for their bars.
+        left = QVBoxLayout()
+        left.addWidget(self.canvas)
+        left.addLayout(under_canvas)
+        left.addStretch(1)
 
-        self.batch_statistics_box = QCheckBox(BATCH_STATISTICS_TEXT)
+        # The toggle's text wraps (a check box's own text cannot), so the page
+        # stays narrow enough beside the experiment panel in presentation mode.
+        self.batch_statistics_box = QCheckBox()
         self.batch_statistics_box.setToolTip(BATCH_STATISTICS_TOOLTIP)
         self.batch_statistics_box.toggled.connect(self._on_batch_statistics_toggled)
+        self.batch_statistics_label = _ToggleLabel(BATCH_STATISTICS_TEXT, self.batch_statistics_box)
+        self.batch_statistics_label.setToolTip(BATCH_STATISTICS_TOOLTIP)
+        toggle = QHBoxLayout()
+        toggle.addWidget(self.batch_statistics_box, 0, Qt.AlignTop)
+        toggle.addWidget(self.batch_statistics_label, 1)
         self.bug_label = QLabel(BUG_EXPLANATION)
         self.bug_label.setWordWrap(True)
         _set_text_colour(self.bug_label, BUG_COLOR)
@@ -188,18 +217,16 @@ class DrawPage(QWidget):
         self.timing_label = QLabel("")
         _set_text_colour(self.timing_label, QColor("#6b6b6b"))
         right = QVBoxLayout()
-        right.addWidget(self.batch_statistics_box)
+        right.addLayout(toggle)
         right.addWidget(self.bug_label)
         right.addWidget(self.predictions, 1)
         right.addWidget(self.timing_label)
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
-        layout.addLayout(left, 5)
-        layout.addSpacing(8)
-        layout.addLayout(middle, 2)
-        layout.addSpacing(8)
-        layout.addLayout(right, 6)
+        layout.addLayout(left, 1)
+        layout.addSpacing(12)
+        layout.addLayout(right, 1)
         self._show_state_hint()
 
     # -- models -----------------------------------------------------------------
@@ -301,7 +328,7 @@ class DrawPage(QWidget):
 
     def _on_batch_statistics_toggled(self, checked):
         self.bug_label.setVisible(checked)
-        _set_text_colour(self.batch_statistics_box, BUG_COLOR if checked else None)
+        _set_text_colour(self.batch_statistics_label, BUG_COLOR if checked else None)
         self.refresh()
 
     def _show_state_hint(self):

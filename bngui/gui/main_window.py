@@ -129,6 +129,10 @@ class MainWindow(QMainWindow):
         self.draw_page.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.draw_page.error.connect(self._show_error)
         self.tabs.addTab(self.draw_page, "Draw a digit")
+        # The results table is about training; drawing gets its height.
+        self.tabs.currentChanged.connect(
+            lambda _: self.results.setVisible(self.tabs.currentWidget() is not self.draw_page)
+        )
         self.results = ResultsTable()
         splitter = QSplitter(Qt.Vertical)
         splitter.addWidget(self.tabs)

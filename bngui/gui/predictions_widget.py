@@ -24,9 +24,11 @@ BUG_BACKGROUND = QColor("#fdeaea")
 MUTED = QColor("#6b6b6b")
 GRID = QColor("#d0d0d0")
 ROW_SPACING = 4
+WIDE_ROW_LINES = 30  # rows at least this many text lines wide use the one-line layout
 # Row heights in text lines: rows share the available height within these bounds.
 MIN_ROW_LINES = 3.4
-MAX_ROW_LINES = 6.0
+MIN_NARROW_ROW_LINES = 5.0
+MAX_ROW_LINES = 9.0
 
 
 def _lighter(color, amount):
@@ -38,37 +40,62 @@ def _lighter(color, amount):
     )
 
 
+def is_wide(width, font):
+    """Whether a row this wide fits name, digit, confidence and bars on one line."""
+    return width >= QFontMetricsF(font).height() * WIDE_ROW_LINES
+
+
 class _Layout:
-    """Where each part of a row goes, for a row of a given size and font."""
+    """Where each part of a row goes, for a row of a given size and font.
+
+    Wide rows: stripe | name over source | digit | confidence | bars.
+    Narrow rows: stripe | digit | name, source, then confidence and bars below.
+    """
 
     def __init__(self, width, height, font):
         unit = QFontMetricsF(font).height()
         self.unit = unit
         pad = unit * 0.3
+        self.wide = is_wide(width, font)
         self.stripe = QRectF(0, pad, unit * 0.45, height - 2 * pad)
-        x = unit * 0.8
-        name_width = min(max(unit * 9, width * 0.30), unit * 15)
-        self.name = QRectF(x, pad, name_width, height * 0.62 - pad)
-        self.detail = QRectF(x, height * 0.62, name_width, height * 0.38 - pad / 2)
-        x += name_width + unit * 0.5
         self.digit_font = QFont(font)
         self.digit_font.setBold(True)
-        self.digit_font.setPixelSize(max(8, round(height * 0.78)))
-        digit_width = height * 0.75
-        self.digit = QRectF(x, 0, digit_width, height)
-        x += digit_width + unit * 0.3
         self.confidence_font = QFont(font)
         self.confidence_font.setPointSizeF(font.pointSizeF() * 1.35)
         self.confidence_font.setBold(True)
         confidence_width = QFontMetricsF(self.confidence_font).horizontalAdvance("100%") + unit * 0.4
-        self.confidence = QRectF(x, 0, confidence_width, height)
-        x += confidence_width + unit * 0.8
-        bars = QRectF(x, pad, max(0.0, width - x - pad), height - 2 * pad)
+        x = unit * 0.8
+        if self.wide:
+            name_width = min(max(unit * 9, width * 0.30), unit * 15)
+            self.name = QRectF(x, pad, name_width, height * 0.62 - pad)
+            self.detail = QRectF(x, height * 0.62, name_width, height * 0.38 - pad / 2)
+            x += name_width + unit * 0.5
+            digit_size = height * 0.78
+            digit_width = height * 0.75
+            self.digit = QRectF(x, 0, digit_width, height)
+            x += digit_width + unit * 0.3
+            self.confidence = QRectF(x, 0, confidence_width, height)
+            x += confidence_width + unit * 0.8
+            bars = QRectF(x, pad, max(0.0, width - x - pad), height - 2 * pad)
+        else:
+            digit_size = min(height * 0.78, width * 0.22)
+            digit_width = digit_size * 0.95
+            self.digit = QRectF(x, 0, digit_width, height)
+            x += digit_width + unit * 0.5
+            text_width = max(0.0, width - x - pad)
+            # The name may take two lines; then the source line gives way.
+            self.name = QRectF(x, pad, text_width, unit * 2.3)
+            self.detail = QRectF(x, pad + unit * 1.2, text_width, unit * 1.1)
+            top = pad + unit * 2.4
+            self.confidence = QRectF(x, top, confidence_width, height - top - pad)
+            bars_left = x + confidence_width + unit * 0.5
+            bars = QRectF(bars_left, top, max(0.0, width - bars_left - pad), height - top - pad)
+        self.digit_font.setPixelSize(max(8, round(digit_size)))
         self.label_height = unit * 1.05
-        self.chart = QRectF(bars.left(), bars.top(), bars.width(), bars.height() - self.label_height)
+        self.chart = QRectF(bars.left(), bars.top(), bars.width(), max(0.0, bars.height() - self.label_height))
         self.slot = self.chart.width() / 10
         self.bar_width = self.slot * 0.72
-        self.has_bars = bars.width() >= 30
+        self.has_bars = bars.width() >= 30 and self.chart.height() >= 4
         self.label_font = QFont(font)
         self.label_font.setPointSizeF(font.pointSizeF() * 0.9)
         self.bold_label_font = QFont(self.label_font)
@@ -137,7 +164,7 @@ class PredictionRow(QWidget):
 
     def minimumSizeHint(self):
         unit = self._unit()
-        return QSize(round(unit * 18), round(unit * MIN_ROW_LINES))
+        return QSize(round(unit * 12), round(unit * MIN_ROW_LINES))
 
     def _static_pixmap(self):
         ratio = self.devicePixelRatioF()
@@ -156,13 +183,20 @@ class PredictionRow(QWidget):
         name_font.setBold(True)
         painter.setFont(name_font)
         painter.setPen(self.palette().color(self.foregroundRole()))
-        painter.drawText(layout.name, Qt.AlignLeft | Qt.AlignBottom | Qt.TextWordWrap, self.label)
+        show_detail = True
+        if layout.wide:
+            painter.drawText(layout.name, Qt.AlignLeft | Qt.AlignBottom | Qt.TextWordWrap, self.label)
+        else:
+            show_detail = QFontMetricsF(name_font).horizontalAdvance(self.label) <= layout.name.width()
+            painter.drawText(layout.name, Qt.AlignLeft | Qt.AlignTop | Qt.TextWordWrap, self.label)
         small = QFont(self.font())
         small.setPointSizeF(self.font().pointSizeF() * 0.85)
         painter.setFont(small)
         painter.setPen(BUG_COLOR if self.batch_statistics else MUTED)
         detail = "batch statistics: the bug" if self.batch_statistics else self.source_text
-        painter.drawText(layout.detail, Qt.AlignLeft | Qt.AlignTop | Qt.TextSingleLine, detail)
+        detail = QFontMetricsF(small).elidedText(detail, Qt.ElideRight, layout.detail.width())
+        if show_detail:
+            painter.drawText(layout.detail, Qt.AlignLeft | Qt.AlignTop | Qt.TextSingleLine, detail)
         if layout.has_bars:
             painter.setPen(QPen(GRID, 1))
             painter.drawLine(layout.chart.bottomLeft(), layout.chart.bottomRight())
@@ -179,8 +213,8 @@ class PredictionRow(QWidget):
         layout = self._layout
         painter = QPainter(self)
         painter.drawPixmap(0, 0, static)
-        if self._values is None:
-            painter.setFont(layout.digit_font)
+        if self._values is None:  # no prediction: a small dash, not a big bar-like one
+            painter.setFont(layout.confidence_font)
             painter.setPen(MUTED)
             painter.drawText(layout.digit, Qt.AlignCenter, "–")
             painter.end()
@@ -198,7 +232,6 @@ class PredictionRow(QWidget):
                 painter.fillRect(layout.bar(index, value), self.color if index == digit else self.muted_color)
             # The winning digit's label, bold and dark, over the grey one.
             cell = layout.label_cell(digit)
-            painter.fillRect(cell, BUG_BACKGROUND if self.batch_statistics else self.palette().color(self.backgroundRole()))
             painter.setFont(layout.bold_label_font)
             painter.drawText(cell, Qt.AlignCenter, str(digit))
         painter.end()
@@ -226,6 +259,8 @@ class PredictionsWidget(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.viewport().setAutoFillBackground(False)
+        self._rows_box.setAutoFillBackground(False)
         self.scroll = scroll
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -255,7 +290,9 @@ class PredictionsWidget(QWidget):
             return
         unit = QFontMetricsF(self.font()).height()
         available = self.scroll.viewport().height() - ROW_SPACING * (len(self.rows) - 1)
-        height = min(max(available / len(self.rows), unit * MIN_ROW_LINES), unit * MAX_ROW_LINES)
+        wide = is_wide(self.scroll.viewport().width(), self.font())
+        minimum = unit * (MIN_ROW_LINES if wide else MIN_NARROW_ROW_LINES)
+        height = min(max(available / len(self.rows), minimum), unit * MAX_ROW_LINES)
         for row in self.rows.values():
             row.setFixedHeight(round(height))
 

@@ -13,6 +13,12 @@ def test_the_window_has_a_draw_tab_and_model_menu_entries(make_window):
     assert titles[:2] == ["Training curves", "Draw a digit"]
     file_actions = [action.text() for action in window.menuBar().actions()[0].menu().actions()]
     assert "&Load models…" in file_actions and "&Save models…" in file_actions
+    # The results table makes room for drawing, and comes back with the curves.
+    assert window.results.isVisible()
+    window.tabs.setCurrentWidget(window.draw_page)
+    assert not window.results.isVisible()
+    window.tabs.setCurrentIndex(0)
+    assert window.results.isVisible()
     # Until TensorFlow is ready the page loads nothing and says why.
     assert window.draw_page.inference is None
     assert "No models yet" in window.draw_page.predictions.hint.text()

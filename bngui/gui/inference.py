@@ -160,7 +160,8 @@ class InferenceThread(QThread):
         started = time.perf_counter()
         models = self._models()
         probabilities = (
-            self._predictor.probabilities(models, digit, batch_statistics) if models else {}
+            # Untraced models run eagerly; the background jobs trace them.
+            self._predictor.probabilities(models, digit, batch_statistics, trace=False) if models else {}
         )
         self.predicted.emit(request_id, probabilities, batch_statistics, time.perf_counter() - started)
 

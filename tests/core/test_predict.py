@@ -70,6 +70,13 @@ def test_compiled_and_eager_predictions_agree(mnist, shipped_models):
         np.testing.assert_allclose(single[variant_id], compiled[variant_id][0], atol=1e-5)
     assert predict_digits(shipped_models, images[0])["keras-conv-bn-relu"].shape == (10,)
 
+    # Without tracing, untraced models answer eagerly with the same numbers.
+    fresh = Predictor()
+    untraced = fresh.probabilities(shipped_models, images, trace=False)
+    assert not fresh._traced
+    for variant_id in shipped_models:
+        np.testing.assert_allclose(untraced[variant_id], compiled[variant_id], atol=1e-5)
+
 
 def test_shipped_batch_normalized_model_reaches_95_percent(mnist, shipped_models):
     model = {"keras-conv-bn-relu": shipped_models["keras-conv-bn-relu"]}

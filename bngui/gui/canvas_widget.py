@@ -56,6 +56,8 @@ class CanvasWidget(QWidget):
         self.setAttribute(Qt.WA_AcceptTouchEvents, True)
         self.setAttribute(Qt.WA_OpaquePaintEvent, False)
         self.setCursor(Qt.CrossCursor)
+        # Focus on click, so the page's keys (Ctrl+Z, Delete) work right after drawing.
+        self.setFocusPolicy(Qt.StrongFocus)
         self.setMinimumSize(200, 200)
         # As tall as wide when there is room (a page puts spare height elsewhere).
         policy = QSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)

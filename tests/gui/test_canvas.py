@@ -141,6 +141,18 @@ def draw_a_one(qtbot, page):
     drag(qtbot, page.canvas, [(x, int(rect.top() + rect.height() * f)) for f in (0.15, 0.5, 0.85)])
 
 
+def test_keys_undo_and_clear_right_after_drawing(qtbot, page):
+    with qtbot.waitActive(page):
+        page.activateWindow()
+    drag(qtbot, page.canvas, [(60, 60), (200, 60)])
+    drag(qtbot, page.canvas, [(60, 200), (200, 200)])
+    assert page.canvas.hasFocus()
+    qtbot.keyClick(page.canvas, Qt.Key_Z, Qt.ControlModifier)
+    assert len(page.canvas.strokes) == 1
+    qtbot.keyClick(page.canvas, Qt.Key_Delete)
+    assert page.canvas.is_empty()
+
+
 def test_an_empty_canvas_shows_a_hint_and_no_prediction(qtbot, page):
     assert page.predictions.hint.text() == NO_MODELS_HINT  # TensorFlow not ready yet
     assert page.preview.digit is None

@@ -151,7 +151,7 @@ class InferenceThread(QThread):
                 job()
             except Exception as error:  # a message for the user, never a dead thread
                 traceback.print_exc()
-                self.failed.emit(f"Prediction failed: {error}")
+                self.failed.emit(f"The models could not do that: {error}")
 
     def _models(self):
         return {variant_id: self._entries[variant_id].model for variant_id in _ordered_ids(self._entries)}

@@ -18,6 +18,11 @@ from bngui.core.trainer import loss_function, make_optimizer
 
 SAVED_VARIANTS = ["keras-conv-bn-relu", "nn-convbias-relu-bn"]
 
+# Keras's saving code trips numpy 2's copy-keyword deprecation hundreds of times.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning"
+)
+
 
 def train_eagerly(model, rng):
     """A real Adam step and another training-mode pass, so that weights and BN

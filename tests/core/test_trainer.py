@@ -38,7 +38,7 @@ VARIANTS = ["baseline", "keras-conv-bn-relu"]
 MAIN_BATCHES = 300
 
 
-def fake_splits(seed=0, train=600, validation=150, test=120):
+def fake_splits(seed=0, train=600, validation=150, test=40):
     """A tiny stand-in for MnistSplits: random images and labels."""
     rng = np.random.default_rng(seed)
 
@@ -294,7 +294,7 @@ def test_stop_during_single_sample_scoring(small_trainer):
         results = small_trainer.run(recorder)
     finally:
         small_trainer._evaluate = compiled
-    assert len(singles) == 10  # none of the other 90 after the stop
+    assert len(singles) == 10  # none of the other 30 after the stop
     assert {r.status for r in results} == {events.STOPPED}
     assert recorder.events[-1].status == events.STOPPED
 
@@ -554,11 +554,9 @@ def test_a_variant_starts_the_same_whatever_is_beside_it():
     data = fake_splits(train=100, validation=10, test=10)
     alone = LockstepTrainer(["baseline"], data)
     beside = LockstepTrainer(["keras-conv-bn-relu", "baseline"], data)
-    other_seed = LockstepTrainer(["baseline"], data, TrainSettings(seed=1))
     for mine, theirs in zip(alone.models["baseline"].weights, beside.models["baseline"].weights):
         np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
-    kernel = alone.models["baseline"].get_layer("conv5").kernel.numpy()
-    assert not np.array_equal(kernel, other_seed.models["baseline"].get_layer("conv5").kernel.numpy())
+    # (Another seed starts elsewhere: see test_same_seed_same_run.)
 
 
 def test_trainer_refuses_bad_choices_before_building():

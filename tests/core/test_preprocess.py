@@ -230,7 +230,7 @@ def test_ink_pushed_off_the_field_is_clipped_without_wrap_around():
     canvas[0:31, 80:120] = 1.0
     canvas[31:200, 98:102] = 0.3
     digit = to_mnist(canvas)
-    assert_centred(digit, tolerance=0.05)
+    assert_centred(digit)
     assert digit[-1].max() > 0.02  # the tail runs off the bottom edge...
     assert digit[:8].max() == 0.0  # ...and does not reappear at the top
 
@@ -398,7 +398,9 @@ def test_jpeg_dark_on_light(tf, tmp_path):
     path = write_jpeg(tf, tmp_path / "photo.jpg", pixels)
     digit = preprocess_file(path)
     expected = to_mnist(ink)
-    assert np.abs(digit - expected).mean() < 0.02  # JPEG is lossy
+    # JPEG is lossy, and its noise can round the whole-pixel centring shift the
+    # other way, so allow a little more than the compression alone would need.
+    assert np.abs(digit - expected).mean() < 0.03
     assert np.corrcoef(digit.ravel(), expected.ravel())[0, 1] > 0.98
     assert_centred(digit)
 

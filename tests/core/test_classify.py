@@ -42,8 +42,11 @@ def images(tmp_path_factory, mnist):
     files = {
         # Dark ink on white paper, enlarged, as a scanned or photographed digit.
         "seven.png": _write(folder / "seven.png", 255 - 255 * _enlarge(test[SEVEN], 300, 300), "png"),
-        # White on black, not square, as a JPEG.
-        "two.jpg": _write(folder / "two.jpg", 255 * _enlarge(test[TWO], 210, 160), "jpeg"),
+        # White on black, as a JPEG, on a picture taller than wide (the digit itself
+        # keeps its shape, as on any photo).
+        "two.jpg": _write(
+            folder / "two.jpg", 255 * np.pad(_enlarge(test[TWO], 160, 160), ((25, 25), (0, 0), (0, 0))), "jpeg"
+        ),
         # Colour (RGB), dark ink on light grey paper.
         "one.png": _write(folder / "one.png", np.repeat(230 - 200 * _enlarge(test[ONE], 120, 120), 3, axis=2), "png"),
         "empty.png": _write(folder / "empty.png", np.full((100, 100, 1), 255.0), "png"),

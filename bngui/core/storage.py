@@ -33,12 +33,20 @@ class ModelFileError(Exception):
     """A model file or folder that is missing, damaged or not a bngui model."""
 
 
+def _current_umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _atomic_write(path, write, suffix=".tmp"):
     """Call ``write(temporary_path)``, then move the result onto ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
     os.close(handle)
+    # mkstemp makes the file private (0600); give it the permissions of a normal new file.
+    os.chmod(temporary, 0o666 & ~_current_umask())
     try:
         write(temporary)
         os.replace(temporary, path)

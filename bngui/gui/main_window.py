@@ -32,7 +32,6 @@ from bngui.gui.setup_panel import SetupPanel
 from bngui.gui.training_worker import TrainingWorker
 
 REDRAW_INTERVAL_MS = 100  # at most ten redraws a second, however fast events arrive
-NORMAL_FONT_PT = 10
 PRESENTATION_FONT_PT = 17
 PRESENTATION_STYLE = """
 QCheckBox::indicator, QRadioButton::indicator { width: 26px; height: 26px; }
@@ -61,6 +60,7 @@ class MainWindow(QMainWindow):
         self.worker.finished.connect(self._on_training_finished)
         self._loaders = []
 
+        self._normal_font_size = self.font().pointSize()  # restored when presentation ends
         self._build_widgets()
         self._build_menus()
         self._restore_settings()
@@ -378,7 +378,7 @@ class MainWindow(QMainWindow):
 
     def set_presentation_mode(self, enabled):
         font = self.font()
-        font.setPointSize(PRESENTATION_FONT_PT if enabled else NORMAL_FONT_PT)
+        font.setPointSize(PRESENTATION_FONT_PT if enabled else self._normal_font_size)
         self.setFont(font)
         self.setStyleSheet(PRESENTATION_STYLE if enabled else "")
         self.curves.set_presentation(enabled)
@@ -389,7 +389,10 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.setup_dock], [self.setup_panel.sizeHint().width() + scrollbar + 8],
                          Qt.Horizontal)
         if self.presentation_action.isChecked() != enabled:
+            # Keep the menu's tick in step without running this method twice.
+            self.presentation_action.blockSignals(True)
             self.presentation_action.setChecked(enabled)
+            self.presentation_action.blockSignals(False)
 
     # -- export ---------------------------------------------------------------
 

@@ -398,10 +398,12 @@ def test_jpeg_dark_on_light(tf, tmp_path):
     path = write_jpeg(tf, tmp_path / "photo.jpg", pixels)
     digit = preprocess_file(path)
     expected = to_mnist(ink)
-    # JPEG is lossy, and its noise can round the whole-pixel centring shift the
-    # other way, so allow a little more than the compression alone would need.
-    assert np.abs(digit - expected).mean() < 0.03
-    assert np.corrcoef(digit.ravel(), expected.ravel())[0, 1] > 0.98
+    # JPEG's noise can round the whole-pixel centring shift the other way, so
+    # compare at the best of the one-pixel alignments.
+    aligned = [np.roll(digit, (rows, cols), axis=(0, 1)) for rows in (-1, 0, 1) for cols in (-1, 0, 1)]
+    best = max(aligned, key=lambda candidate: np.corrcoef(candidate.ravel(), expected.ravel())[0, 1])
+    assert np.abs(best - expected).mean() < 0.03  # JPEG is lossy, and unblurred edges show it
+    assert np.corrcoef(best.ravel(), expected.ravel())[0, 1] > 0.98
     assert_centred(digit)
 
 

@@ -46,12 +46,14 @@ class RunHistory:
         self.progress = None
         self.status = ""
         self.finished = None  # the RunFinished record
-        self.version = 0  # bumped on every change, so views redraw only when needed
+        # Bumped when the curves' data change (a new run, a new metric), so the
+        # plots redraw only then; progress every batch must not redraw them.
+        self.version = getattr(self, "version", 0) + 1
 
     def handle(self, event):
         """Record one trainer event."""
-        self.version += 1
         if isinstance(event, events.Metric):
+            self.version += 1
             self.metrics.append(event)
             record = self.variants[event.variant]
             prefix = "validation" if event.split == events.VALIDATION else "train"

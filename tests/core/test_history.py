@@ -49,12 +49,16 @@ def test_states_follow_the_run():
     assert history.finished.status == events.DONE
 
 
-def test_version_changes_with_every_event_and_reset_clears():
+def test_version_changes_with_curve_data_only_and_reset_clears():
     history = RunHistory(IDS)
     before = history.version
     history.handle(events.Progress(1, 10, 100.0, 9.0))
-    assert history.version == before + 1
+    assert history.version == before  # progress alone does not redraw the curves
     assert history.progress.batches_done == 1
+    history.handle(events.Metric("baseline", 0, events.TRAIN, 0.7, 0.1))
+    assert history.version == before + 1
+    previous = history.version
     history.reset(("baseline",))
+    assert history.version > previous  # a new run never looks like an old drawing
     assert history.variant_ids == ("baseline",)
     assert history.metrics == [] and history.progress is None and history.finished is None

@@ -7,7 +7,6 @@ import time
 
 from bngui.core import events
 from bngui.core.data import DataError, load_mnist
-from bngui.core.variants import VARIANTS_BY_ID
 
 
 def print_download_progress(done, total):

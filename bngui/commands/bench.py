@@ -40,11 +40,16 @@ def time_lockstep(variant_ids, data, settings, images, labels, warmup):
 
     trainer = LockstepTrainer(variant_ids, data, settings)
     size = settings.batch_size
+
+    def train(batch):
+        rows = slice(batch * size, (batch + 1) * size)
+        trainer.train_step(images[rows], labels[rows])
+
     for batch in range(warmup):
-        trainer.train_step(images[batch * size : (batch + 1) * size], labels[batch * size : (batch + 1) * size])
+        train(batch)
     started = time.perf_counter()
     for batch in range(warmup, warmup + settings.batches):
-        trainer.train_step(images[batch * size : (batch + 1) * size], labels[batch * size : (batch + 1) * size])
+        train(batch)
     return time.perf_counter() - started
 
 

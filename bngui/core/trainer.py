@@ -203,13 +203,19 @@ class LockstepTrainer:
 
     # -- measuring ------------------------------------------------------------
 
-    def _measure(self, images, labels, chunk):
+    @property
+    def _eval_chunk(self):
+        """Images per evaluation call, so that all variants together see about EVAL_IMAGES_PER_CALL."""
+        return max(64, EVAL_IMAGES_PER_CALL // len(self.variant_ids))
+
+    def _measure(self, images, labels):
         """Mean loss and accuracy per variant over a whole set, in chunks.
 
         Returns None if a stop was requested on the way.
         """
         loss_sums = np.zeros(len(self.variant_ids))
         correct = np.zeros(len(self.variant_ids))
+        chunk = self._eval_chunk
         for start in range(0, len(labels), chunk):
             if self.control.stop_requested:
                 return None
@@ -244,7 +250,6 @@ class LockstepTrainer:
         settings, control = self.settings, self.control
         ids = self.variant_ids
         data = self.data
-        chunk = max(64, EVAL_IMAGES_PER_CALL // len(ids))
         train_images = data.train_images
         train_labels = data.train_labels.astype(np.int32)
         validation_labels = data.validation_labels.astype(np.int32)
@@ -286,7 +291,7 @@ class LockstepTrainer:
             active &= applied
 
             if batch % VALIDATION_EVERY == 0:
-                measured = self._measure(data.validation_images, validation_labels, chunk)
+                measured = self._measure(data.validation_images, validation_labels)
                 if measured is None:
                     break
                 self._emit_metrics(emit, batch, events.VALIDATION, *measured)
@@ -330,11 +335,10 @@ class LockstepTrainer:
         validation_accuracy = test_accuracy = single_accuracy = nan
         if not stopped:
             emit(events.StatusChanged("Scoring validation and test sets"))
-            chunk = max(64, EVAL_IMAGES_PER_CALL // len(ids))
             validation = self._measure(
-                data.validation_images, data.validation_labels.astype(np.int32), chunk
+                data.validation_images, data.validation_labels.astype(np.int32)
             )
-            test = self._measure(data.test_images, data.test_labels.astype(np.int32), chunk)
+            test = self._measure(data.test_images, data.test_labels.astype(np.int32))
             single = None
             if validation is not None and test is not None:
                 single = self._single_sample_accuracy()

@@ -9,7 +9,12 @@ import os
 import sys
 
 from bngui.core.settings import LOSSES, SettingsError, TrainSettings
-from bngui.core.variants import VARIANT_IDS, VARIANTS, UnknownVariantError, get_variant
+from bngui.core.variants import (
+    NOTEBOOK_VARIANT_IDS,
+    VARIANTS,
+    UnknownVariantError,
+    get_variant,
+)
 
 USAGE_ERROR = 2
 BENCH_VARIANTS = ["baseline", "keras-conv-bn-relu", "keras-conv-relu-bn", "nn-conv-bn-relu"]
@@ -25,7 +30,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _variant_list(values):
     if values == ["all"]:
-        return list(VARIANT_IDS)
+        return list(NOTEBOOK_VARIANT_IDS)
     for value in values:
         get_variant(value)  # raises UnknownVariantError with the list of known ids
     return values
@@ -37,7 +42,7 @@ def _add_variant_options(parser, default, default_text=None):
         nargs="+",
         default=default,
         metavar="ID",
-        help=f"variant ids, or 'all' (default: {default_text or ' '.join(default)})",
+        help=f"variant ids, or 'all' for the notebook's ten (default: {default_text or ' '.join(default)})",
     )
     parser.add_argument("--list-variants", action="store_true", help="list the variants and exit")
 
@@ -162,7 +167,7 @@ def main(argv=None):
             return 0
         if args.variants is None:  # bench's default depends on --gui / --canvas
             if getattr(args, "canvas", False):
-                args.variants = list(VARIANT_IDS)
+                args.variants = list(NOTEBOOK_VARIANT_IDS)
             else:
                 args.variants = GUI_BENCH_VARIANTS if args.gui else BENCH_VARIANTS
         args.variants = _variant_list(args.variants)

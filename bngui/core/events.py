@@ -76,3 +76,33 @@ class VariantFinished:
 class RunFinished:
     status: str
     seconds: float
+
+
+@dataclass(frozen=True)
+class TrainingBatchStatistics:
+    """What the training step itself saw on one batch, in training mode.
+
+    ``loss`` and ``accuracy`` use the batch's own statistics, as training does
+    (so they rise even for a model whose inference is broken).
+    ``gradient_norms`` holds the L2 norm of each layer's weight gradient, one
+    per name in ``layer_names.WEIGHT_LAYERS``.
+    """
+
+    variant: str
+    batch: int
+    loss: float
+    accuracy: float
+    gradient_norms: tuple
+
+
+@dataclass(frozen=True)
+class ActivationPercentiles:
+    """Percentiles of what each ReLU receives, on a fixed probe batch in inference mode.
+
+    ``percentiles`` has one tuple per name in ``layer_names.NONLINEAR_LAYERS``,
+    each holding the ``layer_names.ACTIVATION_PERCENTILES`` (15th, 50th, 85th).
+    """
+
+    variant: str
+    batch: int
+    percentiles: tuple

@@ -105,3 +105,23 @@ class LowLevelConv2D(keras.layers.Layer):
             "strides": self.strides,
             "use_bias": self.use_bias,
         }
+
+
+@keras.saving.register_keras_serializable(package="bngui")
+class BatchStatisticsBatchNorm(keras.layers.BatchNormalization):
+    """A deliberate bug: Keras BN that normalizes with batch statistics at inference too.
+
+    Training is unchanged (and still updates the population statistics, which
+    are then never used). At inference every batch is normalized by its own
+    mean and variance, so a large batch looks fine while a single image, whose
+    deepest 1x1 feature maps have no variance at all, is scored wrongly.
+    """
+
+    def call(self, inputs, training=None, mask=None):
+        if training:
+            return super().call(inputs, training=True, mask=mask)
+        axes = list(range(len(inputs.shape) - 1))
+        mean, variance = tf.nn.moments(inputs, axes)
+        return tf.nn.batch_normalization(
+            inputs, mean, variance, self.beta, self.gamma, self.epsilon
+        )

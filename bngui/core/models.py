@@ -1,10 +1,10 @@
 """The notebook's network (SPEC.md, "The network"), built for any variant."""
 
-from bngui.core.layers import LowLevelBatchNorm, LowLevelConv2D
+from bngui.core.layer_names import CONV_LAYERS, NONLINEAR_LAYERS, relu_layer_name
+from bngui.core.layers import BatchStatisticsBatchNorm, LowLevelBatchNorm, LowLevelConv2D
 from bngui.core.tf_runtime import keras
-from bngui.core.variants import KERAS_BN, get_variant
+from bngui.core.variants import BATCH_STATS, FROZEN_STATS, KERAS_BN, get_variant
 
-CONV_LAYERS = 19
 HIDDEN_UNITS = 100
 CLASSES = 10
 IMAGE_SHAPE = (28, 28, 1)
@@ -19,6 +19,12 @@ def conv_strides(layer_number):
 
 
 def _batch_norm(variant, name):
+    if variant.pitfall == FROZEN_STATS:
+        # Momentum 1 keeps the population statistics at their initial 0 and 1,
+        # exactly what happens when the update ops never run.
+        return keras.layers.BatchNormalization(momentum=1.0, epsilon=1e-3, name=name)
+    if variant.pitfall == BATCH_STATS:
+        return BatchStatisticsBatchNorm(momentum=0.99, epsilon=1e-3, name=name)
     if variant.implementation == KERAS_BN:
         # Keras's defaults already match the notebook: momentum 0.99, epsilon 1e-3.
         return keras.layers.BatchNormalization(momentum=0.99, epsilon=1e-3, name=name)
@@ -65,6 +71,16 @@ def build_model(variant):
     x = keras.layers.ReLU(name="relu_fc")(x)
     logits = keras.layers.Dense(CLASSES, name="logits")(x)
     return keras.Model(inputs, logits, name=variant.id.replace("-", "_"))
+
+
+def nonlinearity_inputs_model(model):
+    """A model with ``model``'s weights whose outputs are the inputs of its ReLUs.
+
+    One output per layer of ``layer_names.NONLINEAR_LAYERS``; used to watch the
+    distribution of what each nonlinearity receives while training.
+    """
+    outputs = [model.get_layer(relu_layer_name(layer)).input for layer in NONLINEAR_LAYERS]
+    return keras.Model(model.inputs, outputs, name=f"{model.name}_nonlinearity_inputs")
 
 
 def multiply_adds_per_image(model):

@@ -14,7 +14,8 @@ import numpy as np
 
 from bngui.core import events
 from bngui.core.tf_runtime import keras, tf
-from bngui.core.models import CLASSES, build_model
+from bngui.core.layer_names import ACTIVATION_PERCENTILES, WEIGHT_LAYERS
+from bngui.core.models import CLASSES, build_model, nonlinearity_inputs_model
 from bngui.core.settings import LOSSES, SettingsError, TrainSettings
 from bngui.core.variants import get_variant
 
@@ -24,6 +25,8 @@ SINGLE_SAMPLES = 100
 # Images evaluated per call across all variants; keeps one evaluation call
 # short enough that a stop request is honoured within about half a second.
 EVAL_IMAGES_PER_CALL = 2000
+# The fixed probe batch for activation statistics: the first validation images.
+PROBE_IMAGES = 64
 
 
 class RunControl:
@@ -97,9 +100,15 @@ def make_optimizer(learning_rate):
 
 
 class LockstepTrainer:
-    """Train ``variant_ids`` side by side on ``data`` (a ``data.MnistSplits``)."""
+    """Train ``variant_ids`` side by side on ``data`` (a ``data.MnistSplits``).
 
-    def __init__(self, variant_ids, data, settings=None, control=None):
+    With ``collect_statistics`` the run also reports, per variant, the training
+    step's own loss, accuracy and per-layer gradient norms every
+    TRAIN_METRIC_EVERY batches, and the percentiles of every ReLU's input on a
+    fixed probe batch at the validation cadence.
+    """
+
+    def __init__(self, variant_ids, data, settings=None, control=None, collect_statistics=True):
         if not variant_ids:
             raise SettingsError("choose at least one variant")
         self.variants = [get_variant(variant_id) for variant_id in variant_ids]
@@ -109,15 +118,18 @@ class LockstepTrainer:
         self.settings = (settings or TrainSettings()).validate(len(data.train_labels))
         self.control = control or RunControl()
         self.variant_ids = tuple(variant.id for variant in self.variants)
+        self.collect_statistics = collect_statistics
 
         self.models = {}
         for variant in self.variants:
-            # Each variant's initial weights come from the seed and its own id, so
-            # a variant starts the same whichever others are trained beside it.
-            keras.utils.set_random_seed(variant_seed(self.settings.seed, variant.id))
+            # Each variant's initial weights come from the seed and its own id (or
+            # its twin's), so a variant starts the same whichever others are
+            # trained beside it, and a twin starts exactly like its original.
+            keras.utils.set_random_seed(variant_seed(self.settings.seed, variant.init_id))
             self.models[variant.id] = build_model(variant)
         self.optimizers = {
-            variant_id: make_optimizer(self.settings.learning_rate) for variant_id in self.models
+            variant.id: make_optimizer(self.settings.learning_rate * variant.learning_rate_factor)
+            for variant in self.variants
         }
         for variant_id, model in self.models.items():
             # Create the optimizer's slots now, outside the compiled step.
@@ -125,6 +137,7 @@ class LockstepTrainer:
         self._loss = loss_function(self.settings.loss)
         self._train_step = self._compile_train_step()
         self._evaluate = self._compile_evaluate()
+        self._probe = self._compile_probe() if collect_statistics else None
 
     # -- compiled functions -------------------------------------------------
 
@@ -133,14 +146,27 @@ class LockstepTrainer:
         optimizers = [self.optimizers[variant_id] for variant_id in self.variant_ids]
         loss_fn = self._loss
 
-        def train_one(model, optimizer, images, labels):
+        def train_one(model, optimizer, images, labels, collect):
             with tf.GradientTape() as tape:
-                loss = loss_fn(labels, model(images, training=True))
+                logits = model(images, training=True)
+                loss = loss_fn(labels, logits)
             variables = model.trainable_variables
             gradients = tape.gradient(loss, variables)
             finite = tf.reduce_all(
                 [tf.math.is_finite(loss)]
                 + [tf.reduce_all(tf.math.is_finite(g)) for g in gradients]
+            )
+            kernel_gradients = _kernel_gradients(model, variables, gradients)
+
+            def statistics():
+                predicted = tf.argmax(logits, axis=1, output_type=tf.int32)
+                accuracy = tf.reduce_mean(tf.cast(predicted == labels, tf.float32))
+                norms = [tf.norm(gradient) for gradient in kernel_gradients]
+                return tf.stack([loss, accuracy, *norms])
+
+            # The statistics are computed only on the batches that report them.
+            measured = tf.cond(
+                collect, statistics, lambda: tf.zeros([2 + len(WEIGHT_LAYERS)])
             )
 
             def apply():
@@ -149,26 +175,30 @@ class LockstepTrainer:
 
             # A non-finite step is not applied, so a diverged variant keeps its
             # last finite weights and can still be evaluated.
-            return tf.cond(finite, apply, lambda: tf.constant(False))
+            return tf.cond(finite, apply, lambda: tf.constant(False)), measured
+
+        def skip():
+            return tf.constant(False), tf.zeros([2 + len(WEIGHT_LAYERS)])
 
         @tf.function(
             input_signature=[
                 tf.TensorSpec([None, 28, 28, 1], tf.float32),
                 tf.TensorSpec([None], tf.int32),
                 tf.TensorSpec([len(models)], tf.bool),
+                tf.TensorSpec([], tf.bool),
             ]
         )
-        def train_step(images, labels, active):
-            applied = []
+        def train_step(images, labels, active, collect):
+            applied, measured = [], []
             for index, (model, optimizer) in enumerate(zip(models, optimizers)):
-                applied.append(
-                    tf.cond(
-                        active[index],
-                        lambda m=model, o=optimizer: train_one(m, o, images, labels),
-                        lambda: tf.constant(False),
-                    )
+                was_applied, statistics = tf.cond(
+                    active[index],
+                    lambda m=model, o=optimizer: train_one(m, o, images, labels, collect),
+                    skip,
                 )
-            return tf.stack(applied)
+                applied.append(was_applied)
+                measured.append(statistics)
+            return tf.stack(applied), tf.stack(measured)
 
         return train_step
 
@@ -195,11 +225,39 @@ class LockstepTrainer:
 
         return evaluate
 
-    def train_step(self, images, labels, active=None):
-        """Train every active variant on one batch; returns which ones were updated."""
+    def _compile_probe(self):
+        probes = [nonlinearity_inputs_model(self.models[i]) for i in self.variant_ids]
+        quantiles = tf.constant([p / 100 for p in ACTIVATION_PERCENTILES], tf.float32)
+
+        def percentiles(values):
+            # Exact percentiles by sorting; the probe batch keeps this small.
+            ordered = tf.sort(tf.reshape(values, [-1]))
+            last = tf.cast(tf.size(ordered) - 1, tf.float32)
+            positions = tf.cast(tf.round(quantiles * last), tf.int32)
+            return tf.gather(ordered, positions)
+
+        @tf.function(input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)])
+        def probe(images):
+            # Per variant, per ReLU: percentiles of its input, in inference mode.
+            return tf.stack(
+                [
+                    tf.stack([percentiles(values) for values in probe_model(images, training=False)])
+                    for probe_model in probes
+                ]
+            )
+
+        return probe
+
+    def train_step(self, images, labels, active=None, collect=False):
+        """Train every active variant on one batch.
+
+        Returns which variants were updated, and per variant the training-mode
+        loss, accuracy and gradient norms (zeros unless ``collect``).
+        """
         if active is None:
             active = np.ones(len(self.variant_ids), dtype=bool)
-        return self._train_step(images, labels, active).numpy()
+        applied, measured = self._train_step(images, labels, active, tf.constant(collect))
+        return applied.numpy(), measured.numpy()
 
     # -- measuring ------------------------------------------------------------
 
@@ -275,7 +333,11 @@ class LockstepTrainer:
                 break
             indices = order.next_batch()
             batch_images, batch_labels = train_images[indices], train_labels[indices]
-            applied = self.train_step(batch_images, batch_labels, active)
+            reporting = batch % TRAIN_METRIC_EVERY == 0
+            was_active = active.copy()
+            applied, measured = self.train_step(
+                batch_images, batch_labels, active, self.collect_statistics and reporting
+            )
             if train_started is None:
                 # The first call includes tracing; time the throughput after it.
                 train_started = time.perf_counter()
@@ -290,12 +352,16 @@ class LockstepTrainer:
             diverged |= newly_diverged
             active &= applied
 
+            if self.collect_statistics and reporting:
+                self._emit_batch_statistics(emit, batch, measured, was_active & applied)
             if batch % VALIDATION_EVERY == 0:
-                measured = self._measure(data.validation_images, validation_labels)
-                if measured is None:
+                validation = self._measure(data.validation_images, validation_labels)
+                if validation is None:
                     break
-                self._emit_metrics(emit, batch, events.VALIDATION, *measured)
-            if batch % TRAIN_METRIC_EVERY == 0:
+                self._emit_metrics(emit, batch, events.VALIDATION, *validation)
+                if self.collect_statistics:
+                    self._emit_activation_percentiles(emit, batch)
+            if reporting:
                 loss_sums, correct = self._evaluate(batch_images, batch_labels)
                 count = len(batch_labels)
                 self._emit_metrics(
@@ -368,6 +434,29 @@ class LockstepTrainer:
     def _emit_metrics(self, emit, batch, split, losses, accuracies):
         for variant_id, loss, accuracy in zip(self.variant_ids, losses, accuracies):
             emit(events.Metric(variant_id, batch, split, float(loss), float(accuracy)))
+
+    def _emit_batch_statistics(self, emit, batch, measured, trained):
+        for index in np.flatnonzero(trained):
+            loss, accuracy, *norms = (float(value) for value in measured[index])
+            emit(events.TrainingBatchStatistics(
+                self.variant_ids[index], batch, loss, accuracy, tuple(norms)
+            ))
+
+    def probe_percentiles(self):
+        """Per variant, per ReLU: the 15th/50th/85th percentile of its input on the probe batch."""
+        return self._probe(self.data.validation_images[:PROBE_IMAGES]).numpy()
+
+    def _emit_activation_percentiles(self, emit, batch):
+        for variant_id, per_layer in zip(self.variant_ids, self.probe_percentiles()):
+            emit(events.ActivationPercentiles(
+                variant_id, batch, tuple(tuple(float(v) for v in row) for row in per_layer)
+            ))
+
+
+def _kernel_gradients(model, variables, gradients):
+    """The gradients of the weight kernels of WEIGHT_LAYERS, in that order."""
+    position = {id(variable): index for index, variable in enumerate(variables)}
+    return [gradients[position[id(model.get_layer(name).kernel)]] for name in WEIGHT_LAYERS]
 
 
 class _BatchOrder:

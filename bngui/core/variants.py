@@ -19,13 +19,26 @@ IMPLEMENTATION_GROUPS = {
     LOW_LEVEL_BN: "Low-level BN (tf.nn)",
 }
 
+# The classic batch-normalization bugs, reproduced on purpose.
+FROZEN_STATS = "frozen-stats"  # population statistics never updated
+BATCH_STATS = "batch-stats"  # batch statistics used at inference too
+
+# Groups beyond the notebook's ten, in the order the GUI lists them.
+PITFALLS_GROUP = "Pitfalls"
+HEADROOM_GROUP = "Learning-rate headroom"
+GROUPS = [*IMPLEMENTATION_GROUPS.values(), PITFALLS_GROUP, HEADROOM_GROUP]
+
 
 @dataclass(frozen=True)
 class Variant:
     """One way of building the network.
 
     ``bn_before_relu`` only matters when there is batch normalization: True is
-    conv → BN → ReLU, False is conv → ReLU → BN.
+    conv → BN → ReLU, False is conv → ReLU → BN. ``pitfall`` names a
+    deliberate BN bug (FROZEN_STATS, BATCH_STATS). ``learning_rate_factor``
+    scales the run's learning rate for this variant. ``twin_of`` names the
+    variant whose initial weights it shares, so the two differ only in the
+    bug or the rate.
     """
 
     id: str
@@ -34,6 +47,9 @@ class Variant:
     conv_bias: bool
     bn_before_relu: bool
     color: str
+    pitfall: str = None
+    learning_rate_factor: float = 1.0
+    twin_of: str = None
 
     @property
     def has_batch_norm(self):
@@ -46,7 +62,16 @@ class Variant:
 
     @property
     def group(self):
+        if self.pitfall:
+            return PITFALLS_GROUP
+        if self.learning_rate_factor != 1.0:
+            return HEADROOM_GROUP
         return IMPLEMENTATION_GROUPS[self.implementation]
+
+    @property
+    def init_id(self):
+        """The id that seeds this variant's initial weights."""
+        return self.twin_of or self.id
 
 
 def _placement_variants(prefix, implementation, title, colors):
@@ -64,7 +89,7 @@ def _placement_variants(prefix, implementation, title, colors):
 
 # Colours are chosen once here so that a variant looks the same in every plot,
 # table and bar chart. Baselines are warm, batch-normalized variants cool.
-VARIANTS = [
+NOTEBOOK_VARIANTS = [
     Variant("baseline", "Baseline (no BN)", NO_BN, True, True, "#d62728"),
     Variant("baseline-nn", "Baseline, tf.nn init (no BN)", NO_BN, False, True, "#ff7f0e"),
     *_placement_variants(
@@ -74,6 +99,31 @@ VARIANTS = [
         "nn", LOW_LEVEL_BN, "tf.nn BN", ["#8c564b", "#e377c2", "#7f7f7f", "#bcbd22"]
     ),
 ]
+NOTEBOOK_VARIANT_IDS = [variant.id for variant in NOTEBOOK_VARIANTS]
+
+_KERAS_BN_BLOCK = dict(implementation=KERAS_BN, conv_bias=False, bn_before_relu=True)
+EXTRA_VARIANTS = [
+    Variant(
+        f"keras-conv-bn-relu-{FROZEN_STATS}", "Pitfall: BN statistics never updated",
+        color="#e6ab02", pitfall=FROZEN_STATS, twin_of="keras-conv-bn-relu", **_KERAS_BN_BLOCK,
+    ),
+    Variant(
+        f"keras-conv-bn-relu-{BATCH_STATS}", "Pitfall: batch statistics at inference",
+        color="#6a3d9a", pitfall=BATCH_STATS, twin_of="keras-conv-bn-relu", **_KERAS_BN_BLOCK,
+    ),
+    Variant(
+        "baseline-lr10", "Baseline (no BN), 10x learning rate", NO_BN, True, True,
+        color="#7f0000", learning_rate_factor=10.0, twin_of="baseline",
+    ),
+    Variant(
+        "keras-conv-bn-relu-lr10", "Keras BN: conv → BN → ReLU, 10x learning rate",
+        color="#08306b", learning_rate_factor=10.0, twin_of="keras-conv-bn-relu",
+        **_KERAS_BN_BLOCK,
+    ),
+]
+
+# Every variant bngui can train: the notebook's ten first, then the extras.
+VARIANTS = NOTEBOOK_VARIANTS + EXTRA_VARIANTS
 VARIANTS_BY_ID = {variant.id: variant for variant in VARIANTS}
 VARIANT_IDS = [variant.id for variant in VARIANTS]
 

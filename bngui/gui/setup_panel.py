@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from bngui.core.settings import LOSSES, TrainSettings
-from bngui.core.variants import IMPLEMENTATION_GROUPS, VARIANT_IDS, VARIANTS
+from bngui.core.variants import GROUPS, NOTEBOOK_VARIANT_IDS, VARIANTS
 
 PRESETS = {
     "Notebook: baseline vs BN": ["baseline", "keras-conv-bn-relu"],
@@ -30,7 +30,18 @@ PRESETS = {
         "keras-conv-relu-bn",
     ],
     "Keras vs low-level": ["baseline", "keras-conv-bn-relu", "nn-conv-bn-relu"],
-    "All ten": list(VARIANT_IDS),
+    "All ten": list(NOTEBOOK_VARIANT_IDS),
+    "Why inference mode matters": [
+        "keras-conv-bn-relu",
+        "keras-conv-bn-relu-frozen-stats",
+        "keras-conv-bn-relu-batch-stats",
+    ],
+    "Learning-rate headroom (x10)": [
+        "baseline",
+        "baseline-lr10",
+        "keras-conv-bn-relu",
+        "keras-conv-bn-relu-lr10",
+    ],
 }
 DEFAULT_PRESET = "Notebook: baseline vs BN"
 CUSTOM = "Custom"
@@ -65,12 +76,12 @@ class SetupPanel(QWidget):
         layout.addWidget(self.preset)
 
         self.checkboxes = {}
-        for implementation, title in IMPLEMENTATION_GROUPS.items():
+        for title in GROUPS:
             group = QGroupBox(title)
             group_layout = QVBoxLayout(group)
             group_layout.setSpacing(2)
             for variant in VARIANTS:
-                if variant.implementation != implementation:
+                if variant.group != title:
                     continue
                 box = QCheckBox(variant.label.split(": ")[-1])
                 box.setIcon(color_swatch(variant.color))

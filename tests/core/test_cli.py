@@ -84,7 +84,7 @@ def test_list_variants():
     completed = bngui("train", "--list-variants")
     assert completed.returncode == 0
     listed = [line.split()[0] for line in completed.stdout.strip().splitlines()]
-    assert listed == VARIANT_IDS
+    assert listed == VARIANT_IDS  # the ten, then the pitfalls and learning-rate twins
     assert completed.seconds < FAST_SECONDS
 
 

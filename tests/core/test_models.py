@@ -12,7 +12,7 @@ import pytest
 from bngui.core import models
 from bngui.core.layers import LowLevelBatchNorm, LowLevelConv2D
 from bngui.core.tf_runtime import keras
-from bngui.core.variants import VARIANT_IDS, get_variant
+from bngui.core.variants import EXTRA_VARIANTS, NOTEBOOK_VARIANT_IDS, get_variant
 
 CONV_NUMBERS = range(1, 20)
 BN_TYPES = (keras.layers.BatchNormalization, LowLevelBatchNorm)
@@ -62,7 +62,7 @@ def channels(number):
 @pytest.fixture(scope="module")
 def built():
     """Every variant built once for the whole module."""
-    return {variant_id: models.build_model(variant_id) for variant_id in VARIANT_IDS}
+    return {variant_id: models.build_model(variant_id) for variant_id in NOTEBOOK_VARIANT_IDS}
 
 
 def layer_names(model):
@@ -70,8 +70,8 @@ def layer_names(model):
 
 
 def test_catalogue_has_the_ten_variants():
-    assert set(VARIANT_IDS) == set(CONV_BIAS)
-    assert len(VARIANT_IDS) == 10
+    assert set(NOTEBOOK_VARIANT_IDS) == set(CONV_BIAS)
+    assert len(NOTEBOOK_VARIANT_IDS) == 10
 
 
 def test_spatial_sizes_follow_the_spec():
@@ -81,7 +81,7 @@ def test_spatial_sizes_follow_the_spec():
     assert [sizes[n - 1] for n in (3, 6, 9, 12, 15, 18, 19)] == [14, 7, 4, 2, 1, 1, 1]
 
 
-@pytest.mark.parametrize("variant_id", VARIANT_IDS)
+@pytest.mark.parametrize("variant_id", NOTEBOOK_VARIANT_IDS)
 def test_conv_layers(built, variant_id):
     model = built[variant_id]
     convs = [layer for layer in model.layers if isinstance(layer, CONV_TYPES)]
@@ -101,7 +101,7 @@ def test_conv_layers(built, variant_id):
     assert tuple(convs[-1].output.shape) == (None, 1, 1, 76)
 
 
-@pytest.mark.parametrize("variant_id", VARIANT_IDS)
+@pytest.mark.parametrize("variant_id", NOTEBOOK_VARIANT_IDS)
 def test_batch_norm_layers_and_order(built, variant_id):
     model = built[variant_id]
     names = layer_names(model)
@@ -135,7 +135,7 @@ def test_batch_norm_layers_and_order(built, variant_id):
         assert tuple(bn.gamma.shape) == (4 * number,)
 
 
-@pytest.mark.parametrize("variant_id", VARIANT_IDS)
+@pytest.mark.parametrize("variant_id", NOTEBOOK_VARIANT_IDS)
 def test_dense_layers(built, variant_id):
     model = built[variant_id]
     dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
@@ -157,7 +157,7 @@ def test_dense_layers(built, variant_id):
     assert after_hidden[-1] is output
 
 
-@pytest.mark.parametrize("variant_id", VARIANT_IDS)
+@pytest.mark.parametrize("variant_id", NOTEBOOK_VARIANT_IDS)
 def test_logits_shape(built, variant_id):
     model = built[variant_id]
     assert tuple(model.input_shape) == (None, 28, 28, 1)
@@ -188,7 +188,7 @@ def count(variables):
     return sum(int(np.prod(variable.shape)) for variable in variables)
 
 
-@pytest.mark.parametrize("variant_id", VARIANT_IDS)
+@pytest.mark.parametrize("variant_id", NOTEBOOK_VARIANT_IDS)
 def test_parameter_counts(built, variant_id):
     model = built[variant_id]
     trainable, non_trainable = expected_parameters(variant_id)
@@ -222,3 +222,44 @@ def test_build_model_accepts_a_variant_object_and_rejects_unknown_ids():
     assert isinstance(model.get_layer("conv1"), LowLevelConv2D)
     with pytest.raises(UnknownVariantError):
         models.build_model("no-such-variant")
+
+
+# -- the variants beyond the notebook's ten ------------------------------------------
+
+
+@pytest.mark.parametrize("variant", EXTRA_VARIANTS, ids=lambda variant: variant.id)
+def test_extra_variants_have_their_twins_network(built, variant):
+    model, twin = models.build_model(variant), built[variant.twin_of]
+    assert [layer.name for layer in model.layers] == layer_names(twin)
+    assert [w.shape for w in model.weights] == [w.shape for w in twin.weights]
+    assert variant.id.startswith(variant.twin_of)
+
+
+def test_frozen_stats_variant_never_moves_its_population_statistics():
+    model = models.build_model("keras-conv-bn-relu-frozen-stats")
+    images = np.random.default_rng(0).uniform(size=(16, 28, 28, 1)).astype(np.float32)
+    model(images, training=True)
+    bn = model.get_layer("bn1")
+    np.testing.assert_array_equal(bn.moving_mean.numpy(), 0.0)
+    np.testing.assert_array_equal(bn.moving_variance.numpy(), 1.0)
+
+
+def test_batch_stats_variant_scores_each_batch_with_its_own_statistics():
+    model = models.build_model("keras-conv-bn-relu-batch-stats")
+    images = np.random.default_rng(0).uniform(size=(8, 28, 28, 1)).astype(np.float32)
+    together = model(images, training=False).numpy()
+    alone = model(images[:1], training=False).numpy()
+    # In inference a correct BN model gives an image the same output alone or in
+    # a batch; this one does not, because the batch's statistics normalize it.
+    assert not np.allclose(together[:1], alone, atol=1e-3)
+    # Its outputs in inference equal those in training on the same batch.
+    np.testing.assert_allclose(model(images, training=True).numpy(), together, atol=1e-4)
+
+
+def test_nonlinearity_inputs_model_has_one_output_per_relu(built):
+    from bngui.core.layer_names import NONLINEAR_LAYERS
+
+    probe = models.nonlinearity_inputs_model(built["keras-conv-relu-bn"])
+    outputs = probe(np.zeros((2, 28, 28, 1), np.float32))
+    assert len(outputs) == len(NONLINEAR_LAYERS)
+    assert outputs[0].shape == (2, 28, 28, 4) and outputs[-1].shape == (2, 100)

@@ -422,19 +422,21 @@ def test_no_retracing_for_other_batch_sizes(small_trainer):
     data = small_trainer.data
     small_trainer.train_step(data.train_images[:10], data.train_labels[:10])
     small_trainer.train_step(
-        data.train_images[:3], data.train_labels[:3], np.array([True, False])
+        data.train_images[:3], data.train_labels[:3], np.array([True, False]), collect=True
     )
     for size in (1, 7, 150):
         small_trainer._evaluate(data.validation_images[:size], data.validation_labels[:size])
+    small_trainer.probe_percentiles()
     assert small_trainer._train_step.experimental_get_tracing_count() == 1
     assert small_trainer._evaluate.experimental_get_tracing_count() == 1
+    assert small_trainer._probe.experimental_get_tracing_count() == 1
 
 
 @pytest.mark.mnist  # reuses the trainer of the real run
 def test_inactive_variant_is_not_trained(small_trainer):
     data = small_trainer.data
     before = {vid: weights_of(model) for vid, model in small_trainer.models.items()}
-    applied = small_trainer.train_step(
+    applied, _ = small_trainer.train_step(
         data.train_images[:64], data.train_labels[:64], np.array([False, True])
     )
     assert applied.tolist() == [False, True]

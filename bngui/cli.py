@@ -92,7 +92,8 @@ def build_parser():
         bench, None, f"{' '.join(BENCH_VARIANTS)}; with --gui {' '.join(GUI_BENCH_VARIANTS)}"
     )
     bench.add_argument(
-        "--batches", type=int, help="timed batches (default 60; 300 with --gui)"
+        "--batches", type=int,
+        help="timed batches (default 60; 300 with --gui; 200 with --statistics)"
     )
     bench.add_argument("--warmup", type=int, default=5, help="untimed batches first (default 5)")
     bench.add_argument("--batch-size", type=int, default=TrainSettings().batch_size)
@@ -113,6 +114,12 @@ def build_parser():
     )
     bench.add_argument(
         "--strokes", type=int, default=40, help="timed strokes with --canvas (default 40)"
+    )
+    bench.add_argument(
+        "--statistics",
+        action="store_true",
+        help="measure what collecting the gradient-norm and activation statistics costs:"
+        " whole training runs without and with them, alternating (default 200 batches)",
     )
 
     classify = commands.add_parser(
@@ -189,8 +196,13 @@ def main(argv=None):
                 os._exit(code)
             if args.warmup < 1:
                 raise SettingsError(f"warmup must be at least 1 batch, not {args.warmup}")
-            batches = args.batches if args.batches is not None else (300 if args.gui else 60)
+            default_batches = 300 if args.gui else 200 if args.statistics else 60
+            batches = args.batches if args.batches is not None else default_batches
             settings = TrainSettings(batches=batches, batch_size=args.batch_size).validate()
+            if args.statistics:
+                from bngui.commands.bench import run_statistics_bench
+
+                return run_statistics_bench(args.variants, settings, data_path=args.data)
             if args.gui:
                 from bngui.gui.responsiveness import run_gui_bench
 

@@ -70,6 +70,52 @@ def time_model_fit(variant_id, settings, images, labels, warmup):
     return time.perf_counter() - started
 
 
+def time_full_run(variant_ids, data, settings, collect_statistics):
+    """Seconds of a whole ``LockstepTrainer.run`` up to its final scoring, and images/s.
+
+    Timed from the first trained batch, so tracing is not counted; includes the
+    validation passes and, when collecting, the statistics.
+    """
+    from bngui.core import events
+    from bngui.core.trainer import LockstepTrainer
+
+    trainer = LockstepTrainer(variant_ids, data, settings, collect_statistics=collect_statistics)
+    marks = {}
+
+    def emit(event):
+        if isinstance(event, events.StatusChanged):
+            if event.message == "Training" and "start" not in marks:
+                marks["start"] = time.perf_counter()
+            elif event.message.startswith("Scoring"):
+                marks["end"] = time.perf_counter()
+
+    trainer.run(emit)
+    seconds = marks["end"] - marks["start"]
+    # The first batch (with tracing) is before "start": batches-1 were timed.
+    return seconds, (settings.batches - 1) * settings.batch_size * len(variant_ids) / seconds
+
+
+def run_statistics_bench(variant_ids, settings, data_path=None, rounds=2):
+    """What collecting the gradient and activation statistics costs in a real run."""
+    data = load_data_or_explain(data_path)
+    if data is None:
+        return 1
+    print(f"bench --statistics: {len(variant_ids)} variant(s), runs of {settings.batches} batches"
+          f" of {settings.batch_size} (validation every 100, statistics every 25 / 100),"
+          f" {rounds} round(s) alternating without and with statistics")
+    rates = {False: [], True: []}
+    for round_number in range(rounds):
+        for collect in (False, True):
+            seconds, rate = time_full_run(variant_ids, data, settings, collect)
+            rates[collect].append(rate)
+            print(f"round {round_number + 1}, statistics {'on ' if collect else 'off'}:"
+                  f" {seconds:.2f} s, {rate:.0f} images/s over all variants")
+    best_off, best_on = max(rates[False]), max(rates[True])
+    print(f"best without statistics: {best_off:.0f} images/s; with: {best_on:.0f} images/s")
+    print(f"statistics overhead: {1 - best_on / best_off:.1%} of training throughput")
+    return 0
+
+
 def run_bench(variant_ids, settings, warmup=5, data_path=None):
     data = load_data_or_explain(data_path)
     if data is None:

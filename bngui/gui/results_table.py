@@ -8,11 +8,19 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTab
 
 from bngui.core.variants import VARIANTS_BY_ID
 
-COLUMNS = ("Variant", "State", "Validation", "Test", "100 samples", "Seconds")
+COLUMNS = ("Variant", "State", "Training mode", "Validation", "Test", "100 samples", "Seconds")
+TRAINING_MODE_TIP = (
+    "Accuracy of the latest training batch as the training step sees it, with the"
+    " batch's own statistics. The other columns are in inference mode."
+)
 # A 100-sample accuracy this far below test accuracy means single images are
 # scored with the wrong statistics (inference running in training mode, or
 # population statistics that were never updated).
 SINGLE_SAMPLE_GAP = 0.10
+# Validation accuracy this far below the training step's own accuracy means the
+# population statistics do not describe the trained network (never updated, or
+# still catching up early in a run).
+INFERENCE_GAP = 0.30
 FLAG_COLOR = QColor("#ffd6d6")
 STATE_COLORS = {"diverged": "#b00020", "stopped": "#8a6d00", "done": "#1b5e20"}
 
@@ -44,10 +52,24 @@ def single_sample_flagged(result):
     return math.isfinite(test) and math.isfinite(single) and single < test - SINGLE_SAMPLE_GAP
 
 
+def inference_gap_flagged(result, training_mode_accuracy):
+    if result is None or training_mode_accuracy is None:
+        return False
+    validation = result.validation_accuracy
+    return math.isfinite(validation) and validation < training_mode_accuracy - INFERENCE_GAP
+
+
+def _flag(item, tooltip):
+    item.setBackground(QBrush(FLAG_COLOR))
+    item.setText(item.text() + "  ⚠")
+    item.setToolTip(tooltip)
+
+
 class ResultsTable(QTableWidget):
     def __init__(self, parent=None):
         super().__init__(0, len(COLUMNS), parent)
         self.setHorizontalHeaderLabels(COLUMNS)
+        self.horizontalHeaderItem(COLUMNS.index("Training mode")).setToolTip(TRAINING_MODE_TIP)
         self.verticalHeader().setVisible(False)
         self.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectRows)
@@ -62,14 +84,20 @@ class ResultsTable(QTableWidget):
     def refresh(self, history):
         """Rewrite the rows from a ``RunHistory`` (only when it changed)."""
         snapshot = tuple(
-            (record.variant, record.state, record.result) for record in history.variants.values()
+            (
+                record.variant,
+                record.state,
+                record.result,
+                record.step_accuracy[-1] if record.step_accuracy else None,
+            )
+            for record in history.variants.values()
         )
         if snapshot == self._shown:
             return
         self._shown = snapshot
         self.setSortingEnabled(False)
         self.setRowCount(len(snapshot))
-        for row, (variant_id, state, result) in enumerate(snapshot):
+        for row, (variant_id, state, result, training_mode) in enumerate(snapshot):
             variant = VARIANTS_BY_ID[variant_id]
             name = QTableWidgetItem(variant.label)
             name.setForeground(QBrush(QColor(variant.color)))
@@ -80,22 +108,25 @@ class ResultsTable(QTableWidget):
             state_item = QTableWidgetItem(state)
             if state in STATE_COLORS:
                 state_item.setForeground(QBrush(QColor(STATE_COLORS[state])))
-            items = [name, state_item]
+            training_item = _accuracy_item(training_mode)
+            training_item.setToolTip(TRAINING_MODE_TIP)
+            items = [name, state_item, training_item]
             if result is None:
                 items += [_accuracy_item(None), _accuracy_item(None), _accuracy_item(None),
                           _NumberItem(None, "–")]
             else:
                 single = _accuracy_item(result.single_sample_accuracy)
                 if single_sample_flagged(result):
-                    single.setBackground(QBrush(FLAG_COLOR))
-                    single.setText(single.text() + "  ⚠")
-                    single.setToolTip(
-                        "Far below the test accuracy: single images are scored with the wrong"
-                        " statistics (batch statistics at inference, or population statistics"
-                        " never updated)."
-                    )
+                    _flag(single, "Far below the test accuracy: single images are scored with the"
+                          " wrong statistics (batch statistics at inference, or population"
+                          " statistics never updated).")
+                validation = _accuracy_item(result.validation_accuracy)
+                if inference_gap_flagged(result, training_mode):
+                    _flag(validation, "Far below the training-mode accuracy: in inference the"
+                          " population statistics do not describe the trained network (never"
+                          " updated, or still catching up).")
                 items += [
-                    _accuracy_item(result.validation_accuracy),
+                    validation,
                     _accuracy_item(result.test_accuracy),
                     single,
                     _NumberItem(result.train_seconds, f"{result.train_seconds:.1f}"),

@@ -72,9 +72,9 @@ def test_rows_show_state_and_numbers(table):
          waiting=["keras-conv-bn-relu"])
     cells = {variant: [table.item(row_of(table, variant), c).text() for c in range(len(COLUMNS))]
              for variant in ("baseline", "nn-conv-bn-relu", "keras-conv-bn-relu")}
-    assert cells["baseline"][1:] == ["done", "0.9500", "0.9712", "0.9700", "12.3"]
-    assert cells["nn-conv-bn-relu"][1:5] == ["stopped", "0.9500", "–", "–"]
-    assert cells["keras-conv-bn-relu"][1:] == ["waiting", "–", "–", "–", "–"]
+    assert cells["baseline"][1:] == ["done", "–", "0.9500", "0.9712", "0.9700", "12.3"]
+    assert cells["nn-conv-bn-relu"][1:6] == ["stopped", "–", "0.9500", "–", "–"]
+    assert cells["keras-conv-bn-relu"][1:] == ["waiting", "–", "–", "–", "–", "–"]
 
 
 def test_sorting_by_test_and_seconds_is_numeric(table):
@@ -116,3 +116,26 @@ def test_an_unchanged_history_is_not_rewritten(table):
     history.handle(events.Progress(5, 10, 100.0, 1.0))  # no change to the rows
     table.refresh(history)
     assert table.item(0, TEST) is item
+
+
+def step_statistics(variant, accuracy, batch=775):
+    return events.TrainingBatchStatistics(variant, batch, 0.05, accuracy, (1.0,) * 21)
+
+
+def test_training_mode_column_and_inference_gap_flag(table):
+    history = RunHistory(["keras-conv-bn-relu", "keras-conv-bn-relu-frozen-stats"])
+    history.handle(step_statistics("keras-conv-bn-relu", 0.96875))
+    history.handle(step_statistics("keras-conv-bn-relu-frozen-stats", 0.953125))
+    table.refresh(history)
+    training = COLUMNS.index("Training mode")
+    validation = COLUMNS.index("Validation")
+    # Live, before any result: the training step's own accuracy.
+    assert table.item(row_of(table, "keras-conv-bn-relu"), training).text() == "0.9688"
+    history.handle(finished("keras-conv-bn-relu", test=0.97, single=0.97, validation=0.96))
+    history.handle(finished("keras-conv-bn-relu-frozen-stats", test=0.1, single=0.1, validation=0.1))
+    table.refresh(history)
+    broken = table.item(row_of(table, "keras-conv-bn-relu-frozen-stats"), validation)
+    assert "⚠" in broken.text() and "population statistics" in broken.toolTip()
+    assert broken.background().color() == FLAG_COLOR
+    fine = table.item(row_of(table, "keras-conv-bn-relu"), validation)
+    assert fine.text() == "0.9600"

@@ -110,6 +110,7 @@ class RunHistory:
         elif isinstance(event, events.RunStarted):
             self._set_states_of_unfinished(RUNNING)
         elif isinstance(event, events.VariantDiverged):
+            self.version += 1  # the curves mark where it diverged
             record = self.variants[event.variant]
             record.state = events.DIVERGED
             record.diverged_at = event.batch

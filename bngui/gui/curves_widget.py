@@ -7,6 +7,7 @@ timer, never once per training event.
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from bngui.core.variants import VARIANTS_BY_ID
@@ -67,6 +68,8 @@ class CurvesWidget(QWidget):
         self.plots = []  # every PlotItem of the current layout
         # (variant, series) -> (smoothed curve, raw curve or None)
         self.curves = {}
+        self._plots_of = {}  # variant -> the plots showing its curves
+        self.divergence_marks = {}  # variant -> its dashed "diverged" lines
         self._drawn_version = None
         self._build()
 
@@ -138,11 +141,16 @@ class CurvesWidget(QWidget):
                       symbolBrush=color, symbolPen=None) if is_validation else {}
         smoothed = plot.plot(pen=pg.mkPen(color, width=self._line_width()), name=name, **symbol)
         self.curves[(variant_id, series)] = (smoothed, raw)
+        plots = self._plots_of.setdefault(variant_id, [])
+        if plot not in plots:
+            plots.append(plot)
 
     def _build(self):
         self._graphics.clear()
         self.plots = []
         self.curves = {}
+        self._plots_of = {}
+        self.divergence_marks = {}
         self._drawn_version = None
         if self.mode == OVERLAY:
             self._build_overlay()
@@ -213,6 +221,26 @@ class CurvesWidget(QWidget):
                 smoothed.setData(batches, exponential_moving_average(values, self.smoothing))
             else:
                 smoothed.setData(batches, values)
+        self._mark_divergences(history)
+
+    def _mark_divergences(self, history):
+        """A dashed line where a variant diverged, in each plot that shows it."""
+        for variant_id, plots in self._plots_of.items():
+            record = history.variants.get(variant_id)
+            if record is None or record.diverged_at is None or variant_id in self.divergence_marks:
+                continue
+            color = VARIANTS_BY_ID[variant_id].color
+            pen = pg.mkPen(color, width=self._line_width() * 0.7, style=Qt.DashLine)
+            lines = []
+            for plot in plots:
+                line = pg.InfiniteLine(
+                    pos=record.diverged_at, angle=90, pen=pen, label="diverged",
+                    labelOpts=dict(position=0.85, color=color, fill=pg.mkBrush(255, 255, 255, 200)),
+                )
+                line.label.setFont(pg.QtGui.QFont("", self._font_size()))
+                plot.addItem(line)
+                lines.append(line)
+            self.divergence_marks[variant_id] = lines
 
 
 def _title_html(variant):

@@ -5,7 +5,13 @@ import pytest
 
 from bngui.core import events
 from bngui.core.history import SERIES, RunHistory
-from bngui.gui.curves_widget import OVERLAY, SIDE_BY_SIDE, CurvesWidget, exponential_moving_average
+from bngui.gui.curves_widget import (
+    OVERLAY,
+    OVERLAY_PANELS,
+    SIDE_BY_SIDE,
+    CurvesWidget,
+    exponential_moving_average,
+)
 
 VARIANTS = ("baseline", "keras-conv-bn-relu", "nn-conv-bn-relu")
 
@@ -166,3 +172,22 @@ def test_presentation_mode_draws_thicker_lines(curves):
     assert width() > normal
     curves.set_presentation(False)
     assert width() == normal
+
+
+def test_a_diverged_variant_is_marked_where_it_diverged(qtbot):
+    curves = CurvesWidget()
+    qtbot.addWidget(curves)
+    curves.set_variants(("baseline-lr10", "keras-conv-bn-relu-lr10"))
+    history = RunHistory(("baseline-lr10", "keras-conv-bn-relu-lr10"))
+    history.handle(events.Metric("baseline-lr10", 0, events.TRAIN, 0.7, 0.1))
+    curves.refresh(history)
+    assert curves.divergence_marks == {}
+    history.handle(events.VariantDiverged("baseline-lr10", 137))
+    curves.refresh(history)
+    lines = curves.divergence_marks["baseline-lr10"]
+    assert len(lines) == len(OVERLAY_PANELS)  # every overlay panel shows it
+    assert all(line.value() == 137 for line in lines)
+    assert "keras-conv-bn-relu-lr10" not in curves.divergence_marks
+    curves.set_mode(SIDE_BY_SIDE)
+    curves.refresh(history)
+    assert len(curves.divergence_marks["baseline-lr10"]) == 2  # its own column only

@@ -33,7 +33,7 @@ class ModelFileError(Exception):
     """A model file or folder that is missing, damaged or not a bngui model."""
 
 
-def _current_umask():
+def current_umask():
     mask = os.umask(0)
     os.umask(mask)
     return mask
@@ -46,7 +46,7 @@ def _atomic_write(path, write, suffix=".tmp"):
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
     os.close(handle)
     # mkstemp makes the file private (0600); give it the permissions of a normal new file.
-    os.chmod(temporary, 0o666 & ~_current_umask())
+    os.chmod(temporary, 0o666 & ~current_umask())
     try:
         write(temporary)
         os.replace(temporary, path)
@@ -55,7 +55,9 @@ def _atomic_write(path, write, suffix=".tmp"):
             os.unlink(temporary)
 
 
-def _atomic_write_text(path, text):
+def atomic_write_text(path, text):
+    """Write a UTF-8 text file atomically (the previous file survives a failed write)."""
+
     def write(temporary):
         with open(temporary, "w", encoding="utf-8", newline="") as file:
             file.write(text)
@@ -76,7 +78,7 @@ def metrics_csv_text(metrics):
 
 
 def write_metrics_csv(path, metrics):
-    _atomic_write_text(path, metrics_csv_text(metrics))
+    atomic_write_text(path, metrics_csv_text(metrics))
 
 
 def _finite_or_none(value):
@@ -103,7 +105,7 @@ def results_document(settings, finished):
 
 def write_results_json(path, settings, finished):
     text = json.dumps(results_document(settings, finished), indent=2)
-    _atomic_write_text(path, text + "\n")
+    atomic_write_text(path, text + "\n")
 
 
 def save_model(model, path):

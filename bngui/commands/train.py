@@ -29,12 +29,10 @@ class _NotebookLog:
     def __init__(self, variant_ids, total_batches):
         self.width = max(len(variant_id) for variant_id in variant_ids)
         self.total = total_batches
-        self.metrics = []
         self.finished = []
 
     def __call__(self, event):
         if isinstance(event, events.Metric):
-            self.metrics.append(event)
             kind = "Validation" if event.split == events.VALIDATION else "Training"
             print(
                 f"{event.variant:<{self.width}}  Batch: {event.batch:>4}/{self.total:>4}:"
@@ -69,12 +67,22 @@ def results_table(finished):
 
 
 def run_train(variant_ids, settings, data_path=None, out=None):
+    if out:
+        from bngui.core.session import SessionError, check_session_folder
+
+        # Refuse an unusable --out now, not after minutes of training.
+        try:
+            check_session_folder(out)
+        except SessionError as error:
+            print(f"bngui: error: --out {error}", file=sys.stderr)
+            return 2
     data = load_data_or_explain(data_path)
     if data is None:
         return 1
     print(f"MNIST: {data.source}; {len(data.train_labels)} training,"
           f" {len(data.validation_labels)} validation, {len(data.test_labels)} test images")
 
+    from bngui.core.history import RunHistory
     from bngui.core.trainer import LockstepTrainer, RunControl
 
     control = RunControl()
@@ -84,7 +92,13 @@ def run_train(variant_ids, settings, data_path=None, out=None):
     try:
         trainer = LockstepTrainer(variant_ids, data, settings, control)
         log = _NotebookLog(variant_ids, settings.batches)
-        trainer.run(log)
+        history = RunHistory(trainer.variant_ids)  # everything the session keeps
+
+        def record(event):
+            log(event)
+            history.handle(event)
+
+        trainer.run(record)
     finally:
         signal.signal(signal.SIGINT, previous_handler)
     wall = time.perf_counter() - started
@@ -94,8 +108,13 @@ def run_train(variant_ids, settings, data_path=None, out=None):
     print(f"wall time: {wall:.1f} s for {len(variant_ids)} variant(s), {settings.batches} batches")
 
     if out:
-        from bngui.core.storage import write_run
+        from bngui.core.session import SessionError, save_session
 
-        write_run(out, settings.as_dict(), log.finished, log.metrics, trainer.models)
-        print(f"wrote {out}: metrics.csv, results.json, models/")
+        try:
+            save_session(out, settings, history, trainer.models)
+        except (SessionError, OSError) as error:
+            print(f"bngui: cannot save the session: {error}", file=sys.stderr)
+            return 1
+        print(f"wrote the session {out}: session.json, events.json, metrics.csv, results.json,"
+              " models/, tensorboard/")
     return 0

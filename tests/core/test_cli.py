@@ -159,7 +159,10 @@ def test_train_log_cadence(train_run):
 def test_train_writes_the_run_folder(train_run, small_mnist):
     completed, out = train_run
     assert completed.returncode == 0, completed.stderr[-3000:]
-    assert sorted(path.name for path in out.iterdir()) == ["metrics.csv", "models", "results.json"]
+    # A session folder (bngui.core.session): the run folder plus the session's own files.
+    assert sorted(path.name for path in out.iterdir()) == [
+        "events.json", "metrics.csv", "models", "results.json", "session.json", "tensorboard"
+    ]
 
     header, *rows = (out / "metrics.csv").read_text().splitlines()
     assert header == "variant,batch,split,loss,accuracy"

@@ -1,0 +1,558 @@
+"""Inside the network while it trains: activations and gradient flow, per variant.
+
+One column per variant. Top: what one layer's ReLU receives on a fixed probe
+batch (15th, 50th and 85th percentile over training, as in Ioffe & Szegedy
+2015, Figure 1(b, c)), on a scale shared by all columns. Below: the norm of
+every layer's weight gradient over training, as heatmaps on one shared colour
+scale. On the right, full height: the latest norms per layer on a log axis.
+
+Items are created once per variant set and then only given new data, and a
+refresh is skipped unless the history's ``statistics_version`` changed.
+"""
+
+import math
+import textwrap
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from bngui.core.layer_names import (
+    DEFAULT_ACTIVATION_LAYER,
+    NONLINEAR_LAYERS,
+    WEIGHT_LAYERS,
+)
+from bngui.core.variants import get_variant
+
+EMPTY_HINT = ("Statistics appear when training starts: activations at batch 0 "
+              "and every 100 batches, gradients every 25.")
+COLOR_BAR_LABEL = "log10 ‖∇W‖"
+COLOR_MAP = "viridis"  # perceptual: dark = small gradient, bright = large
+MAX_COLUMNS = 5  # more variants than this are wrapped onto two rows of plots
+PRESENTATION_FONT_PT = 17  # as the main window's presentation mode
+TITLE_LINE_CHARS = 18
+
+# Layers labelled on the layer axes; the others get a tick whose label is only
+# drawn when there is room, so the axis never turns into a smear of text.
+_MAJOR_LAYERS = ("conv1", "conv5", "conv10", "conv15", "logits")
+
+
+def layer_title(layer):
+    """A readable name for the layer picker: "conv 10 (middle)", "fc (100 units)"."""
+    if layer == "fc":
+        return "fc (100 units)"
+    number = int(layer[len("conv"):])
+    where = {1: " (first)", 10: " (middle)", len(NONLINEAR_LAYERS) - 1: " (last conv)"}
+    return f"conv {number}{where.get(number, '')}"
+
+
+def finite_or_nan(values):
+    """``values`` as floats with inf and NaN both turned into NaN (drawn as missing)."""
+    values = np.array(values, dtype=float)
+    values[~np.isfinite(values)] = np.nan
+    return values
+
+
+def log_norms(norms):
+    """log10 of gradient norms; 0, negative and non-finite norms become NaN (missing)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return finite_or_nan(np.log10(np.asarray(norms, dtype=float)))
+
+
+def shared_levels(images):
+    """One colour range (whole decades) covering every finite value of ``images``, or None.
+
+    Whole decades keep the colour bar's ends from jittering at every refresh.
+    """
+    finite = [image[np.isfinite(image)] for image in images]
+    finite = np.concatenate(finite) if finite else np.empty(0)
+    if finite.size == 0:
+        return None
+    low, high = math.floor(finite.min()), math.ceil(finite.max())
+    return (low, high) if high > low else (low, low + 1)
+
+
+class BatchAxis(pg.AxisItem):
+    """A batch axis whose labels never run into each other in a narrow column.
+
+    pyqtgraph keeps at least two tick intervals however short the axis, which
+    smears "0200400600" across a narrow plot; here the spacing doubles until
+    the labels fit.
+    """
+
+    def tickSpacing(self, minVal, maxVal, size):
+        levels = super().tickSpacing(minVal, maxVal, size)
+        if not levels or size <= 0:
+            return levels
+        font = self.style["tickFont"] or QFont()
+        widest = QFontMetrics(font).horizontalAdvance(f"{max(abs(minVal), abs(maxVal)):.0f}")
+        pixels_per_unit = size / abs(maxVal - minVal)
+        spacing, offset = levels[0]
+        while spacing * pixels_per_unit < 1.5 * widest + 8:
+            spacing *= 2
+        return [(spacing, offset)] + list(levels[1:])
+
+
+class PowerOfTenAxis(pg.AxisItem):
+    """A log axis labelled 10⁻⁶, 10⁻³, 10⁰ throughout: narrower than "0.0001",
+    and one style from bottom to top."""
+
+    def logTickStrings(self, values, scale, spacing):
+        superscript = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+        return ["10" + str(round(value)).translate(superscript) if abs(value - round(value)) < 1e-6 else ""
+                for value in values]
+
+
+class NetworkView(QWidget):
+    """Activation percentiles and gradient flow for the chosen variants, side by side."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.variant_ids = ()
+        self.presentation = False
+        self.activation_layer = DEFAULT_ACTIVATION_LAYER
+        self.activation_plots = {}  # variant -> PlotItem
+        self.activation_curves = {}  # variant -> (p15, p50, p85 PlotDataItems, band)
+        self.heatmap_plots = {}  # variant -> PlotItem
+        self.heatmaps = {}  # variant -> ImageItem
+        self.profile_curves = {}  # variant -> PlotDataItem
+        self.profile_plot = None
+        self.color_bar = None
+        self._history = None  # kept so a new layer or variant set redraws at once
+        self._drawn_version = None
+
+        self.hint = QLabel(EMPTY_HINT)
+        self.hint.setAlignment(Qt.AlignCenter)
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet("color: #505050; padding: 24px;")
+        self._style_hint()
+
+        self.layer_picker = QComboBox()
+        for layer in NONLINEAR_LAYERS:
+            self.layer_picker.addItem(layer_title(layer), layer)
+        self.layer_picker.setCurrentIndex(NONLINEAR_LAYERS.index(self.activation_layer))
+        self.layer_picker.setMaxVisibleItems(len(NONLINEAR_LAYERS))
+        self.layer_picker.currentIndexChanged.connect(self._on_layer_picked)
+        self.same_scale = QCheckBox("Same scale for all")
+        self.same_scale.setChecked(True)
+        self.same_scale.setToolTip("Link the activation plots' y axes, so their spreads compare directly")
+        self.same_scale.toggled.connect(self._link_activation_axes)
+
+        # Short texts: these labels set the left part's minimum width, also at 17 pt.
+        controls = QHBoxLayout()
+        controls.addWidget(QLabel("ReLU input at"))
+        controls.addWidget(self.layer_picker)
+        percentiles = QLabel("lines: 15th, 50th, 85th percentile on a fixed batch")
+        percentiles.setWordWrap(True)  # wraps rather than widening the view
+        controls.addWidget(percentiles, 1)
+        controls.addWidget(self.same_scale)
+        # Activations above, gradient heatmaps below, in one grid: each variant
+        # has one column, so its two plots line up and share one title.
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground("w")
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addLayout(controls)
+        left_layout.addWidget(self.graphics, 1)
+        # The profile takes the full height on the right, where its log axis has
+        # room for its decades and its legend hides no curve.
+        self.profile_graphics = pg.GraphicsLayoutWidget()
+        self.profile_graphics.setBackground("w")
+        self.plots_page = QWidget()
+        page_layout = QHBoxLayout(self.plots_page)
+        page_layout.setContentsMargins(0, 0, 0, 0)
+        page_layout.addWidget(left, 3)
+        page_layout.addWidget(self.profile_graphics, 1)
+        self._page_layout = page_layout
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.hint)
+        self.stack.addWidget(self.plots_page)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stack)
+        self._build()
+
+    # -- public API -----------------------------------------------------------
+
+    def set_variants(self, variant_ids):
+        """Show these variants (rebuilds the plots only if the set changed)."""
+        variant_ids = tuple(variant_ids)
+        if variant_ids != self.variant_ids:
+            self.variant_ids = variant_ids
+            self._build()
+            self._redraw()
+
+    def refresh(self, history):
+        """Draw the history's statistics; a no-op unless ``statistics_version`` changed."""
+        if history is self._history and history.statistics_version == self._drawn_version:
+            return
+        self._history = history
+        self._redraw()
+
+    def set_presentation_mode(self, enabled):
+        """Bigger fonts, lines and markers for a projector."""
+        enabled = bool(enabled)
+        if enabled != self.presentation:
+            self.presentation = enabled
+            font = QFont()  # an empty font inherits everything from the parent again
+            if enabled:
+                font.setPointSize(PRESENTATION_FONT_PT)
+            self.setFont(font)
+            self._style_hint()
+            self._build()
+            self._redraw()
+
+    def set_activation_layer(self, layer):
+        """Show the activations of ``layer`` (one of NONLINEAR_LAYERS)."""
+        self.layer_picker.setCurrentIndex(NONLINEAR_LAYERS.index(layer))
+
+    def plot_scenes(self):
+        """The two pyqtgraph scenes (per-variant plots, profile), for exporting as vector graphics."""
+        return self.graphics.scene(), self.profile_graphics.scene()
+
+    def grab_plots(self):
+        """All plots as one QPixmap, as they appear on screen, for exporting as an image."""
+        return self.plots_page.grab()
+
+    # -- building -------------------------------------------------------------
+
+    def _style_hint(self):
+        font = self.hint.font()
+        font.setPointSize(22 if self.presentation else 14)  # it has the whole view to itself
+        self.hint.setFont(font)
+
+    def _line_width(self):
+        return 5 if self.presentation else 2.5
+
+    def _font_size(self):
+        return 18 if self.presentation else 11
+
+    def _first_axis_width(self):
+        """Width of the left axes of the first column: the heatmaps' layer labels fit
+        from the first paint on, and the activation plot above lines up with them."""
+        font = QFont()
+        font.setPointSize(self._font_size())
+        metrics = QFontMetrics(font)
+        return max(metrics.horizontalAdvance(name) for name in WEIGHT_LAYERS) + metrics.height() + 12
+
+    def _grid(self):
+        """(rows, columns) of the per-variant plots: one row, or two for many variants."""
+        count = max(1, len(self.variant_ids))
+        columns = count if count <= MAX_COLUMNS else math.ceil(count / 2)
+        return math.ceil(count / columns), columns
+
+    def _style_plot(self, plot, title, y_label, x_label="batch"):
+        size = self._font_size()
+        if title is not None:
+            # Titles set the columns' minimum width: a point smaller when many
+            # columns share the row, so five fit in the main window's default size.
+            title_size = size if self._grid()[1] <= 3 else size - 1
+            plot.setTitle(title, size=f"{title_size}pt", color="#202020")
+        font = QFont()
+        font.setPointSize(size)
+        for name in ("left", "bottom"):
+            axis = plot.getAxis(name)
+            axis.setTickFont(font)
+            axis.setTextPen("#202020")
+            axis.setPen(pg.mkPen("#404040", width=1.5 if self.presentation else 1))
+            axis.enableAutoSIPrefix(False)
+        plot.setLabel("left", y_label, **{"font-size": f"{size}pt", "color": "#202020"})
+        plot.setLabel("bottom", x_label, **{"font-size": f"{size}pt", "color": "#202020"})
+
+    @staticmethod
+    def _fit_titles(plots):
+        """Give every title of ``plots`` the height of the tallest.
+
+        pyqtgraph gives a title a fixed 30 px, too little for two lines or a big
+        font; and equal heights keep the linked plots' axes level with each other.
+        """
+        height = max(plot.titleLabel.item.boundingRect().height() for plot in plots)
+        for plot in plots:
+            plot.titleLabel.setMaximumHeight(height)
+            plot.layout.setRowFixedHeight(0, height)
+
+    def _build(self):
+        self.graphics.clear()
+        self.profile_graphics.clear()
+        self.activation_plots, self.activation_curves = {}, {}
+        self.heatmap_plots, self.heatmaps, self.profile_curves = {}, {}, {}
+        self.profile_plot = self.color_bar = None
+        self._drawn_version = None
+        if self.variant_ids:
+            self._build_activations()
+            self._build_gradients()
+        # Five columns need a bigger share of the width than the profile's quarter leaves.
+        self._page_layout.setStretch(0, 4 if self._grid()[1] > 4 else 3)
+        self._link_activation_axes(self.same_scale.isChecked())
+
+    def _build_activations(self):
+        _, columns = self._grid()
+        first = None
+        for index, variant_id in enumerate(self.variant_ids):
+            variant = get_variant(variant_id)
+            plot = self.graphics.addPlot(row=index // columns, col=index % columns,
+                                         axisItems={"bottom": BatchAxis("bottom")})
+            self._style_plot(plot, _title_html(variant), "ReLU input" if index % columns == 0 else "")
+            plot.showGrid(x=True, y=True, alpha=0.25)
+            # A dashed zero line: what falls below it is cut off by the ReLU.
+            plot.addLine(y=0, pen=pg.mkPen("#808080", width=1, style=Qt.DashLine))
+            if first is None:
+                first = plot
+            else:
+                plot.setXLink(first)
+            if index % columns == 0:
+                plot.getAxis("left").setWidth(self._first_axis_width())
+            width = self._line_width()
+            outer = pg.mkColor(variant.color)
+            outer.setAlpha(170)
+            marker = 11 if self.presentation else 7
+            low, median, high = (
+                plot.plot(pen=pg.mkPen(color, width=line_width), connect="finite", symbol="o",
+                          symbolSize=size, symbolBrush=color, symbolPen=None)
+                for color, line_width, size in ((outer, width * 0.5, marker * 0.7),
+                                                 (variant.color, width, marker),
+                                                 (outer, width * 0.5, marker * 0.7))
+            )
+            faint = pg.mkColor(variant.color)
+            faint.setAlpha(45)
+            band = pg.FillBetweenItem(low, high, brush=pg.mkBrush(faint))
+            band.setZValue(-1)  # behind the lines
+            plot.addItem(band)
+            self.activation_plots[variant_id] = plot
+            self.activation_curves[variant_id] = (low, median, high, band)
+        self._fit_titles(list(self.activation_plots.values()))
+
+    def _build_gradients(self):
+        rows, columns = self._grid()
+        size = self._font_size()
+        font = QFont()
+        font.setPointSize(size)
+        layer_ticks = _layer_ticks()
+        heading = self.graphics.addLabel(
+            "Gradient flow per layer (dark = vanishing; blank = 0 or not finite)",
+            row=rows, col=0, colspan=columns + 1, size=f"{size}pt", color="#202020")
+        heading.setMaximumHeight(heading.item.boundingRect().height())
+        first = None
+        for index, variant_id in enumerate(self.variant_ids):
+            variant = get_variant(variant_id)
+            plot = self.graphics.addPlot(row=rows + 1 + index // columns, col=index % columns,
+                                         axisItems={"bottom": BatchAxis("bottom")})
+            # Under its activation plot, so a title is only needed once the
+            # variants wrap onto several rows.
+            self._style_plot(plot, _title_html(variant) if rows > 1 else None, "")
+            left = plot.getAxis("left")
+            left.setTicks(layer_ticks)
+            if index % columns:
+                left.setStyle(showValues=False)  # the first column's labels serve the row
+            else:
+                left.setWidth(self._first_axis_width())
+            plot.setYRange(-0.5, len(WEIGHT_LAYERS) - 0.5, padding=0)
+            plot.setMouseEnabled(x=True, y=False)
+            plot.getViewBox().enableAutoRange(y=False)
+            if first is None:
+                first = plot
+            else:
+                plot.setXLink(first)
+            # Column-major: image[batch index, layer index], so layers run up the y axis.
+            image = pg.ImageItem(axisOrder="col-major")
+            plot.addItem(image)
+            self.heatmap_plots[variant_id] = plot
+            self.heatmaps[variant_id] = image
+
+        # One colour scale for every heatmap, so dark means the same everywhere.
+        # Its range until there are data: about where healthy and vanishing meet.
+        self.color_bar = pg.ColorBarItem(values=(-4, 1), colorMap=pg.colormap.get(COLOR_MAP),
+                                         label=COLOR_BAR_LABEL, interactive=False,
+                                         width=20 if self.presentation else 15)
+        self.color_bar.setImageItem(list(self.heatmaps.values()))
+        for name in ("left", "right"):
+            axis = self.color_bar.getAxis(name)
+            axis.setTickFont(font)
+            axis.setTextPen("#202020")
+            axis.setPen(pg.mkPen("#404040"))
+        self.color_bar.getAxis("left").setLabel(COLOR_BAR_LABEL, **{"font-size": f"{size}pt",
+                                                                    "color": "#202020"})
+        self.graphics.addItem(self.color_bar, row=rows + 1, col=columns, rowspan=rows)
+        if rows > 1:
+            self._fit_titles(list(self.heatmap_plots.values()))
+
+        self.profile_plot = plot = self.profile_graphics.addPlot(axisItems={"left": PowerOfTenAxis("left")})
+        self._style_plot(plot, "Latest ‖∇W‖<br>per layer", "‖∇W‖", x_label="layer")
+        self._fit_titles([plot])
+        plot.setLogMode(y=True)
+        # No vertical grid: with one, pyqtgraph would clip the "logits" label below.
+        plot.showGrid(x=False, y=True, alpha=0.25)
+        bottom = plot.getAxis("bottom")
+        bottom.setTicks(_layer_ticks(compact=True))
+        # "logits" sits at the right end: let its label reach past the axis,
+        # into a margin kept free for it.
+        logits_width = QFontMetrics(font).horizontalAdvance("logits")
+        bottom.setStyle(hideOverlappingLabels=logits_width)
+        plot.layout.setContentsMargins(0, 0, logits_width // 2, 0)
+        plot.setXRange(-1, len(WEIGHT_LAYERS), padding=0)
+        # The legend sits below the plot, where it never hides a curve.
+        legend = pg.LegendItem(labelTextSize=f"{size}pt", labelTextColor="#202020",
+                               verSpacing=-2 if self.presentation else -5)
+        self.profile_graphics.addItem(legend, row=1, col=0)
+        for variant_id in self.variant_ids:
+            variant = get_variant(variant_id)
+            curve = plot.plot(
+                pen=pg.mkPen(variant.color, width=self._line_width()), connect="finite",
+                symbol="o", symbolSize=9 if self.presentation else 6,
+                symbolBrush=variant.color, symbolPen=None)
+            legend.addItem(curve, "<br>".join(_title_lines(variant)))
+            self.profile_curves[variant_id] = curve
+
+    def _link_activation_axes(self, linked):
+        plots = list(self.activation_plots.values())
+        for index, plot in enumerate(plots):
+            if index:
+                plot.setYLink(plots[0] if linked else None)
+            # On a shared scale, the first plot of each row carries the numbers.
+            plot.getAxis("left").setStyle(showValues=not linked or index % self._grid()[1] == 0)
+        self._fit_activation_ranges()
+
+    def _fit_activation_ranges(self):
+        plots = list(self.activation_plots.values())
+        if not self.same_scale.isChecked():
+            for plot in plots:
+                plot.enableAutoRange(y=True)  # each fits its own data
+            return
+        # Linked plots follow the first, whose autorange sees only its own data:
+        # so it is given the range of every variant's data.
+        values = [item.getData()[1] for low, _, high, _ in self.activation_curves.values()
+                  for item in (low, high)]
+        values = np.concatenate([np.asarray(v, dtype=float) for v in values if v is not None] or [[]])
+        values = values[np.isfinite(values)]
+        if values.size:
+            # Generous padding: with a grid, pyqtgraph hides a tick label that
+            # would stick out above the plot, and the top one matters.
+            plots[0].setYRange(values.min(), values.max(), padding=0.12)
+        elif plots:
+            plots[0].enableAutoRange(y=True)
+
+    def _on_layer_picked(self, index):
+        self.activation_layer = NONLINEAR_LAYERS[index]
+        if self._history is not None:
+            self._draw_activations(self._history)
+            self._fit_layouts()
+
+    # -- drawing --------------------------------------------------------------
+
+    def _redraw(self):
+        history = self._history
+        if history is None:
+            self.stack.setCurrentWidget(self.hint)
+            return
+        self._drawn_version = history.statistics_version
+        records = [history.variants.get(variant_id) for variant_id in self.variant_ids]
+        has_statistics = any(record is not None and (record.step_batches or record.activation_batches)
+                             for record in records)
+        self.stack.setCurrentWidget(self.plots_page if has_statistics else self.hint)
+        self._draw_activations(history)
+        self._draw_gradients(history)
+        self._fit_layouts()
+
+    def _fit_layouts(self):
+        # A layout grows when its items need more room (longer tick labels, a
+        # rebuild) but never shrinks back by itself: fit it to its view again.
+        for graphics in (self.graphics, self.profile_graphics):
+            if graphics.ci.geometry() != graphics.range:
+                graphics.ci.setGeometry(graphics.range)
+
+    def _draw_activations(self, history):
+        for variant_id, (low, median, high, _band) in self.activation_curves.items():
+            record = history.variants.get(variant_id)
+            if record is None:
+                batches, percentiles = np.empty(0), np.empty((0, 3))
+            else:
+                batches, percentiles = record.activation_series(self.activation_layer)
+            percentiles = finite_or_nan(percentiles)
+            for item, column in ((low, 0), (median, 1), (high, 2)):
+                _set_curve(item, batches, percentiles[:, column])
+        self._fit_activation_ranges()
+
+    def _draw_gradients(self, history):
+        images, latest = {}, {}
+        for variant_id in self.heatmaps:
+            record = history.variants.get(variant_id)
+            if record is None:
+                batches, norms = np.empty(0), np.empty((0, len(WEIGHT_LAYERS)))
+            else:
+                batches, norms = record.gradient_matrix()
+            images[variant_id] = (batches, log_norms(norms))
+            # Zero or non-finite norms cannot sit on a log axis: leave a gap there.
+            last = finite_or_nan(norms[-1] if len(norms) else np.full(len(WEIGHT_LAYERS), np.nan))
+            last[last <= 0] = np.nan
+            latest[variant_id] = last
+
+        levels = shared_levels([image for _, image in images.values()])
+        for variant_id, (batches, image) in images.items():
+            item = self.heatmaps[variant_id]
+            if len(batches) == 0:
+                item.clear()
+                continue
+            item.setImage(image, autoLevels=False, levels=levels or self.color_bar.levels())
+            # Each column is centred on its batch and as wide as the recording interval.
+            step = float(np.median(np.diff(batches))) if len(batches) > 1 else 25.0
+            item.setRect(QRectF(batches[0] - step / 2, -0.5, step * len(batches), len(WEIGHT_LAYERS)))
+        if levels is not None:
+            self.color_bar.setLevels(levels)
+
+        x = np.arange(len(WEIGHT_LAYERS), dtype=float)
+        for variant_id, item in self.profile_curves.items():
+            _set_curve(item, x, latest[variant_id])
+
+
+def _set_curve(item, x, y):
+    """Give a curve its data, NaN marking gaps; a curve with no finite point is left empty."""
+    if np.isfinite(y).any():
+        item.setData(x, y)
+    else:
+        item.setData([], [])
+
+
+def _layer_ticks(compact=False):
+    """Tick levels for a layer axis: key layers always labelled, the rest if there is room.
+
+    ``compact`` labels convolutions by number only ("10" for conv10), for the
+    narrow horizontal axis of the profile.
+    """
+    def text(name):
+        return name[len("conv"):] if compact and name.startswith("conv") else name
+
+    major = [(index, text(name)) for index, name in enumerate(WEIGHT_LAYERS) if name in _MAJOR_LAYERS]
+    minor = [(index, text(name)) for index, name in enumerate(WEIGHT_LAYERS) if name not in _MAJOR_LAYERS]
+    return [major, minor]
+
+
+def _title_lines(variant):
+    """The variant's label in short lines: "Keras BN", "conv→BN→ReLU".
+
+    Narrow, so five columns fit side by side in the main window's default size.
+    """
+    lines = []
+    for part in variant.label.replace(" → ", "→").replace(": ", ", ").split(", "):
+        lines += textwrap.wrap(part, TITLE_LINE_CHARS)
+    return lines
+
+
+def _title_html(variant):
+    """The variant's label in its colour, broken into short lines.
+
+    A plot title never wraps by itself and its width sets the column's minimum
+    width, so long labels would push the colour bar and profile off screen.
+    """
+    text = "<br>".join(_title_lines(variant))
+    return f'<span style="color:{variant.color}; font-weight:bold">{text}</span>'

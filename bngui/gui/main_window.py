@@ -23,11 +23,14 @@ from PySide6.QtWidgets import (
 )
 
 from bngui.core.history import RunHistory
+from bngui.core.session import history_events
 from bngui.core.settings import SettingsError, TrainSettings
 from bngui.core.storage import write_metrics_csv
 from bngui.gui.curves_widget import OVERLAY, SIDE_BY_SIDE, CurvesWidget
 from bngui.gui.draw_page import DrawPage
+from bngui.gui.inference import LOADED
 from bngui.gui.results_table import ResultsTable
+from bngui.gui.session_jobs import OpenSessionJob, SaveSessionJob
 from bngui.gui.setup_panel import SetupPanel
 from bngui.gui.training_worker import TrainingWorker
 
@@ -54,6 +57,10 @@ class MainWindow(QMainWindow):
         self.data = None
         self.tensorflow_ready = False
         self.history = RunHistory()
+        # The settings and trained models of the run on screen (trained here or
+        # opened from a session): what Save session writes.
+        self.run_settings = None
+        self.run_models = {}
         self.worker = TrainingWorker(self)
         self.worker.event.connect(self._on_training_event)
         self.worker.failed.connect(self._on_training_failed)
@@ -147,6 +154,11 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self):
         file_menu = self.menuBar().addMenu("&File")
+        self.open_session_action = file_menu.addAction("&Open session…", self.open_session_dialog)
+        self.open_session_action.setShortcut(QKeySequence.Open)
+        self.save_session_action = file_menu.addAction("Save s&ession…", self.save_session_dialog)
+        self.save_session_action.setShortcut(QKeySequence.Save)
+        file_menu.addSeparator()
         self.export_png_action = file_menu.addAction("Export plots as &PNG…", self.export_png_dialog)
         self.export_svg_action = file_menu.addAction("Export plots as &SVG…", self.export_svg_dialog)
         self.export_csv_action = file_menu.addAction("Export metrics as &CSV…", self.export_csv_dialog)
@@ -241,8 +253,8 @@ class MainWindow(QMainWindow):
         data = DataLoader(self.data_path, self)
         data.loaded.connect(self.set_data)
         data.missing.connect(self._on_data_missing)
-        self._loaders = [data, tensorflow]
-        for loader in self._loaders:
+        for loader in (data, tensorflow):
+            self._loaders.append(loader)
             loader.start()
 
     def _on_tensorflow_loaded(self):
@@ -307,6 +319,7 @@ class MainWindow(QMainWindow):
             self._show_error(str(error))
             return
         self.history.reset(variant_ids)
+        self.run_settings, self.run_models = settings, {}
         self.curves.set_variants(variant_ids)
         self.setup_panel.reset_progress(settings.batches)
         self.worker.start(variant_ids, self.data, settings)
@@ -334,7 +347,8 @@ class MainWindow(QMainWindow):
 
     def _on_training_finished(self):
         self.setup_panel.set_running(False, False, ready=self.ready)
-        self.draw_page.add_models(self.worker.models)  # the canvas can use them now
+        self.run_models = self.worker.models
+        self.draw_page.add_models(self.run_models)  # the canvas can use them now
         self.redraw()
 
     # -- drawing --------------------------------------------------------------
@@ -445,6 +459,87 @@ class MainWindow(QMainWindow):
         folder = QFileDialog.getExistingDirectory(self, "Save the trained models into a folder")
         if folder:
             self.draw_page.save_models_folder(folder)
+
+    # -- sessions -------------------------------------------------------------
+
+    def _session_cannot_be_saved(self):
+        """Why Save session would not work now, or None."""
+        if self.worker.running:
+            return "Stop the run, or let it finish, before saving the session."
+        if not self.history.variant_ids or self.history.finished is None or self.run_settings is None:
+            return "There is no finished run to save yet: train first, or open a session."
+        return None
+
+    def save_session_dialog(self):
+        problem = self._session_cannot_be_saved()
+        if problem:
+            self._show_error(problem)
+            return
+        folder = QFileDialog.getExistingDirectory(
+            self, "Save the session (curves, statistics, results, models) into a new or empty folder"
+        )
+        if folder:
+            self.save_session(folder)
+
+    def save_session(self, folder):
+        """Save the run on screen into ``folder`` in the background; returns the job or None."""
+        problem = self._session_cannot_be_saved()
+        if problem:
+            self._show_error(problem)
+            return None
+        job = SaveSessionJob(folder, self.run_settings, self.history, self.run_models, self)
+        job.saved.connect(lambda saved: self.statusBar().showMessage(f"Session saved to {saved}", 10000))
+        job.failed.connect(self._show_error)
+        self.statusBar().showMessage(f"Saving the session to {folder}…")
+        self._start_job(job)
+        return job
+
+    def open_session_dialog(self):
+        if self.worker.running:
+            self._show_error("Stop the run before opening a session.")
+            return
+        folder = QFileDialog.getExistingDirectory(
+            self, "Open a session: a folder saved by bngui or written by bngui train --out"
+        )
+        if folder:
+            self.open_session(folder)
+
+    def open_session(self, folder):
+        """Open the session in ``folder`` in the background; returns the job or None."""
+        if self.worker.running:
+            self._show_error("Stop the run before opening a session.")
+            return None
+        job = OpenSessionJob(folder, self)
+        job.opened.connect(self._on_session_opened)
+        job.failed.connect(self._show_error)
+        self.statusBar().showMessage(f"Opening the session {folder}…")
+        self._start_job(job)
+        return job
+
+    def _on_session_opened(self, session, models, problems):
+        if self.worker.running:
+            return  # a run started meanwhile keeps the screen
+        # Replay into the window's own history, so every view sees a newer version.
+        self.history.reset(session.variant_ids)
+        for event in history_events(session.history):
+            self.history.handle(event)
+        self.run_settings, self.run_models = session.settings, models
+        self.setup_panel.select_variants(list(session.variant_ids))
+        self.setup_panel.set_settings(session.settings)
+        self.curves.set_variants(session.variant_ids)
+        self.draw_page.add_models(models, LOADED)
+        self.redraw()
+        self.statusBar().showMessage(
+            f"Opened the session {session.folder} ({len(session.variant_ids)} variants,"
+            f" run {session.run_status}, saved {session.created[:16].replace('T', ' ')})", 10000
+        )
+        if problems:
+            self._show_error("The curves are shown, but some models could not be loaded:\n"
+                             + "\n".join(problems))
+
+    def _start_job(self, job):
+        self._loaders.append(job)  # closing waits for it, so no file is left half-written
+        job.start()
 
     # -- messages and closing -------------------------------------------------
 

@@ -412,6 +412,9 @@ class LockstepTrainer:
                 stopped = True
             else:
                 self._emit_metrics(emit, self.settings.batches, events.VALIDATION, *validation)
+                if self.collect_statistics:
+                    # Like the validation curve, the activations get a last point at the end.
+                    self._emit_activation_percentiles(emit, self.settings.batches)
                 validation_accuracy, test_accuracy, single_accuracy = validation[1], test[1], single
         results = []
         for index, variant_id in enumerate(ids):

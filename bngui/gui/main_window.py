@@ -29,6 +29,7 @@ from bngui.core.storage import write_metrics_csv
 from bngui.gui.curves_widget import OVERLAY, SIDE_BY_SIDE, CurvesWidget
 from bngui.gui.draw_page import DrawPage
 from bngui.gui.inference import LOADED
+from bngui.gui.network_view import NetworkView
 from bngui.gui.results_table import ResultsTable
 from bngui.gui.session_jobs import OpenSessionJob, SaveSessionJob
 from bngui.gui.setup_panel import SetupPanel
@@ -132,14 +133,14 @@ class MainWindow(QMainWindow):
 
         self.tabs = QTabWidget()
         self.tabs.addTab(curves_page, "Training curves")
+        self.network_view = NetworkView()
+        self.tabs.addTab(self.network_view, "Inside the network")
         self.draw_page = DrawPage()
         self.draw_page.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.draw_page.error.connect(self._show_error)
         self.tabs.addTab(self.draw_page, "Draw a digit")
         # The results table is about training; drawing gets its height.
-        self.tabs.currentChanged.connect(
-            lambda _: self.results.setVisible(self.tabs.currentWidget() is not self.draw_page)
-        )
+        self.tabs.currentChanged.connect(self._on_tab_changed)
         self.results = ResultsTable()
         splitter = QSplitter(Qt.Vertical)
         splitter.addWidget(self.tabs)
@@ -150,7 +151,15 @@ class MainWindow(QMainWindow):
         self.splitter = splitter
         self.setCentralWidget(splitter)
         self.statusBar().showMessage("Loading TensorFlow and MNIST…")
-        self.curves.set_variants(self.setup_panel.selected_variants())
+        self._set_shown_variants(self.setup_panel.selected_variants())
+
+    def _on_tab_changed(self, _index):
+        self.results.setVisible(self.tabs.currentWidget() is not self.draw_page)
+        self.redraw()  # a hidden view is not redrawn, so bring it up to date now
+
+    def _set_shown_variants(self, variant_ids):
+        self.curves.set_variants(variant_ids)
+        self.network_view.set_variants(variant_ids)
 
     def _build_menus(self):
         file_menu = self.menuBar().addMenu("&File")
@@ -320,7 +329,7 @@ class MainWindow(QMainWindow):
             return
         self.history.reset(variant_ids)
         self.run_settings, self.run_models = settings, {}
-        self.curves.set_variants(variant_ids)
+        self._set_shown_variants(variant_ids)
         self.setup_panel.reset_progress(settings.batches)
         self.worker.start(variant_ids, self.data, settings)
         self.setup_panel.set_running(True, False)
@@ -355,7 +364,11 @@ class MainWindow(QMainWindow):
 
     def redraw(self):
         history = self.history
-        self.curves.refresh(history)
+        current = self.tabs.currentWidget()
+        if current is self.network_view:
+            self.network_view.refresh(history)
+        elif current is not self.draw_page:
+            self.curves.refresh(history)
         self.results.refresh(history)
         if history.progress is not None:
             self.setup_panel.show_progress(history.progress)
@@ -387,7 +400,7 @@ class MainWindow(QMainWindow):
 
     def _on_variants_changed(self, variant_ids):
         if not self.worker.running:
-            self.curves.set_variants(variant_ids)
+            self._set_shown_variants(variant_ids)
             self.curves.refresh(self.history)
 
     def set_presentation_mode(self, enabled):
@@ -397,6 +410,7 @@ class MainWindow(QMainWindow):
         self.setStyleSheet(PRESENTATION_STYLE if enabled else "")
         self.curves.set_presentation(enabled)
         self.curves.refresh(self.history)
+        self.network_view.set_presentation_mode(enabled)
         # Widen the setup panel to its new text size so nothing is clipped.
         self.setup_panel.adjustSize()
         scrollbar = self.style().pixelMetric(self.style().PixelMetric.PM_ScrollBarExtent)
@@ -411,9 +425,19 @@ class MainWindow(QMainWindow):
     # -- export ---------------------------------------------------------------
 
     def export_plots(self, path):
-        """Write the current plots to ``path``: PNG or SVG by its suffix."""
+        """Write the plots of the current tab to ``path``: PNG or SVG by its suffix.
+
+        The training curves unless "Inside the network" is showing.
+        """
+        svg = str(path).lower().endswith(".svg")
+        if self.tabs.currentWidget() is self.network_view:
+            if svg:
+                _render_svg(self.network_view.plot_scenes(), path)
+            elif not self.network_view.grab_plots().save(str(path)):
+                raise OSError(f"cannot write {path}")
+            return
         scene = self.curves.graphics.scene()
-        if not str(path).lower().endswith(".svg"):
+        if not svg:
             pg.exporters.ImageExporter(scene).export(str(path))
             return
         try:
@@ -421,7 +445,7 @@ class MainWindow(QMainWindow):
         except ValueError:
             # pyqtgraph 0.14.0 cannot read the closed paths ("... Z") that Qt
             # 6.10 and newer write (pyqtgraph issue 3495): let Qt write the SVG.
-            _render_svg(scene, path)
+            _render_svg([scene], path)
 
     def export_metrics(self, path):
         write_metrics_csv(path, self.history.metrics)
@@ -526,7 +550,7 @@ class MainWindow(QMainWindow):
         self.run_settings, self.run_models = session.settings, models
         self.setup_panel.select_variants(list(session.variant_ids))
         self.setup_panel.set_settings(session.settings)
-        self.curves.set_variants(session.variant_ids)
+        self._set_shown_variants(session.variant_ids)
         self.draw_page.add_models(models, LOADED)
         self.redraw()
         self.statusBar().showMessage(
@@ -565,20 +589,25 @@ class MainWindow(QMainWindow):
         event.accept()
 
 
-def _render_svg(scene, path):
-    """Draw ``scene`` into an SVG file with Qt's own generator, on white."""
-    rect = scene.sceneRect()
-    target = QRectF(0, 0, rect.width(), rect.height())
+def _render_svg(scenes, path):
+    """Draw ``scenes`` side by side into an SVG file with Qt's own generator, on white."""
+    rects = [scene.sceneRect() for scene in scenes]
+    width = sum(rect.width() for rect in rects)
+    height = max(rect.height() for rect in rects)
     generator = QSvgGenerator()
     generator.setFileName(str(path))
-    generator.setSize(rect.size().toSize())
-    generator.setViewBox(target)
-    generator.setTitle("bngui training curves")
+    generator.setSize(QRectF(0, 0, width, height).size().toSize())
+    generator.setViewBox(QRectF(0, 0, width, height))
+    generator.setTitle("bngui plots")
     painter = QPainter()
     if not painter.begin(generator):
         raise OSError(f"cannot write {path}")
     try:
-        painter.fillRect(target, Qt.white)
-        scene.render(painter, target, rect)
+        painter.fillRect(QRectF(0, 0, width, height), Qt.white)
+        left = 0.0
+        for scene, rect in zip(scenes, rects):
+            target = QRectF(left, 0, rect.width(), rect.height())
+            scene.render(painter, target, rect)
+            left += rect.width()
     finally:
         painter.end()

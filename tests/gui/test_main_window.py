@@ -142,6 +142,7 @@ def test_short_run_with_pause_resume_and_layout_switches(qtbot, make_window, mni
     check_curves_after_run(window)
     check_results_table_after_run(window)
     check_exports_after_run(window, tmp_path)
+    check_network_view_after_run(window, tmp_path)
     check_session_round_trip(qtbot, window, tmp_path / "session")
 
 
@@ -200,6 +201,25 @@ def check_exports_after_run(window, folder):
     assert ["baseline", str(SHORT_RUN_BATCHES), "validation"] == next(
         row[:3] for row in reversed(rows) if row[0] == "baseline"
     )
+
+
+def check_network_view_after_run(window, folder):
+    """The "Inside the network" tab shows the run's statistics, and exports them."""
+    window.tabs.setCurrentWidget(window.network_view)  # redraws the tab
+    view = window.network_view
+    assert view.stack.currentWidget() is view.plots_page
+    for variant in NOTEBOOK_PAIR:
+        low, median, high, _ = view.activation_curves[variant]
+        x, _ = median.getData()
+        assert np.asarray(x).tolist() == [0, 100, SHORT_RUN_BATCHES], variant  # as validation
+        image = view.heatmaps[variant].image
+        assert image is not None and image.size > 0
+    png, svg = folder / "network.png", folder / "network.svg"
+    window.export_plots(png)
+    assert not QImage(str(png)).isNull()
+    window.export_plots(svg)
+    assert "<path" in svg.read_text(encoding="utf-8")
+    window.tabs.setCurrentIndex(0)
 
 
 def shown_curves(window):

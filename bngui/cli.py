@@ -83,7 +83,10 @@ def build_parser():
     _add_variant_options(train, ["all"])
     _add_training_options(train, TrainSettings().batches)
     _add_data_option(train)
-    train.add_argument("--out", metavar="DIR", help="write metrics.csv, results.json and models")
+    train.add_argument(
+        "--out", metavar="DIR",
+        help="write a session: metrics.csv, results.json, models, events, TensorBoard files",
+    )
 
     bench = commands.add_parser(
         "bench", help="lockstep trainer vs one-after-another model.fit, images per second"

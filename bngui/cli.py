@@ -77,6 +77,11 @@ def build_parser():
         description="Watch, live, why batch normalization matters. Without a command: the GUI.",
     )
     parser.add_argument("--data", metavar="PATH", help="MNIST location for the GUI")
+    parser.add_argument(
+        "--session", metavar="DIR",
+        help="open this saved session in the GUI (saved with File > Save session, or"
+        " written by bngui train --out)",
+    )
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     train = commands.add_parser("train", help="train variants side by side, like the notebook")
@@ -162,7 +167,7 @@ def main(argv=None):
         if args.command is None:
             from bngui.gui.app import run_app
 
-            code = run_app(data_path=args.data)
+            code = run_app(data_path=args.data, session=args.session)
             # Everything is saved and every thread stopped by now. Skip the
             # interpreter's teardown of TensorFlow, which takes seconds.
             sys.stdout.flush()

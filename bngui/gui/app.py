@@ -5,7 +5,7 @@ import signal
 import sys
 
 
-def run_app(data_path=None, argv=None):
+def run_app(data_path=None, argv=None, session=None):
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -24,6 +24,8 @@ def run_app(data_path=None, argv=None):
     window.show()
     # Load TensorFlow and MNIST once the window is on screen.
     QTimer.singleShot(0, window.start_loading)
+    if session:
+        QTimer.singleShot(0, lambda: window.open_session(session))
     # Ctrl+C in the terminal closes the window cleanly; the timer lets Python
     # run its signal handlers while Qt's event loop is waiting.
     signal.signal(signal.SIGINT, lambda *_: window.close())

@@ -93,7 +93,12 @@ class MainWindow(QMainWindow):
         self.setup_dock = QDockWidget("Experiment", self)
         self.setup_dock.setObjectName("setup_dock")
         self.setup_dock.setWidget(scroll)
-        self.setup_dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable)
+        # Closable, so View > Experiment panel (Ctrl+E) can hide it and give the
+        # plots the whole width; the same menu entry brings it back.
+        self.setup_dock.setFeatures(
+            QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable
+            | QDockWidget.DockWidgetClosable
+        )
         self.addDockWidget(Qt.LeftDockWidgetArea, self.setup_dock)
 
         self.curves = CurvesWidget()
@@ -207,6 +212,12 @@ class MainWindow(QMainWindow):
         self.presentation_action.setToolTip("Large fonts, lines and controls for a projector")
         self.presentation_action.toggled.connect(self.set_presentation_mode)
         view_menu.addAction(self.presentation_action)
+        # Hiding the experiment panel gives the plots the whole width, which
+        # many side-by-side columns need on a projector at presentation size.
+        self.panel_action = self.setup_dock.toggleViewAction()
+        self.panel_action.setText("&Experiment panel")
+        self.panel_action.setShortcut(QKeySequence("Ctrl+E"))
+        view_menu.addAction(self.panel_action)
 
     # -- settings between launches --------------------------------------------
 

@@ -152,10 +152,11 @@ class NetworkView(QWidget):
         controls = QHBoxLayout()
         controls.addWidget(QLabel("ReLU input at"))
         controls.addWidget(self.layer_picker)
-        percentiles = QLabel("lines: 15th, 50th, 85th percentile on a fixed batch")
-        percentiles.setWordWrap(True)  # wraps rather than widening the view
-        controls.addWidget(percentiles, 1)
         controls.addWidget(self.same_scale)
+        controls.addStretch(1)
+        # On a line of its own: beside the controls it wrapped into a tall column.
+        percentiles = QLabel("Lines: 15th, 50th and 85th percentile on a fixed probe batch,"
+                             " inference mode")
         # Activations above, gradient heatmaps below, in one grid: each variant
         # has one column, so its two plots line up and share one title.
         self.graphics = pg.GraphicsLayoutWidget()
@@ -164,6 +165,7 @@ class NetworkView(QWidget):
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addLayout(controls)
+        left_layout.addWidget(percentiles)
         left_layout.addWidget(self.graphics, 1)
         # The profile takes the full height on the right, where its log axis has
         # room for its decades and its legend hides no curve.
@@ -257,7 +259,7 @@ class NetworkView(QWidget):
         if title is not None:
             # Titles set the columns' minimum width: a point smaller when many
             # columns share the row, so five fit in the main window's default size.
-            title_size = size if self._grid()[1] <= 3 else size - 1
+            title_size = size if self._grid()[1] <= 3 else size - (3 if self.presentation else 1)
             plot.setTitle(title, size=f"{title_size}pt", color="#202020")
         font = QFont()
         font.setPointSize(size)

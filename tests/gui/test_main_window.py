@@ -443,3 +443,13 @@ def test_a_layout_switch_without_a_run_keeps_empty_curves(qtbot, make_window):
         click(qtbot, button)
         assert window.curves.mode == mode
         assert all(len(points(window, v, s)[0]) == 0 for v, s in window.curves.curves)
+
+
+def test_the_experiment_panel_can_be_hidden_and_brought_back(qtbot, make_window):
+    window = make_window()
+    assert window.panel_action.isEnabled() and window.setup_dock.isVisible()
+    window.panel_action.trigger()  # View > Experiment panel, Ctrl+E
+    assert not window.setup_dock.isVisible()
+    assert window.panel_action.shortcut().toString() == "Ctrl+E"
+    window.panel_action.trigger()
+    assert window.setup_dock.isVisible()

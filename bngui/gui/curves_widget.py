@@ -15,6 +15,11 @@ from bngui.core.variants import VARIANTS_BY_ID
 OVERLAY = "overlay"
 SIDE_BY_SIDE = "side"
 
+# Above this loss (chance is about 0.7 with the sigmoid loss, 2.3 with softmax)
+# a loss has exploded, as a high learning rate can make it; its panel then
+# switches to a log axis so the other curves do not flatten into a line at 0.
+EXPLODED_LOSS = 5.0
+
 # (series, panel title, y label) of the overlay layout, in reading order.
 OVERLAY_PANELS = (
     ("train_loss", "Training loss (current batch)", "loss"),
@@ -221,7 +226,27 @@ class CurvesWidget(QWidget):
                 smoothed.setData(batches, exponential_moving_average(values, self.smoothing))
             else:
                 smoothed.setData(batches, values)
+        self._scale_loss_axes(history)
         self._mark_divergences(history)
+
+    def _scale_loss_axes(self, history):
+        """A log loss axis in the panels where some shown loss has exploded."""
+        for plot in self.plots:
+            series_here = [(variant_id, series) for (variant_id, series), (curve, _) in
+                           self.curves.items() if series.endswith("loss") and curve in plot.items]
+            if not series_here:
+                continue
+            largest = 0.0
+            for variant_id, series in series_here:
+                record = history.variants.get(variant_id)
+                if record is not None:
+                    values = record.series(series)[1]
+                    values = values[np.isfinite(values)]
+                    if values.size:
+                        largest = max(largest, float(values.max()))
+            exploded = largest > EXPLODED_LOSS
+            if plot.ctrl.logYCheck.isChecked() != exploded:
+                plot.setLogMode(y=exploded)
 
     def _mark_divergences(self, history):
         """A dashed line where a variant diverged, in each plot that shows it."""

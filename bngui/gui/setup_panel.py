@@ -175,7 +175,8 @@ class SetupPanel(QWidget):
 
     def _sync_preset_name(self):
         selected = self.selected_variants()
-        name = next((name for name, ids in PRESETS.items() if ids == selected), CUSTOM)
+        # Compared as sets: the boxes list variants in catalogue order, a preset in its own.
+        name = next((name for name, ids in PRESETS.items() if set(ids) == set(selected)), CUSTOM)
         self.preset.blockSignals(True)
         self.preset.setCurrentText(name)
         self.preset.blockSignals(False)

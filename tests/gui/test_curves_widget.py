@@ -191,3 +191,22 @@ def test_a_diverged_variant_is_marked_where_it_diverged(qtbot):
     curves.set_mode(SIDE_BY_SIDE)
     curves.refresh(history)
     assert len(curves.divergence_marks["baseline-lr10"]) == 2  # its own column only
+
+
+def test_a_loss_panel_turns_logarithmic_when_a_loss_explodes(qtbot):
+    curves = CurvesWidget()
+    qtbot.addWidget(curves)
+    variants = ("keras-conv-bn-relu", "keras-conv-bn-relu-lr10")
+    curves.set_variants(variants)
+    history = RunHistory(variants)
+    for batch, loss in ((0, 0.7), (25, 0.4)):
+        for variant in variants:
+            history.handle(events.Metric(variant, batch, events.TRAIN, loss, 0.1))
+    curves.refresh(history)
+    train_loss_plot = curves.plots[0]
+    assert not train_loss_plot.ctrl.logYCheck.isChecked()
+    history.handle(events.Metric("keras-conv-bn-relu-lr10", 50, events.TRAIN, 900.0, 0.1))
+    curves.refresh(history)
+    assert train_loss_plot.ctrl.logYCheck.isChecked()
+    assert not curves.plots[1].ctrl.logYCheck.isChecked()  # accuracy stays linear
+    assert not curves.plots[2].ctrl.logYCheck.isChecked()  # validation loss did not explode

@@ -453,3 +453,17 @@ def test_the_experiment_panel_can_be_hidden_and_brought_back(qtbot, make_window)
     assert window.panel_action.shortcut().toString() == "Ctrl+E"
     window.panel_action.trigger()
     assert window.setup_dock.isVisible()
+
+
+def test_presets_of_issue_five_and_their_names_whatever_the_order(make_window):
+    from bngui.gui.setup_panel import PRESETS
+
+    panel = make_window().setup_panel
+    panel.preset.setCurrentText("Why inference mode matters")
+    assert set(panel.selected_variants()) == {
+        "keras-conv-bn-relu", "keras-conv-bn-relu-frozen-stats", "keras-conv-bn-relu-batch-stats"}
+    # A session lists its variants in its own order; the preset is still recognised.
+    panel.select_variants(list(reversed(PRESETS["Learning-rate headroom (x10)"])))
+    assert panel.preset.currentText() == "Learning-rate headroom (x10)"
+    panel.select_variants(["baseline", "keras-conv-bn-relu-lr10"])
+    assert panel.preset.currentText() == "Custom"

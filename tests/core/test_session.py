@@ -407,7 +407,7 @@ def test_train_out_writes_a_session(mnist_path, tmp_path, capsys):
     assert record.state == events.DONE and 0 <= record.result.test_accuracy <= 1
     assert list(record.series("validation_loss")[0]) == [0, 2]
     assert list(record.gradient_matrix()[0]) == [0]
-    assert list(record.activation_series("conv10")[0]) == [0]
+    assert list(record.activation_series("conv10")[0]) == [0, 2]  # and after the last batch
     models, problems = load_session_models(session)
     assert problems == [] and list(models) == ["baseline"]
     assert listing(out / "tensorboard") == ["baseline"]

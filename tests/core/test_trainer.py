@@ -106,6 +106,39 @@ def main_run(mnist):
     return SimpleNamespace(trainer=trainer, recorder=recorder, results=results)
 
 
+# The baseline's first-layer weight gradient against the BN variant's in this run
+# (seed 0, batches 0, 25, ..., 275): BN/baseline = 1.5e8, 3.6, 24, 196, 347, 3235,
+# 1538, 399, ... At batch 0 the plain network's output is all but zero, so every
+# gradient is tiny; around batch 25 some signal still reaches its first layer;
+# from batch 75 on it has vanished there (1e-3 to 1e-4 against BN's 0.1 to 0.3).
+# The test asks for half the smallest ratio from batch 75 on, and a median of 100.
+SETTLED_FROM_BATCH = 75
+GRADIENT_MARGIN = 100
+
+
+@pytest.mark.mnist
+def test_baselines_first_layer_gradient_vanishes_next_to_batch_norm(main_run):
+    from bngui.core.layer_names import WEIGHT_LAYERS
+
+    def gradient_matrix(variant):
+        records = [e for e in main_run.recorder.of(events.TrainingBatchStatistics)
+                   if e.variant == variant]
+        return np.array([e.batch for e in records]), np.array([e.gradient_norms for e in records])
+
+    first, last = WEIGHT_LAYERS.index("conv1"), WEIGHT_LAYERS.index("logits")
+    batches, baseline = gradient_matrix("baseline")
+    _, bn = gradient_matrix("keras-conv-bn-relu")
+    assert batches.tolist() == list(range(0, MAIN_BATCHES, 25))
+    ratios = bn[:, first] / baseline[:, first]
+    print(f"BN / baseline first-layer gradient norm at batches {batches.tolist()}: {ratios}")
+    assert np.median(ratios) > GRADIENT_MARGIN
+    settled = batches >= SETTLED_FROM_BATCH
+    assert (ratios[settled] > GRADIENT_MARGIN / 2).all()
+    # Vanishing means small next to the network's own output layer, too.
+    assert (baseline[settled, first] < 0.1 * baseline[settled, last]).all()
+    assert (bn[settled, first] > bn[settled, last]).all()
+
+
 @pytest.mark.mnist
 def test_batch_norm_learns_where_the_baseline_does_not(main_run):
     finished = {record.variant: record for record in main_run.results}

@@ -13,6 +13,16 @@ from bngui.core.data import DataError, candidate_locations, download_mnist, load
 
 _import_lock = threading.Lock()
 
+# How long a thread waiting for the GIL waits before it asks the holder to
+# hand it over (Python's default: 5 ms). That wait restarts whenever the GIL is
+# released, and tracing a tf.function releases and retakes it constantly in
+# small C++ calls; the tracing thread, already running, wins every race and
+# the GUI thread never gets to ask: the window froze for 100-230 ms at a time
+# while the training step was traced (on an idle machine). With 50 us the GUI
+# thread asks at once. Measured costs are small: threads that both run Python
+# alternate more often, and a thread waiting out a long hold wakes more often.
+GIL_SWITCH_INTERVAL_S = 50e-6
+
 
 def import_tensorflow_without_gc_pauses():
     """Import TensorFlow, Keras and the trainer; take what they made out of the GC's scans.
@@ -54,6 +64,8 @@ class TensorFlowLoader(QThread):
     def run(self):
         from bngui.gui.training_worker import yield_cpu_to_the_gui
 
+        # Process-wide from now on; the import below is the first heavy user.
+        sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
         # TensorFlow creates its thread pools on its first operation; doing that
         # here, at low priority, makes every training thread give way to the GUI.
         yield_cpu_to_the_gui()

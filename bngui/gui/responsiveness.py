@@ -46,11 +46,17 @@ def _gui_run(variant_ids, data, settings):
 
     stalls = []  # (time, stall in ms, phase)
     last_tick = [None]
+    trained = [False]
 
     def tick():
         now = time.perf_counter()
         if last_tick[0] is not None:
-            phase = "training" if window.history.status == "Training" else "other"
+            if window.history.status == "Training":
+                trained[0] = True
+                phase = "training"
+            else:
+                # Before the first trained batch the worker builds the models and traces the step.
+                phase = "other" if trained[0] else "compiling"
             stalls.append((now, max(0.0, (now - last_tick[0]) * 1000 - HEARTBEAT_MS), phase))
         last_tick[0] = now
 
@@ -93,8 +99,13 @@ def run_gui_bench(variant_ids, settings, data_path=None):
     print(f"headless trainer: {headless:.0f} images/s")
     print(f"trainer inside the GUI: {in_gui:.0f} images/s ({in_gui / headless:.1%} of headless)")
     every = np.array([stall for _, stall, _ in stalls])
-    while_training = np.array([stall for _, stall, phase in stalls if phase == "training"])
-    for name, values in (("whole run", every), ("while training batches", while_training)):
+
+    def of_phase(wanted):
+        return np.array([stall for _, stall, phase in stalls if phase == wanted])
+
+    for name, values in (("whole run", every),
+                         ("before the first batch (building, tracing)", of_phase("compiling")),
+                         ("while training batches", of_phase("training"))):
         if len(values):
             print(f"event-loop stalls, {name}, {len(values)} heartbeats: median"
                   f" {np.median(values):.1f} ms, p99 {np.percentile(values, 99):.1f} ms,"

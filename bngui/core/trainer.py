@@ -315,6 +315,7 @@ class LockstepTrainer:
 
         emit(events.RunStarted(ids, settings.batches, settings.batch_size))
         emit(events.StatusChanged("Compiling the training step"))
+        self._trace_measurements()
         active = np.ones(len(ids), dtype=bool)
         diverged = np.zeros(len(ids), dtype=bool)
         finished_seconds = np.zeros(len(ids))
@@ -444,6 +445,19 @@ class LockstepTrainer:
             emit(events.TrainingBatchStatistics(
                 self.variant_ids[index], batch, loss, accuracy, tuple(norms)
             ))
+
+    def _trace_measurements(self):
+        """Trace the evaluation and probe functions now, before the first batch.
+
+        Their first calls would otherwise trace at batch 0: inside the
+        throughput timing, and while a window already shows "Training" and
+        draws the first curves. Both run in inference mode, so one validation
+        image changes no weight and no statistic.
+        """
+        image = self.data.validation_images[:1]
+        self._evaluate(image, self.data.validation_labels[:1].astype(np.int32))
+        if self._probe is not None:
+            self._probe(image)
 
     def probe_percentiles(self):
         """Per variant, per ReLU: the 15th/50th/85th percentile of its input on the probe batch."""

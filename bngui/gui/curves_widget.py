@@ -8,7 +8,7 @@ timer, never once per training event.
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from bngui.core.variants import VARIANTS_BY_ID
 
@@ -126,6 +126,10 @@ class CurvesWidget(QWidget):
             axis.setPen(pg.mkPen("#404040", width=1.5 if self.presentation else 1))
             # Plain numbers: "0.3" reads better on a projector than "300 (x0.001)".
             axis.enableAutoSIPrefix(False)
+            # Repainting an axis replays its tick labels (about 5 ms each, six
+            # axes or more per repaint); cached, an axis is only redrawn when
+            # its range changes.
+            axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         plot.setLabel("left", y_label, **{"font-size": f"{size}pt", "color": "#202020"})
         plot.setLabel("bottom", x_label, **{"font-size": f"{size}pt", "color": "#202020"})
         plot.showGrid(x=True, y=True, alpha=0.25)
@@ -157,6 +161,7 @@ class CurvesWidget(QWidget):
         self._plots_of = {}
         self.divergence_marks = {}
         self._drawn_version = None
+        self._batch_axis_end = None
         if self.mode == OVERLAY:
             self._build_overlay()
         else:
@@ -213,6 +218,7 @@ class CurvesWidget(QWidget):
         if history.version == self._drawn_version:
             return
         self._drawn_version = history.version
+        self._span_the_planned_run(history)
         for (variant_id, series), (smoothed, raw) in self.curves.items():
             record = history.variants.get(variant_id)
             if record is None:
@@ -228,6 +234,19 @@ class CurvesWidget(QWidget):
                 smoothed.setData(batches, values)
         self._scale_loss_axes(history)
         self._mark_divergences(history)
+
+    def _span_the_planned_run(self, history):
+        """The batch axes run from 0 to the planned last batch from the start.
+
+        The class sees how far the run has come, and the axes do not rescale
+        (and repaint) with every new point. Zooming by hand is kept until the
+        next run.
+        """
+        end = history.total_batches
+        if end and (history.run_number, end) != self._batch_axis_end:
+            self._batch_axis_end = (history.run_number, end)
+            for plot in self.plots:
+                plot.setXRange(0, end, padding=0.02)
 
     def _scale_loss_axes(self, history):
         """A log loss axis in the panels where some shown loss has exploded."""

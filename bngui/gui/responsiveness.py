@@ -6,8 +6,13 @@ the run's training speed is compared with the headless trainer's on the same
 variants and settings.
 """
 
+import gc
+import json
 import os
+import subprocess
+import sys
 import time
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -23,6 +28,55 @@ def _headless_rate(variant_ids, data, settings):
         lambda event: last.append(event) if isinstance(event, events.Progress) else None
     )
     return last[-1].images_per_second
+
+
+def _headless_rate_in_a_fresh_process(variant_ids, settings, data_path):
+    """The headless trainer's images/s, measured in a new Python process.
+
+    In this process TensorFlow must first be loaded the way the app loads it
+    (its threads at the GUI's background priority), so the headless runs get
+    a process of their own.
+    """
+    request = json.dumps({"variants": list(variant_ids), "settings": settings.as_dict(),
+                          "data": data_path})
+    finished = subprocess.run(
+        [sys.executable, "-m", "bngui.gui.responsiveness", request],
+        stdout=subprocess.PIPE, text=True,
+    )
+    if finished.returncode != 0:
+        raise RuntimeError(f"the headless measurement failed (exit code {finished.returncode};"
+                           " its error is printed above)")
+    return float(finished.stdout.strip().splitlines()[-1])
+
+
+def _measure_headless_rate(request):
+    """Entry point of that process: print the images/s as the last line."""
+    from bngui.core.data import load_mnist
+    from bngui.core.settings import TrainSettings
+
+    request = json.loads(request)
+    data = load_mnist(request["data"], allow_download=False)
+    print(_headless_rate(request["variants"], data, TrainSettings(**request["settings"])))
+
+
+@contextmanager
+def _full_collections_recorded(durations):
+    """Append the length (ms) of every full garbage collection to ``durations``."""
+    started = {}
+
+    def record(phase, info):
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            started["at"] = time.perf_counter()
+        elif "at" in started:
+            durations.append((time.perf_counter() - started.pop("at")) * 1000)
+
+    gc.callbacks.append(record)
+    try:
+        yield
+    finally:
+        gc.callbacks.remove(record)
 
 
 def _gui_run(variant_ids, data, settings):
@@ -94,10 +148,23 @@ def run_gui_bench(variant_ids, settings, data_path=None):
         return 1
     print(f"GUI responsiveness: {', '.join(variant_ids)}; {settings.batches} batches of"
           f" {settings.batch_size}; heartbeat every {HEARTBEAT_MS} ms")
-    stalls, in_gui = _gui_run(variant_ids, data, settings)
-    headless = _headless_rate(variant_ids, data, settings)
-    print(f"headless trainer: {headless:.0f} images/s")
+    # Headless runs before and after the GUI run, so a machine that gets
+    # faster or slower during the benchmark does not decide the comparison.
+    try:
+        headless_before = _headless_rate_in_a_fresh_process(variant_ids, settings, data_path)
+        collections = []
+        with _full_collections_recorded(collections):
+            stalls, in_gui = _gui_run(variant_ids, data, settings)
+        headless_after = _headless_rate_in_a_fresh_process(variant_ids, settings, data_path)
+    except RuntimeError as error:
+        print(f"bngui bench --gui: {error}", file=sys.stderr)
+        return 1
+    headless = (headless_before + headless_after) / 2
+    print(f"headless trainer: {headless:.0f} images/s (mean of {headless_before:.0f} before"
+          f" and {headless_after:.0f} after the GUI run)")
     print(f"trainer inside the GUI: {in_gui:.0f} images/s ({in_gui / headless:.1%} of headless)")
+    print(f"full garbage collections during the GUI run: {len(collections)}"
+          + (f", longest {max(collections):.0f} ms" if collections else ""))
     every = np.array([stall for _, stall, _ in stalls])
 
     def of_phase(wanted):
@@ -118,3 +185,7 @@ def run_gui_bench(variant_ids, settings, data_path=None):
     print("verdict: " + ("responsive (p99 < 50 ms, max < 200 ms, speed >= 90%)" if passed
                          else "NOT within the targets (p99 < 50 ms, max < 200 ms, speed >= 90%)"))
     return 0
+
+
+if __name__ == "__main__":
+    _measure_headless_rate(sys.argv[1])

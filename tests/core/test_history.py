@@ -62,3 +62,16 @@ def test_version_changes_with_curve_data_only_and_reset_clears():
     assert history.version > previous  # a new run never looks like an old drawing
     assert history.variant_ids == ("baseline",)
     assert history.metrics == [] and history.progress is None and history.finished is None
+
+
+def test_the_planned_length_is_kept_and_each_reset_is_a_new_run():
+    history = RunHistory(IDS)
+    assert history.total_batches is None
+    first_run = history.run_number
+    before = history.version
+    history.handle(events.RunStarted(tuple(IDS), 800, 64))
+    assert history.total_batches == 800
+    assert history.version == before + 1  # the curves' batch axis changes
+    history.reset(IDS)
+    assert history.total_batches is None
+    assert history.run_number == first_run + 1

@@ -210,3 +210,38 @@ def test_a_loss_panel_turns_logarithmic_when_a_loss_explodes(qtbot):
     assert train_loss_plot.ctrl.logYCheck.isChecked()
     assert not curves.plots[1].ctrl.logYCheck.isChecked()  # accuracy stays linear
     assert not curves.plots[2].ctrl.logYCheck.isChecked()  # validation loss did not explode
+
+
+def batch_axis_ranges(widget):
+    return [plot.getViewBox().viewRange()[0] for plot in widget.plots]
+
+
+@pytest.mark.parametrize("mode", [OVERLAY, SIDE_BY_SIDE])
+def test_the_batch_axes_span_the_planned_run_from_its_start(curves, mode):
+    curves.set_mode(mode)
+    curves.set_variants(VARIANTS[:2])
+    history = RunHistory(VARIANTS[:2])
+    history.handle(events.RunStarted(VARIANTS[:2], 800, 64))
+    history.handle(events.Metric("baseline", 0, events.TRAIN, 0.7, 0.1))
+    curves.refresh(history)
+    for low, high in batch_axis_ranges(curves):
+        assert low <= 0 and 800 <= high < 850
+    # Later points do not rescale them.
+    history.handle(events.Metric("baseline", 25, events.TRAIN, 0.6, 0.2))
+    curves.refresh(history)
+    for low, high in batch_axis_ranges(curves):
+        assert low <= 0 and 800 <= high < 850
+    # A new run with another length gets its own span.
+    history.reset(VARIANTS[:2])
+    history.handle(events.RunStarted(VARIANTS[:2], 200, 64))
+    curves.refresh(history)
+    for low, high in batch_axis_ranges(curves):
+        assert low <= 0 and 200 <= high < 215
+
+
+def test_axes_are_cached_between_repaints(curves):
+    from PySide6.QtWidgets import QGraphicsItem
+
+    for plot in curves.plots:
+        for name in ("left", "bottom"):
+            assert plot.getAxis(name).cacheMode() == QGraphicsItem.CacheMode.DeviceCoordinateCache

@@ -9,7 +9,6 @@ to show their failure. The baseline against BN gradient test uses the trainer
 tests' run of those two (tests/core/test_trainer.py).
 """
 
-import dataclasses
 import math
 from types import SimpleNamespace
 
@@ -25,20 +24,12 @@ from bngui.core.trainer import TRAIN_METRIC_EVERY, VALIDATION_EVERY, LockstepTra
 FROZEN, BATCH_STATS = "keras-conv-bn-relu-frozen-stats", "keras-conv-bn-relu-batch-stats"
 RUN_VARIANTS = [FROZEN, BATCH_STATS]
 RUN_BATCHES = 200
-SCORED_IMAGES = 2000
 
 
 
 @pytest.fixture(scope="module")
-def statistics_run(mnist):
-    data = dataclasses.replace(
-        mnist,
-        validation_images=mnist.validation_images[:SCORED_IMAGES],
-        validation_labels=mnist.validation_labels[:SCORED_IMAGES],
-        test_images=mnist.test_images[:SCORED_IMAGES],
-        test_labels=mnist.test_labels[:SCORED_IMAGES],
-    )
-    trainer = LockstepTrainer(RUN_VARIANTS, data, TrainSettings(batches=RUN_BATCHES))
+def statistics_run(mnist_scored_on_2000):
+    trainer = LockstepTrainer(RUN_VARIANTS, mnist_scored_on_2000, TrainSettings(batches=RUN_BATCHES))
     history = RunHistory(RUN_VARIANTS)
     recorded = []
 

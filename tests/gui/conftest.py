@@ -126,10 +126,14 @@ def make_dialog(qtbot, tracked):
 
 
 @pytest.fixture
-def ready_window(make_window, mnist, tensorflow):
-    """A window with MNIST and TensorFlow ready, without the background loaders."""
+def ready_window(make_window, mnist_scored_on_2000, tensorflow):
+    """A window with MNIST and TensorFlow ready, without the background loaders.
+
+    All the training images; 2,000 validation and test images, which shortens
+    the scoring in every run.
+    """
     window = make_window()
-    window.set_data(mnist)
+    window.set_data(mnist_scored_on_2000)
     window.tensorflow_ready = True
     window._update_readiness()
     assert window.ready and window.setup_panel.start_button.isEnabled()

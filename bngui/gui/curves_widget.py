@@ -232,7 +232,7 @@ class CurvesWidget(QWidget):
                 smoothed.setData(batches, exponential_moving_average(values, self.smoothing))
             else:
                 smoothed.setData(batches, values)
-        self._scale_loss_axes(history)
+        self._scale_loss_axes()
         self._mark_divergences(history)
 
     def _span_the_planned_run(self, history):
@@ -248,24 +248,44 @@ class CurvesWidget(QWidget):
             for plot in self.plots:
                 plot.setXRange(0, end, padding=0.02)
 
-    def _scale_loss_axes(self, history):
-        """A log loss axis in the panels where some shown loss has exploded."""
-        for plot in self.plots:
-            series_here = [(variant_id, series) for (variant_id, series), (curve, _) in
-                           self.curves.items() if series.endswith("loss") and curve in plot.items]
-            if not series_here:
-                continue
-            largest = 0.0
-            for variant_id, series in series_here:
-                record = history.variants.get(variant_id)
-                if record is not None:
-                    values = record.series(series)[1]
-                    values = values[np.isfinite(values)]
-                    if values.size:
-                        largest = max(largest, float(values.max()))
-            exploded = largest > EXPLODED_LOSS
-            if plot.ctrl.logYCheck.isChecked() != exploded:
-                plot.setLogMode(y=exploded)
+    def _loss_panel_groups(self):
+        """Loss panels that share a y axis: each overlay panel alone; side by side, all."""
+        panels = [plot for plot in self.plots
+                  if any(series.endswith("loss") and curve in plot.items
+                         for (_, series), (curve, _) in self.curves.items())]
+        if self.mode == SIDE_BY_SIDE:
+            return [panels] if panels else []
+        return [[panel] for panel in panels]
+
+    def _scale_loss_axes(self):
+        """A log loss axis where some shown loss has exploded; side by side, one range for all.
+
+        Linked side-by-side views left to autorange each followed whichever
+        column scaled last, and BN's falling loss ran off the bottom of its panel.
+        """
+        for group in self._loss_panel_groups():
+            values = self._loss_values_in(group)
+            exploded = bool(values.size) and float(values.max()) > EXPLODED_LOSS
+            for plot in group:
+                if plot.ctrl.logYCheck.isChecked() != exploded:
+                    plot.setLogMode(y=exploded)
+            if self.mode == SIDE_BY_SIDE:
+                if exploded:
+                    values = np.log10(values[values > 0])
+                if values.size:
+                    for plot in group:
+                        plot.enableAutoRange(y=False)
+                    group[0].setYRange(values.min(), values.max(), padding=0.05)
+
+    def _loss_values_in(self, panels):
+        """Every finite loss value drawn (raw or smoothed) in these panels."""
+        arrays = [np.asarray(curve.yData, dtype=float)
+                  for (_, series), pair in self.curves.items() if series.endswith("loss")
+                  for curve in pair
+                  if curve is not None and curve.yData is not None
+                  and any(curve in panel.items for panel in panels)]
+        values = np.concatenate(arrays) if arrays else np.array([])
+        return values[np.isfinite(values)]
 
     def _mark_divergences(self, history):
         """A dashed line where a variant diverged, in each plot that shows it."""

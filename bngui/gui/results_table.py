@@ -2,13 +2,14 @@
 
 import math
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
 from bngui.core.variants import VARIANTS_BY_ID
 
 COLUMNS = ("Variant", "State", "Training mode", "Validation", "Test", "100 samples", "Seconds")
+TWO_LINE_HEADERS = ("Training mode", "100 samples")
 TRAINING_MODE_TIP = (
     "Accuracy of the latest training batch as the training step sees it, with the"
     " batch's own statistics. The other columns are in inference mode."
@@ -68,18 +69,30 @@ def _flag(item, tooltip):
 class ResultsTable(QTableWidget):
     def __init__(self, parent=None):
         super().__init__(0, len(COLUMNS), parent)
-        self.setHorizontalHeaderLabels(COLUMNS)
+        # Two-word headers on two lines: the columns stay as narrow as their numbers.
+        self.setHorizontalHeaderLabels([name.replace(" ", "\n") if name in TWO_LINE_HEADERS else name
+                                        for name in COLUMNS])
         self.horizontalHeaderItem(COLUMNS.index("Training mode")).setToolTip(TRAINING_MODE_TIP)
         self.verticalHeader().setVisible(False)
         self.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.setAlternatingRowColors(True)
         header = self.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.Stretch)
-        for column in range(1, len(COLUMNS)):
+        # Every column as wide as its contents, so a variant's name is never cut
+        # (with presentation-size fonts next to the panel, the table scrolls
+        # sideways instead) and each number stays under its header.
+        for column in range(len(COLUMNS)):
             header.setSectionResizeMode(column, QHeaderView.ResizeToContents)
+        header.setStretchLastSection(False)
         self.setSortingEnabled(True)
         self._shown = None
+
+    def changeEvent(self, event):
+        super().changeEvent(event)
+        if event.type() == QEvent.FontChange:
+            # The header does not always inherit a new font (it did not when
+            # presentation mode was restored at start-up): give it explicitly.
+            self.horizontalHeader().setFont(self.font())
 
     def refresh(self, history):
         """Rewrite the rows from a ``RunHistory`` (only when it changed)."""

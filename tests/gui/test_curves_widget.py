@@ -245,3 +245,35 @@ def test_axes_are_cached_between_repaints(curves):
     for plot in curves.plots:
         for name in ("left", "bottom"):
             assert plot.getAxis(name).cacheMode() == QGraphicsItem.CacheMode.DeviceCoordinateCache
+
+
+def loss_panels(widget):
+    return [plot for plot in widget.plots
+            if any(series.endswith("loss") and curve in plot.items
+                   for (_, series), (curve, _) in widget.curves.items())]
+
+
+def test_side_by_side_loss_panels_show_every_columns_curves(qtbot, curves):
+    # The baseline stays on the plateau; BN's loss falls far below it.
+    curves.set_mode(SIDE_BY_SIDE)
+    variants = ("baseline", "keras-conv-bn-relu")
+    curves.set_variants(variants)
+    history = RunHistory(variants)
+    history.handle(events.RunStarted(variants, 300, 64))
+    for batch in range(0, 300, 25):
+        history.handle(events.Metric("baseline", batch, events.TRAIN, 0.33, 0.1))
+        history.handle(events.Metric("keras-conv-bn-relu", batch, events.TRAIN,
+                                     0.7 - 0.002 * batch, 0.1 + 0.003 * batch))
+        curves.refresh(history)
+
+    def every_panel_spans(low_value, high_value):
+        # Linked views follow the first one at the next turn of the event loop.
+        ranges = [plot.getViewBox().viewRange()[1] for plot in loss_panels(curves)]
+        return len(ranges) == 2 and all(low <= low_value and high >= high_value for low, high in ranges)
+
+    qtbot.waitUntil(lambda: every_panel_spans(0.7 - 0.002 * 275, 0.7), timeout=2000)
+    # An exploding loss turns every linked loss panel logarithmic together.
+    history.handle(events.Metric("keras-conv-bn-relu", 300, events.TRAIN, 900.0, 0.1))
+    curves.refresh(history)
+    assert all(plot.ctrl.logYCheck.isChecked() for plot in loss_panels(curves))
+    qtbot.waitUntil(lambda: every_panel_spans(np.log10(0.15), np.log10(900.0)), timeout=2000)

@@ -139,3 +139,25 @@ def test_training_mode_column_and_inference_gap_flag(table):
     assert broken.background().color() == FLAG_COLOR
     fine = table.item(row_of(table, "keras-conv-bn-relu"), validation)
     assert fine.text() == "0.9600"
+
+
+def test_names_are_never_cut_and_the_header_follows_the_font(qtbot):
+    from PySide6.QtWidgets import QWidget, QVBoxLayout
+
+    holder = QWidget()
+    qtbot.addWidget(holder)
+    table = ResultsTable()
+    QVBoxLayout(holder).addWidget(table)
+    holder.resize(700, 200)
+    holder.show()
+    history = RunHistory(("keras-conv-bn-relu", "baseline"))
+    table.refresh(history)
+    # Presentation size, as the main window sets it on itself.
+    font = holder.font()
+    font.setPointSize(20)
+    holder.setFont(font)
+    qtbot.waitUntil(lambda: table.horizontalHeader().font().pointSize() == 20)
+    name = table.item(0, 0)
+    needed = table.fontMetrics().horizontalAdvance(name.text())
+    assert table.columnWidth(0) >= needed
+    assert table.horizontalHeaderItem(COLUMNS.index("Training mode")).text() == "Training\nmode"

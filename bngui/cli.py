@@ -114,6 +114,10 @@ def build_parser():
         f" (default variants: {' '.join(GUI_BENCH_VARIANTS)})",
     )
     bench.add_argument(
+        "--rounds", type=int, default=3,
+        help="with --gui: GUI runs, each between two headless runs (default 3)",
+    )
+    bench.add_argument(
         "--canvas",
         action="store_true",
         help="measure the drawing canvas instead: time from the end of a stroke until"
@@ -214,7 +218,10 @@ def main(argv=None):
             if args.gui:
                 from bngui.gui.responsiveness import run_gui_bench
 
-                return run_gui_bench(args.variants, settings, data_path=args.data)
+                if args.rounds < 1:
+                    parser.exit(USAGE_ERROR, "bngui bench: error: --rounds must be at least 1\n")
+                return run_gui_bench(args.variants, settings, data_path=args.data,
+                                     rounds=args.rounds)
             from bngui.commands.bench import run_bench
 
             return run_bench(args.variants, settings, warmup=args.warmup, data_path=args.data)

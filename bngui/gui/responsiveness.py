@@ -4,6 +4,12 @@ A 10 ms heartbeat timer on the GUI thread records how late each tick fires
 (an event-loop stall) during a real training run started from the window, and
 the run's training speed is compared with the headless trainer's on the same
 variants and settings.
+
+Every run has a fresh process, as the app has at launch. Headless and GUI runs
+alternate (headless, GUI, headless, GUI, ..., headless) and each GUI run is
+compared with the mean of the headless runs just before and after it: on this
+kind of machine two identical runs in a row differ by up to 10%, so one pair
+of runs cannot tell 88% from 98%.
 """
 
 import gc
@@ -30,33 +36,36 @@ def _headless_rate(variant_ids, data, settings):
     return last[-1].images_per_second
 
 
-def _headless_rate_in_a_fresh_process(variant_ids, settings, data_path):
-    """The headless trainer's images/s, measured in a new Python process.
-
-    In this process TensorFlow must first be loaded the way the app loads it
-    (its threads at the GUI's background priority), so the headless runs get
-    a process of their own.
-    """
-    request = json.dumps({"variants": list(variant_ids), "settings": settings.as_dict(),
-                          "data": data_path})
+def _in_a_fresh_process(kind, variant_ids, settings, data_path):
+    """Run one measurement ("headless" or "gui") in a new Python process; its result dict."""
+    request = json.dumps({"kind": kind, "variants": list(variant_ids),
+                          "settings": settings.as_dict(), "data": data_path})
     finished = subprocess.run(
         [sys.executable, "-m", "bngui.gui.responsiveness", request],
         stdout=subprocess.PIPE, text=True,
     )
     if finished.returncode != 0:
-        raise RuntimeError(f"the headless measurement failed (exit code {finished.returncode};"
+        raise RuntimeError(f"the {kind} measurement failed (exit code {finished.returncode};"
                            " its error is printed above)")
-    return float(finished.stdout.strip().splitlines()[-1])
+    return json.loads(finished.stdout.strip().splitlines()[-1])
 
 
-def _measure_headless_rate(request):
-    """Entry point of that process: print the images/s as the last line."""
+def _measure(request):
+    """Entry point of that process: print the result as JSON on the last line."""
     from bngui.core.data import load_mnist
     from bngui.core.settings import TrainSettings
 
     request = json.loads(request)
     data = load_mnist(request["data"], allow_download=False)
-    print(_headless_rate(request["variants"], data, TrainSettings(**request["settings"])))
+    settings = TrainSettings(**request["settings"])
+    if request["kind"] == "headless":
+        result = {"rate": _headless_rate(request["variants"], data, settings)}
+    else:
+        collections = []
+        with _full_collections_recorded(collections):
+            stalls, rate = _gui_run(request["variants"], data, settings)
+        result = {"rate": rate, "stalls": stalls, "collections": collections}
+    print(json.dumps(result))
 
 
 @contextmanager
@@ -80,7 +89,7 @@ def _full_collections_recorded(durations):
 
 
 def _gui_run(variant_ids, data, settings):
-    """Train from a real MainWindow; returns (stalls in ms, images/s, heartbeat count)."""
+    """Train from a real MainWindow; returns ([(time, stall in ms, phase)], images/s)."""
     from PySide6.QtCore import QSettings, QTemporaryDir, QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -138,54 +147,64 @@ def _gui_run(variant_ids, data, settings):
     return stalls, rate
 
 
-def run_gui_bench(variant_ids, settings, data_path=None):
+def run_gui_bench(variant_ids, settings, data_path=None, rounds=3):
     if not os.environ.get("DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from bngui.commands.train import load_data_or_explain
 
-    data = load_data_or_explain(data_path)
-    if data is None:
+    if load_data_or_explain(data_path) is None:
         return 1
     print(f"GUI responsiveness: {', '.join(variant_ids)}; {settings.batches} batches of"
-          f" {settings.batch_size}; heartbeat every {HEARTBEAT_MS} ms")
-    # Headless runs before and after the GUI run, so a machine that gets
-    # faster or slower during the benchmark does not decide the comparison.
+          f" {settings.batch_size}; heartbeat every {HEARTBEAT_MS} ms; GUI runs: {rounds},"
+          " each between two headless runs")
     try:
-        headless_before = _headless_rate_in_a_fresh_process(variant_ids, settings, data_path)
-        collections = []
-        with _full_collections_recorded(collections):
-            stalls, in_gui = _gui_run(variant_ids, data, settings)
-        headless_after = _headless_rate_in_a_fresh_process(variant_ids, settings, data_path)
+        headless = [_in_a_fresh_process("headless", variant_ids, settings, data_path)["rate"]]
+        gui_runs = []
+        for _ in range(rounds):
+            gui_runs.append(_in_a_fresh_process("gui", variant_ids, settings, data_path))
+            headless.append(_in_a_fresh_process("headless", variant_ids, settings, data_path)["rate"])
     except RuntimeError as error:
         print(f"bngui bench --gui: {error}", file=sys.stderr)
         return 1
-    headless = (headless_before + headless_after) / 2
-    print(f"headless trainer: {headless:.0f} images/s (mean of {headless_before:.0f} before"
-          f" and {headless_after:.0f} after the GUI run)")
-    print(f"trainer inside the GUI: {in_gui:.0f} images/s ({in_gui / headless:.1%} of headless)")
-    print(f"full garbage collections during the GUI run: {len(collections)}"
-          + (f", longest {max(collections):.0f} ms" if collections else ""))
+
+    shares = []
+    for number, run in enumerate(gui_runs):
+        around = (headless[number] + headless[number + 1]) / 2
+        shares.append(run["rate"] / around)
+        collections = run["collections"]
+        print(f"round {number + 1}: headless {headless[number]:.0f} and {headless[number + 1]:.0f}"
+              f" images/s, inside the GUI {run['rate']:.0f} ({shares[-1]:.1%});"
+              f" full garbage collections {len(collections)}"
+              + (f", longest {max(collections):.0f} ms" if collections else ""))
+    share = float(np.median(shares))
+    print(f"trainer inside the GUI: median {share:.1%} of headless over {rounds} rounds")
+
+    stalls = [tuple(stall) for run in gui_runs for stall in run["stalls"]]
     every = np.array([stall for _, stall, _ in stalls])
 
     def of_phase(wanted):
         return np.array([stall for _, stall, phase in stalls if phase == wanted])
 
-    for name, values in (("whole run", every),
+    for name, values in (("all GUI runs", every),
                          ("before the first batch (building, tracing)", of_phase("compiling")),
                          ("while training batches", of_phase("training"))):
         if len(values):
             print(f"event-loop stalls, {name}, {len(values)} heartbeats: median"
                   f" {np.median(values):.1f} ms, p99 {np.percentile(values, 99):.1f} ms,"
                   f" max {values.max():.1f} ms")
-    worst = sorted(stalls, key=lambda item: -item[1])[:5]
-    start = stalls[0][0] if stalls else 0.0
-    print("worst stalls (s into the run, ms, phase): "
-          + ", ".join(f"{when - start:.1f} s {stall:.0f} ms {phase}" for when, stall, phase in worst))
-    passed = np.percentile(every, 99) < 50 and every.max() < 200 and in_gui >= 0.9 * headless
+    worst = []
+    for number, run in enumerate(gui_runs):
+        start = run["stalls"][0][0] if run["stalls"] else 0.0
+        worst += [(stall, number + 1, when - start, phase) for when, stall, phase in run["stalls"]]
+    worst.sort(reverse=True)
+    print("worst stalls (round, s into the run, ms, phase): "
+          + ", ".join(f"{number} {when:.1f} s {stall:.0f} ms {phase}"
+                      for stall, number, when, phase in worst[:5]))
+    passed = np.percentile(every, 99) < 50 and every.max() < 200 and share >= 0.9
     print("verdict: " + ("responsive (p99 < 50 ms, max < 200 ms, speed >= 90%)" if passed
                          else "NOT within the targets (p99 < 50 ms, max < 200 ms, speed >= 90%)"))
     return 0
 
 
 if __name__ == "__main__":
-    _measure_headless_rate(sys.argv[1])
+    _measure(sys.argv[1])

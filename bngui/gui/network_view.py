@@ -183,6 +183,7 @@ class NetworkView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stack)
+        self._stale = False  # the plots wait for the view to be shown
         self._build()
 
     # -- public API -----------------------------------------------------------
@@ -192,11 +193,11 @@ class NetworkView(QWidget):
         variant_ids = tuple(variant_ids)
         if variant_ids != self.variant_ids:
             self.variant_ids = variant_ids
-            self._build()
-            self._redraw()
+            self._rebuild_when_shown()
 
     def refresh(self, history):
         """Draw the history's statistics; a no-op unless ``statistics_version`` changed."""
+        self._build_if_stale()
         if history is self._history and history.statistics_version == self._drawn_version:
             return
         self._history = history
@@ -212,8 +213,7 @@ class NetworkView(QWidget):
                 font.setPointSize(PRESENTATION_FONT_PT)
             self.setFont(font)
             self._style_hint()
-            self._build()
-            self._redraw()
+            self._rebuild_when_shown()
 
     def set_activation_layer(self, layer):
         """Show the activations of ``layer`` (one of NONLINEAR_LAYERS)."""
@@ -221,13 +221,35 @@ class NetworkView(QWidget):
 
     def plot_scenes(self):
         """The two pyqtgraph scenes (per-variant plots, profile), for exporting as vector graphics."""
+        self._build_if_stale()
         return self.graphics.scene(), self.profile_graphics.scene()
 
     def grab_plots(self):
         """All plots as one QPixmap, as they appear on screen, for exporting as an image."""
+        self._build_if_stale()
         return self.plots_page.grab()
 
+    def showEvent(self, event):
+        self._build_if_stale()
+        super().showEvent(event)
+
     # -- building -------------------------------------------------------------
+
+    def _rebuild_when_shown(self):
+        """Rebuild the plots now if they are on screen, else when they are next shown.
+
+        The tab is hidden at launch: building its dozens of plots then would
+        delay the window by about 0.15 s.
+        """
+        self._stale = True
+        if self.isVisible():
+            self._build_if_stale()
+
+    def _build_if_stale(self):
+        if self._stale:
+            self._stale = False
+            self._build()
+            self._redraw()
 
     def _style_hint(self):
         font = self.hint.font()

@@ -264,3 +264,14 @@ def test_presentation_mode_draws_thicker_lines_and_bigger_text(view):
     assert view.heatmaps["baseline"].image.shape == (9, len(WEIGHT_LAYERS))
     view.set_presentation_mode(False)
     assert median_width() == normal_width and tick_size() == normal_size
+
+
+def test_a_hidden_view_builds_its_plots_only_when_shown(qtbot):
+    # At launch the tab is hidden; building its plots then would delay the window.
+    widget = NetworkView()
+    qtbot.addWidget(widget)
+    pair = ("baseline", "keras-conv-bn-relu")
+    widget.set_variants(pair)
+    assert widget.heatmaps == {}
+    widget.show()
+    qtbot.waitUntil(lambda: set(widget.heatmaps) == set(pair))

@@ -183,7 +183,7 @@ class NetworkView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stack)
-        self._stale = False  # the plots wait for the view to be shown
+        self._stale = False  # True while new plots wait for the view to be shown
         self._build()
 
     # -- public API -----------------------------------------------------------

@@ -72,13 +72,12 @@ class RunHistory:
         self.progress = None
         self.status = ""
         self.finished = None  # the RunFinished record
-        self.total_batches = None  # as planned when the run started
+        self.started = None  # the RunStarted record (planned length) of this run
         # Bumped when the curves' data change (a new run, a new metric), so the
         # plots redraw only then; progress every batch must not redraw them.
         self.version = getattr(self, "version", 0) + 1
         # The same for the statistics views (gradient norms, activations).
         self.statistics_version = getattr(self, "statistics_version", 0) + 1
-        self.run_number = getattr(self, "run_number", 0) + 1  # counts resets
 
     def handle(self, event):
         """Record one trainer event."""
@@ -111,7 +110,7 @@ class RunHistory:
             )
         elif isinstance(event, events.RunStarted):
             self.version += 1  # the curves' batch axis spans the planned run
-            self.total_batches = event.total_batches
+            self.started = event
             self._set_states_of_unfinished(RUNNING)
         elif isinstance(event, events.VariantDiverged):
             self.version += 1  # the curves mark where it diverged

@@ -161,7 +161,7 @@ class CurvesWidget(QWidget):
         self._plots_of = {}
         self.divergence_marks = {}
         self._drawn_version = None
-        self._batch_axis_end = None
+        self._spanned_run = None  # the RunStarted record the batch axes were fitted to
         if self.mode == OVERLAY:
             self._build_overlay()
         else:
@@ -242,11 +242,11 @@ class CurvesWidget(QWidget):
         (and repaint) with every new point. Zooming by hand is kept until the
         next run.
         """
-        end = history.total_batches
-        if end and (history.run_number, end) != self._batch_axis_end:
-            self._batch_axis_end = (history.run_number, end)
+        started = history.started
+        if started is not None and started is not self._spanned_run:
+            self._spanned_run = started
             for plot in self.plots:
-                plot.setXRange(0, end, padding=0.02)
+                plot.setXRange(0, started.total_batches, padding=0.02)
 
     def _loss_panel_groups(self):
         """Loss panels that share a y axis: each overlay panel alone; side by side, all."""

@@ -8,7 +8,7 @@ variants and settings.
 Every run has a fresh process, as the app has at launch. Headless and GUI runs
 alternate (headless, GUI, headless, GUI, ..., headless) and each GUI run is
 compared with the mean of the headless runs just before and after it: on this
-kind of machine two identical runs in a row differ by up to 10%, so one pair
+kind of machine two identical runs in a row differ by 5% to 40%, so one pair
 of runs cannot tell 88% from 98%.
 """
 

@@ -83,7 +83,6 @@ class ResultsTable(QTableWidget):
         # sideways instead) and each number stays under its header.
         for column in range(len(COLUMNS)):
             header.setSectionResizeMode(column, QHeaderView.ResizeToContents)
-        header.setStretchLastSection(False)
         self.setSortingEnabled(True)
         self._shown = None
 

@@ -66,12 +66,11 @@ def test_version_changes_with_curve_data_only_and_reset_clears():
 
 def test_the_planned_length_is_kept_and_each_reset_is_a_new_run():
     history = RunHistory(IDS)
-    assert history.total_batches is None
-    first_run = history.run_number
+    assert history.started is None
     before = history.version
-    history.handle(events.RunStarted(tuple(IDS), 800, 64))
-    assert history.total_batches == 800
+    started = events.RunStarted(tuple(IDS), 800, 64)
+    history.handle(started)
+    assert history.started is started and history.started.total_batches == 800
     assert history.version == before + 1  # the curves' batch axis changes
     history.reset(IDS)
-    assert history.total_batches is None
-    assert history.run_number == first_run + 1
+    assert history.started is None  # the next run brings its own record

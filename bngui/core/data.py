@@ -18,12 +18,9 @@ TensorFlow or Qt, so that it is quick to import and usable anywhere.
 
 import gzip
 import hashlib
-import http.client
 import math
 import os
 import tempfile
-import urllib.error
-import urllib.request
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -364,6 +361,8 @@ def load_mnist(path=None, *, allow_download=True, progress=None, cancel=None):
 
 
 def _describe_network_error(error):
+    import urllib.error
+
     if isinstance(error, urllib.error.HTTPError):
         return f"HTTP {error.code} {error.reason}"
     if isinstance(error, urllib.error.URLError):
@@ -391,6 +390,10 @@ def download_mnist(
     with DataError("download cancelled"). ``timeout`` (seconds) bounds each
     network wait. Returns ``destination``.
     """
+    # Imported here: the HTTP stack is 30 ms of the desktop app's launch.
+    import http.client
+    import urllib.request
+
     destination = Path(destination) if destination is not None else keras_cache_path()
     try:
         destination.parent.mkdir(parents=True, exist_ok=True)

@@ -26,9 +26,11 @@ def run_app(data_path=None, argv=None, session=None):
     QTimer.singleShot(0, window.start_loading)
     if session:
         QTimer.singleShot(0, lambda: window.open_session(session))
-    # Ctrl+C in the terminal closes the window cleanly; the timer lets Python
-    # run its signal handlers while Qt's event loop is waiting.
-    signal.signal(signal.SIGINT, lambda *_: window.close())
+    # Ctrl+C in the terminal, or a SIGTERM (logging out, `kill`), closes the
+    # window cleanly: training stops and the settings are saved. The timer
+    # lets Python run its signal handlers while Qt's event loop is waiting.
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: window.close())
     heartbeat = QTimer()
     heartbeat.start(250)
     heartbeat.timeout.connect(lambda: None)

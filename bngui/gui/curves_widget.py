@@ -70,13 +70,16 @@ class CurvesWidget(QWidget):
         self.smoothing = 0.6
         self.presentation = False
         self.variant_ids = ()
-        self.plots = []  # every PlotItem of the current layout
+        self._plots = []  # every PlotItem of the current layout
         # (variant, series) -> (smoothed curve, raw curve or None)
-        self.curves = {}
+        self._curves = {}
         self._plots_of = {}  # variant -> the plots showing its curves
-        self.divergence_marks = {}  # variant -> its dashed "diverged" lines
+        self._divergence_marks = {}  # variant -> its dashed "diverged" lines
         self._drawn_version = None
-        self._build()
+        # The plots are built when first needed, not per setting: at start-up
+        # the restored variants, layout and presentation mode would otherwise
+        # build them three or four times (0.1 s each) before the window shows.
+        self._stale = True
 
     # -- configuration --------------------------------------------------------
 
@@ -84,12 +87,12 @@ class CurvesWidget(QWidget):
         variant_ids = tuple(variant_ids)
         if variant_ids != self.variant_ids:
             self.variant_ids = variant_ids
-            self._build()
+            self._rebuild()
 
     def set_mode(self, mode):
         if mode != self.mode:
             self.mode = mode
-            self._build()
+            self._rebuild()
 
     def set_smoothing(self, weight):
         self.smoothing = float(weight)
@@ -98,12 +101,32 @@ class CurvesWidget(QWidget):
     def set_presentation(self, enabled):
         if enabled != self.presentation:
             self.presentation = enabled
-            self._build()
+            self._rebuild()
 
     @property
     def graphics(self):
         """The pyqtgraph scene holder, for exporting."""
+        self._build_if_stale()
         return self._graphics
+
+    @property
+    def plots(self):
+        self._build_if_stale()
+        return self._plots
+
+    @property
+    def curves(self):
+        self._build_if_stale()
+        return self._curves
+
+    @property
+    def divergence_marks(self):
+        self._build_if_stale()
+        return self._divergence_marks
+
+    def showEvent(self, event):
+        self._build_if_stale()
+        super().showEvent(event)
 
     # -- building -------------------------------------------------------------
 
@@ -135,7 +158,7 @@ class CurvesWidget(QWidget):
         plot.showGrid(x=True, y=True, alpha=0.25)
         if y_label == "accuracy":
             plot.setYRange(0, 1, padding=0.02)
-        self.plots.append(plot)
+        self._plots.append(plot)
         return plot
 
     def _add_curves(self, plot, variant_id, series, with_raw, name=None):
@@ -149,17 +172,28 @@ class CurvesWidget(QWidget):
         symbol = dict(symbol="o", symbolSize=11 if self.presentation else 7,
                       symbolBrush=color, symbolPen=None) if is_validation else {}
         smoothed = plot.plot(pen=pg.mkPen(color, width=self._line_width()), name=name, **symbol)
-        self.curves[(variant_id, series)] = (smoothed, raw)
+        self._curves[(variant_id, series)] = (smoothed, raw)
         plots = self._plots_of.setdefault(variant_id, [])
         if plot not in plots:
             plots.append(plot)
 
+    def _rebuild(self):
+        """Build now if on screen; otherwise when next shown or used."""
+        self._stale = True
+        if self.isVisible():
+            self._build_if_stale()
+
+    def _build_if_stale(self):
+        if self._stale:
+            self._stale = False
+            self._build()
+
     def _build(self):
         self._graphics.clear()
-        self.plots = []
-        self.curves = {}
+        self._plots = []
+        self._curves = {}
         self._plots_of = {}
-        self.divergence_marks = {}
+        self._divergence_marks = {}
         self._drawn_version = None
         self._spanned_run = None  # the RunStarted record the batch axes were fitted to
         if self.mode == OVERLAY:
@@ -206,7 +240,7 @@ class CurvesWidget(QWidget):
                                  name=names["validation"] if kind == "accuracy" else None)
             # Training is drawn thinner and lighter than validation so the two read apart.
             for kind in ("accuracy", "loss"):
-                smoothed, _ = self.curves[(variant_id, f"train_{kind}")]
+                smoothed, _ = self._curves[(variant_id, f"train_{kind}")]
                 pen = pg.mkColor(variant.color)
                 pen.setAlpha(160)
                 smoothed.setPen(pg.mkPen(pen, width=self._line_width() * 0.6))
@@ -215,11 +249,12 @@ class CurvesWidget(QWidget):
 
     def refresh(self, history):
         """Give every curve the history's current data (skipped if nothing changed)."""
+        self._build_if_stale()
         if history.version == self._drawn_version:
             return
         self._drawn_version = history.version
         self._span_the_planned_run(history)
-        for (variant_id, series), (smoothed, raw) in self.curves.items():
+        for (variant_id, series), (smoothed, raw) in self._curves.items():
             record = history.variants.get(variant_id)
             if record is None:
                 smoothed.setData([], [])
@@ -245,14 +280,14 @@ class CurvesWidget(QWidget):
         started = history.started
         if started is not None and started is not self._spanned_run:
             self._spanned_run = started
-            for plot in self.plots:
+            for plot in self._plots:
                 plot.setXRange(0, started.total_batches, padding=0.02)
 
     def _loss_panel_groups(self):
         """Loss panels that share a y axis: each overlay panel alone; side by side, all."""
-        panels = [plot for plot in self.plots
+        panels = [plot for plot in self._plots
                   if any(series.endswith("loss") and curve in plot.items
-                         for (_, series), (curve, _) in self.curves.items())]
+                         for (_, series), (curve, _) in self._curves.items())]
         if self.mode == SIDE_BY_SIDE:
             return [panels] if panels else []
         return [[panel] for panel in panels]
@@ -280,7 +315,7 @@ class CurvesWidget(QWidget):
     def _loss_values_in(self, panels):
         """Every finite loss value drawn (raw or smoothed) in these panels."""
         arrays = [np.asarray(curve.yData, dtype=float)
-                  for (_, series), pair in self.curves.items() if series.endswith("loss")
+                  for (_, series), pair in self._curves.items() if series.endswith("loss")
                   for curve in pair
                   if curve is not None and curve.yData is not None
                   and any(curve in panel.items for panel in panels)]
@@ -291,7 +326,7 @@ class CurvesWidget(QWidget):
         """A dashed line where a variant diverged, in each plot that shows it."""
         for variant_id, plots in self._plots_of.items():
             record = history.variants.get(variant_id)
-            if record is None or record.diverged_at is None or variant_id in self.divergence_marks:
+            if record is None or record.diverged_at is None or variant_id in self._divergence_marks:
                 continue
             color = VARIANTS_BY_ID[variant_id].color
             pen = pg.mkPen(color, width=self._line_width() * 0.7, style=Qt.DashLine)
@@ -304,7 +339,7 @@ class CurvesWidget(QWidget):
                 line.label.setFont(pg.QtGui.QFont("", self._font_size()))
                 plot.addItem(line)
                 lines.append(line)
-            self.divergence_marks[variant_id] = lines
+            self._divergence_marks[variant_id] = lines
 
 
 def _title_html(variant):

@@ -156,6 +156,7 @@ class CurvesWidget(QWidget):
         plot.setLabel("left", y_label, **{"font-size": f"{size}pt", "color": "#202020"})
         plot.setLabel("bottom", x_label, **{"font-size": f"{size}pt", "color": "#202020"})
         plot.showGrid(x=True, y=True, alpha=0.25)
+        plot.autoBtn.clicked.connect(self._on_auto_range_clicked)
         if y_label == "accuracy":
             plot.setYRange(0, 1, padding=0.02)
         self._plots.append(plot)
@@ -196,6 +197,7 @@ class CurvesWidget(QWidget):
         self._divergence_marks = {}
         self._drawn_version = None
         self._spanned_run = None  # the RunStarted record the batch axes were fitted to
+        self._loss_zoomed_by_hand = False
         if self.mode == OVERLAY:
             self._build_overlay()
         else:
@@ -233,6 +235,9 @@ class CurvesWidget(QWidget):
                 loss.setYLink(first_loss)
                 names = {"train": None, "validation": None}
             accuracy.setYRange(0, 1, padding=0.02)
+            # The shared loss range is fitted at every redraw, unless the user
+            # zooms or pans it (kept until the next run or the "A" button).
+            loss.getViewBox().sigRangeChangedManually.connect(self._on_loss_zoomed_by_hand)
             for plot, kind in ((accuracy, "accuracy"), (loss, "loss")):
                 self._add_curves(plot, variant_id, f"train_{kind}", True,
                                  name=names["train"] if kind == "accuracy" else None)
@@ -280,8 +285,17 @@ class CurvesWidget(QWidget):
         started = history.started
         if started is not None and started is not self._spanned_run:
             self._spanned_run = started
+            self._loss_zoomed_by_hand = False
             for plot in self._plots:
                 plot.setXRange(0, started.total_batches, padding=0.02)
+
+    def _on_loss_zoomed_by_hand(self, _axes):
+        self._loss_zoomed_by_hand = True
+
+    def _on_auto_range_clicked(self):
+        """A plot's "A" button: the axes are fitted as at the start of a run, at the next redraw."""
+        self._spanned_run = None
+        self._drawn_version = None
 
     def _loss_panel_groups(self):
         """Loss panels that share a y axis: each overlay panel alone; side by side, all."""
@@ -307,7 +321,7 @@ class CurvesWidget(QWidget):
             if self.mode == SIDE_BY_SIDE:
                 if exploded:
                     values = np.log10(values[values > 0])
-                if values.size:
+                if values.size and not self._loss_zoomed_by_hand:
                     for plot in group:
                         plot.enableAutoRange(y=False)
                     group[0].setYRange(values.min(), values.max(), padding=0.05)

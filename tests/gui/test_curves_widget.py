@@ -277,3 +277,32 @@ def test_side_by_side_loss_panels_show_every_columns_curves(qtbot, curves):
     curves.refresh(history)
     assert all(plot.ctrl.logYCheck.isChecked() for plot in loss_panels(curves))
     qtbot.waitUntil(lambda: every_panel_spans(np.log10(0.15), np.log10(900.0)), timeout=2000)
+
+
+def test_a_loss_zoom_by_hand_is_kept_until_the_a_button(qtbot, curves):
+    curves.set_mode(SIDE_BY_SIDE)
+    variants = ("baseline", "keras-conv-bn-relu")
+    curves.set_variants(variants)
+    history = RunHistory(variants)
+    history.handle(events.RunStarted(variants, 300, 64))
+
+    def add_point(batch):
+        history.handle(events.Metric("baseline", batch, events.TRAIN, 0.33, 0.1))
+        history.handle(events.Metric("keras-conv-bn-relu", batch, events.TRAIN, 0.7 - 0.002 * batch, 0.5))
+        curves.refresh(history)
+
+    add_point(0)
+    add_point(25)
+    first_loss = loss_panels(curves)[0]
+    view = first_loss.getViewBox()
+    # What a mouse wheel over the panel does: a new range, then this signal.
+    view.setYRange(0.4, 0.5, padding=0)
+    view.sigRangeChangedManually.emit([False, True])
+    add_point(50)
+    add_point(75)
+    assert view.viewRange()[1] == pytest.approx([0.4, 0.5])
+    first_loss.autoBtn.clicked.emit(first_loss.autoBtn)  # its "A" button
+    add_point(100)
+    qtbot.waitUntil(lambda: view.viewRange()[1][0] <= 0.5 and view.viewRange()[1][1] >= 0.7, timeout=2000)
+    low, high = view.viewRange()[0]
+    assert low <= 0 and 300 <= high < 320  # the batch axis spans the planned run again

@@ -114,8 +114,8 @@ def build_parser():
         f" (default variants: {' '.join(GUI_BENCH_VARIANTS)})",
     )
     bench.add_argument(
-        "--rounds", type=int, default=3,
-        help="with --gui: GUI runs, each between two headless runs (default 3)",
+        "--rounds", type=int, default=5,
+        help="with --gui: GUI runs, each between two headless runs (default 5)",
     )
     bench.add_argument(
         "--canvas",

@@ -147,7 +147,7 @@ def _gui_run(variant_ids, data, settings):
     return stalls, rate
 
 
-def run_gui_bench(variant_ids, settings, data_path=None, rounds=3):
+def run_gui_bench(variant_ids, settings, data_path=None, rounds=5):
     if not os.environ.get("DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from bngui.commands.train import load_data_or_explain
@@ -177,7 +177,9 @@ def run_gui_bench(variant_ids, settings, data_path=None, rounds=3):
               f" full garbage collections {len(collections)}"
               + (f", longest {max(collections):.0f} ms" if collections else ""))
     share = float(np.median(shares))
-    print(f"trainer inside the GUI: median {share:.1%} of headless over {rounds} rounds")
+    pooled = np.mean([run["rate"] for run in gui_runs]) / np.mean(headless)
+    print(f"trainer inside the GUI: median {share:.1%} of headless over {rounds} rounds"
+          f" (all GUI runs against all headless runs: {pooled:.1%})")
 
     stalls = [tuple(stall) for run in gui_runs for stall in run["stalls"]]
     every = np.array([stall for _, stall, _ in stalls])

@@ -7,7 +7,7 @@ timer, never once per training event.
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from bngui.core.variants import VARIANTS_BY_ID
@@ -19,6 +19,11 @@ SIDE_BY_SIDE = "side"
 # a loss has exploded, as a high learning rate can make it; its panel then
 # switches to a log axis so the other curves do not flatten into a line at 0.
 EXPLODED_LOSS = 5.0
+
+# Room a plot takes beside its title (the y axis and spacing; normal and
+# presentation size), and the smallest font a title is shrunk to.
+TITLE_MARGIN_PX = {False: 70, True: 100}
+MIN_TITLE_PT = 7
 
 # (series, panel title, y label) of the overlay layout, in reading order.
 OVERLAY_PANELS = (
@@ -128,6 +133,10 @@ class CurvesWidget(QWidget):
         self._build_if_stale()
         super().showEvent(event)
 
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self._fit_titles()
+
     # -- building -------------------------------------------------------------
 
     def _line_width(self):
@@ -140,6 +149,8 @@ class CurvesWidget(QWidget):
         plot = self._graphics.addPlot(row=row, col=column)
         size = self._font_size()
         plot.setTitle(title, size=f"{size + 2}pt", color="#202020")
+        if title:
+            self._titles.append((plot, title, size + 2))
         font = pg.QtGui.QFont()
         font.setPointSize(size)
         for name in ("left", "bottom"):
@@ -192,6 +203,7 @@ class CurvesWidget(QWidget):
     def _build(self):
         self._graphics.clear()
         self._plots = []
+        self._titles = []  # (plot, title, preferred point size)
         self._curves = {}
         self._plots_of = {}
         self._divergence_marks = {}
@@ -202,6 +214,32 @@ class CurvesWidget(QWidget):
             self._build_overlay()
         else:
             self._build_side_by_side()
+        self._fit_titles()
+
+    def _fit_titles(self):
+        """Titles too wide for their column get a smaller font.
+
+        A pyqtgraph title is at least as wide as its text, and a layout wider
+        than the view is cut off at the right: the overlay's titles at
+        presentation size beside the panel, or side by side with many variants.
+        """
+        if self._stale or not self._titles or not self.isVisible():
+            return  # a hidden widget's width is not final; shown, it fits again
+        columns = 2 if self.mode == OVERLAY else max(1, len(self.variant_ids))
+        room = max(40.0, self.width() / columns - TITLE_MARGIN_PX[self.presentation])
+        for plot, title, preferred in self._titles:
+            label = plot.titleLabel
+            label.setText(title, size=f"{preferred}pt", color="#202020")
+            width = label.itemRect().width()
+            if width > room:
+                size = max(MIN_TITLE_PT, int(2 * preferred * room / width) / 2)  # half points
+                label.setText(title, size=f"{size}pt", color="#202020")
+        # The layout keeps the width it had to take for wider titles; once it
+        # has taken in the new title sizes, give it the view's width again.
+        QTimer.singleShot(0, self._fit_layout_to_view)
+
+    def _fit_layout_to_view(self):
+        self._graphics.ci.setGeometry(self._graphics.range)
 
     def _build_overlay(self):
         for index, (series, title, y_label) in enumerate(OVERLAY_PANELS):
@@ -358,5 +396,5 @@ class CurvesWidget(QWidget):
 
 def _title_html(variant):
     # Two lines (implementation, then placement) so narrow columns do not clip it.
-    text = variant.label.replace(": ", "<br>")
+    text = variant.label.replace(": ", "<br>").replace(", ", ",<br>")
     return f'<span style="color:{variant.color}; font-weight:bold">{text}</span>'

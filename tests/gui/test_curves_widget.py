@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 from bngui.core import events
 from bngui.core.history import SERIES, RunHistory
@@ -306,3 +307,28 @@ def test_a_loss_zoom_by_hand_is_kept_until_the_a_button(qtbot, curves):
     qtbot.waitUntil(lambda: view.viewRange()[1][0] <= 0.5 and view.viewRange()[1][1] >= 0.7, timeout=2000)
     low, high = view.viewRange()[0]
     assert low <= 0 and 300 <= high < 320  # the batch axis spans the planned run again
+
+
+@pytest.mark.parametrize("mode, count, presentation, width", [
+    (OVERLAY, 2, True, 940),  # presentation size beside the experiment panel
+    (SIDE_BY_SIDE, 5, True, 1100),
+    (SIDE_BY_SIDE, 4, False, 640),
+])
+def test_titles_shrink_so_the_plots_fit_the_view(qtbot, mode, count, presentation, width):
+    widget = CurvesWidget()
+    qtbot.addWidget(widget)
+    widget.set_presentation(presentation)
+    widget.set_mode(mode)
+    widget.set_variants(VARIANTS[:count])
+    widget.resize(width, 650)
+    widget.show()
+    layout = widget.graphics.ci
+    qtbot.waitUntil(lambda: layout.geometry().width() == widget.graphics.width(), timeout=2000)
+    assert layout.effectiveSizeHint(Qt.SizeHint.MinimumSize).width() <= widget.graphics.width()
+    preferred = f"{(18 if presentation else 11) + 2}pt"
+    titled = [plot for plot in widget.plots if plot.titleLabel.text]
+    assert any(plot.titleLabel.opts["size"] != preferred for plot in titled)
+    # Wide enough, every title has its full size again.
+    widget.resize(3000, 650)
+    qtbot.waitUntil(lambda: layout.geometry().width() == widget.graphics.width(), timeout=2000)
+    assert all(plot.titleLabel.opts["size"] == preferred for plot in titled)

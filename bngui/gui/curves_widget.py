@@ -76,6 +76,7 @@ class CurvesWidget(QWidget):
         self.presentation = False
         self.variant_ids = ()
         self._plots = []  # every PlotItem of the current layout
+        self._titles = []  # (plot, title, preferred point size)
         # (variant, series) -> (smoothed curve, raw curve or None)
         self._curves = {}
         self._plots_of = {}  # variant -> the plots showing its curves
@@ -203,7 +204,7 @@ class CurvesWidget(QWidget):
     def _build(self):
         self._graphics.clear()
         self._plots = []
-        self._titles = []  # (plot, title, preferred point size)
+        self._titles = []
         self._curves = {}
         self._plots_of = {}
         self._divergence_marks = {}
@@ -236,7 +237,7 @@ class CurvesWidget(QWidget):
                 label.setText(title, size=f"{size}pt", color="#202020")
         # The layout keeps the width it had to take for wider titles; once it
         # has taken in the new title sizes, give it the view's width again.
-        QTimer.singleShot(0, self._fit_layout_to_view)
+        QTimer.singleShot(0, self, self._fit_layout_to_view)  # not after the widget is gone
 
     def _fit_layout_to_view(self):
         self._graphics.ci.setGeometry(self._graphics.range)

@@ -24,6 +24,8 @@ EXPLODED_LOSS = 5.0
 # presentation size), and the smallest font a title is shrunk to.
 TITLE_MARGIN_PX = {False: 70, True: 100}
 MIN_TITLE_PT = 7
+# Side by side, up to this many columns each shows its own y values.
+INNER_VALUES_UP_TO = 3
 
 # (series, panel title, y label) of the overlay layout, in reading order.
 OVERLAY_PANELS = (
@@ -274,6 +276,12 @@ class CurvesWidget(QWidget):
                 loss.setYLink(first_loss)
                 names = {"train": None, "validation": None}
             accuracy.setYRange(0, 1, padding=0.02)
+            if column > 0 and len(self.variant_ids) > INNER_VALUES_UP_TO:
+                # The y axes are shared: with many columns only the first one
+                # shows the values (the grid lines carry them across), so all
+                # the columns fit a laptop's width.
+                for plot in (accuracy, loss):
+                    plot.getAxis("left").setStyle(showValues=False)
             # The shared loss range is fitted at every redraw, unless the user
             # zooms or pans it (kept until the next run or the "A" button).
             loss.getViewBox().sigRangeChangedManually.connect(self._on_loss_zoomed_by_hand)

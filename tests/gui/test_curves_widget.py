@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 
 from bngui.core import events
 from bngui.core.history import SERIES, RunHistory
+from bngui.core.variants import VARIANTS as ALL_VARIANTS
 from bngui.gui.curves_widget import (
     OVERLAY,
     OVERLAY_PANELS,
@@ -15,6 +16,7 @@ from bngui.gui.curves_widget import (
 )
 
 VARIANTS = ("baseline", "keras-conv-bn-relu", "nn-conv-bn-relu")
+EVERY_VARIANT = tuple(variant.id for variant in ALL_VARIANTS)
 
 
 def reference_ema(values, weight):
@@ -313,13 +315,14 @@ def test_a_loss_zoom_by_hand_is_kept_until_the_a_button(qtbot, curves):
     (OVERLAY, 2, True, 940),  # presentation size beside the experiment panel
     (SIDE_BY_SIDE, 5, True, 1100),
     (SIDE_BY_SIDE, 4, False, 640),
+    (SIDE_BY_SIDE, 10, True, 1420),  # all ten, the panel hidden
 ])
 def test_titles_shrink_so_the_plots_fit_the_view(qtbot, mode, count, presentation, width):
     widget = CurvesWidget()
     qtbot.addWidget(widget)
     widget.set_presentation(presentation)
     widget.set_mode(mode)
-    widget.set_variants(VARIANTS[:count])
+    widget.set_variants(EVERY_VARIANT[:count])
     widget.resize(width, 650)
     widget.show()
     layout = widget.graphics.ci
@@ -329,6 +332,18 @@ def test_titles_shrink_so_the_plots_fit_the_view(qtbot, mode, count, presentatio
     titled = [plot for plot in widget.plots if plot.titleLabel.text]
     assert any(plot.titleLabel.opts["size"] != preferred for plot in titled)
     # Wide enough, every title has its full size again.
-    widget.resize(3000, 650)
+    widget.resize(600 * max(count, 4), 650)
     qtbot.waitUntil(lambda: layout.geometry().width() == widget.graphics.width(), timeout=2000)
     assert all(plot.titleLabel.opts["size"] == preferred for plot in titled)
+
+
+def test_with_many_columns_only_the_first_shows_the_shared_y_values(curves):
+    curves.set_mode(SIDE_BY_SIDE)
+
+    def value_columns():
+        return [plot.getAxis("left").style["showValues"] for plot in curves.plots]
+
+    curves.set_variants(VARIANTS[:2])
+    assert value_columns() == [True] * 4
+    curves.set_variants(EVERY_VARIANT[:5])
+    assert value_columns() == [True, True] + [False] * 8  # accuracy and loss of column 1 only

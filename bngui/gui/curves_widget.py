@@ -133,8 +133,11 @@ class CurvesWidget(QWidget):
         return self._divergence_marks
 
     def showEvent(self, event):
-        self._build_if_stale()
         super().showEvent(event)
+        if self._stale:
+            self._build_if_stale()  # fits the titles too
+        else:
+            self._fit_titles()  # built while hidden, when the width was not known
 
     def resizeEvent(self, event):
         super().resizeEvent(event)

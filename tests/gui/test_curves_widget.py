@@ -347,3 +347,16 @@ def test_with_many_columns_only_the_first_shows_the_shared_y_values(curves):
     assert value_columns() == [True] * 4
     curves.set_variants(EVERY_VARIANT[:5])
     assert value_columns() == [True, True] + [False] * 8  # accuracy and loss of column 1 only
+
+
+def test_titles_also_fit_when_the_plots_were_built_while_hidden(qtbot):
+    widget = CurvesWidget()
+    qtbot.addWidget(widget)
+    widget.set_presentation(True)
+    widget.set_variants(VARIANTS[:2])
+    widget.resize(940, 650)
+    assert len(widget.plots) == 4  # built now, before the widget knows its width
+    widget.show()
+    layout = widget.graphics.ci
+    qtbot.waitUntil(lambda: layout.geometry().width() == widget.graphics.width(), timeout=2000)
+    assert layout.effectiveSizeHint(Qt.SizeHint.MinimumSize).width() <= widget.graphics.width()

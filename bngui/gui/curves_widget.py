@@ -24,6 +24,10 @@ EXPLODED_LOSS = 5.0
 # presentation size), and the smallest font a title is shrunk to.
 TITLE_MARGIN_PX = {False: 70, True: 100}
 MIN_TITLE_PT = 7
+# Room at both ends of the batch axis (a fraction of the planned run), normal
+# and presentation size: pyqtgraph leaves out a tick label that would cross
+# the plot's edge, and with less room the first (0) and last batch lost theirs.
+BATCH_AXIS_PADDING = {False: 0.06, True: 0.09}
 # Side by side, up to this many columns each shows its own y values.
 INNER_VALUES_UP_TO = 3
 
@@ -337,7 +341,8 @@ class CurvesWidget(QWidget):
             self._spanned_run = started
             self._loss_zoomed_by_hand = False
             for plot in self._plots:
-                plot.setXRange(0, started.total_batches, padding=0.02)
+                plot.setXRange(0, started.total_batches,
+                               padding=BATCH_AXIS_PADDING[self.presentation])
 
     def _on_loss_zoomed_by_hand(self, _axes):
         self._loss_zoomed_by_hand = True

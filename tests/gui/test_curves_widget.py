@@ -360,3 +360,30 @@ def test_titles_also_fit_when_the_plots_were_built_while_hidden(qtbot):
     layout = widget.graphics.ci
     qtbot.waitUntil(lambda: layout.geometry().width() == widget.graphics.width(), timeout=2000)
     assert layout.effectiveSizeHint(Qt.SizeHint.MinimumSize).width() <= widget.graphics.width()
+
+
+@pytest.mark.parametrize("presentation", [False, True])
+def test_the_batch_axis_labels_its_first_and_last_batch(qtbot, presentation):
+    from PySide6.QtGui import QImage, QPainter
+
+    widget = CurvesWidget()
+    qtbot.addWidget(widget)
+    widget.set_presentation(presentation)
+    widget.set_variants(VARIANTS[:2])
+    widget.resize(940, 560)  # the overlay beside the experiment panel
+    widget.show()
+    history = RunHistory(VARIANTS[:2])
+    history.handle(events.RunStarted(VARIANTS[:2], 800, 64))
+    widget.refresh(history)
+    layout = widget.graphics.ci
+    qtbot.waitUntil(lambda: layout.geometry().width() == widget.graphics.width(), timeout=2000)
+    image = QImage(10, 10, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        for plot in widget.plots:
+            # The labels pyqtgraph would draw; it leaves out those crossing the plot's edge.
+            _, _, labels = plot.getAxis("bottom").generateDrawSpecs(painter)
+            shown = {text for _, _, text in labels}
+            assert {"0", "800"} <= shown, shown
+    finally:
+        painter.end()

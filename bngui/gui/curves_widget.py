@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from bngui.core.variants import VARIANTS_BY_ID
+from bngui.gui.built_when_shown import BuiltWhenShown
 
 OVERLAY = "overlay"
 SIDE_BY_SIDE = "side"
@@ -67,7 +68,7 @@ def exponential_moving_average(values, weight):
     return smoothed
 
 
-class CurvesWidget(QWidget):
+class CurvesWidget(BuiltWhenShown, QWidget):
     """Four views of training (train/validation × loss/accuracy) for the chosen variants."""
 
     def __init__(self, parent=None):
@@ -88,10 +89,10 @@ class CurvesWidget(QWidget):
         self._plots_of = {}  # variant -> the plots showing its curves
         self._divergence_marks = {}  # variant -> its dashed "diverged" lines
         self._drawn_version = None
-        # The plots are built when first needed, not per setting: at start-up
-        # the restored variants, layout and presentation mode would otherwise
-        # build them three or four times (0.1 s each) before the window shows.
-        self._stale = True
+        # The plots are built when first shown or used (BuiltWhenShown): at
+        # start-up the restored variants, layout and presentation mode would
+        # otherwise build them three or four times (0.1 s each) before the
+        # window shows.
 
     # -- configuration --------------------------------------------------------
 
@@ -99,12 +100,12 @@ class CurvesWidget(QWidget):
         variant_ids = tuple(variant_ids)
         if variant_ids != self.variant_ids:
             self.variant_ids = variant_ids
-            self._rebuild()
+            self._rebuild_when_shown()
 
     def set_mode(self, mode):
         if mode != self.mode:
             self.mode = mode
-            self._rebuild()
+            self._rebuild_when_shown()
 
     def set_smoothing(self, weight):
         self.smoothing = float(weight)
@@ -113,7 +114,7 @@ class CurvesWidget(QWidget):
     def set_presentation(self, enabled):
         if enabled != self.presentation:
             self.presentation = enabled
-            self._rebuild()
+            self._rebuild_when_shown()
 
     @property
     def graphics(self):
@@ -137,11 +138,10 @@ class CurvesWidget(QWidget):
         return self._divergence_marks
 
     def showEvent(self, event):
-        super().showEvent(event)
-        if self._stale:
-            self._build_if_stale()  # fits the titles too
-        else:
-            self._fit_titles()  # built while hidden, when the width was not known
+        built_while_hidden = not self._stale
+        super().showEvent(event)  # builds now if stale, which fits the titles too
+        if built_while_hidden:
+            self._fit_titles()  # the width was not known then
 
     def resizeEvent(self, event):
         super().resizeEvent(event)
@@ -198,17 +198,6 @@ class CurvesWidget(QWidget):
         plots = self._plots_of.setdefault(variant_id, [])
         if plot not in plots:
             plots.append(plot)
-
-    def _rebuild(self):
-        """Build now if on screen; otherwise when next shown or used."""
-        self._stale = True
-        if self.isVisible():
-            self._build_if_stale()
-
-    def _build_if_stale(self):
-        if self._stale:
-            self._stale = False
-            self._build()
 
     def _build(self):
         self._graphics.clear()

@@ -33,6 +33,7 @@ from bngui.core.layer_names import (
     WEIGHT_LAYERS,
 )
 from bngui.core.variants import get_variant
+from bngui.gui.built_when_shown import BuiltWhenShown
 
 EMPTY_HINT = ("Statistics appear when training starts: activations at batch 0 "
               "and every 100 batches, gradients every 25.")
@@ -113,7 +114,7 @@ class PowerOfTenAxis(pg.AxisItem):
                 for value in values]
 
 
-class NetworkView(QWidget):
+class NetworkView(BuiltWhenShown, QWidget):
     """Activation percentiles and gradient flow for the chosen variants, side by side."""
 
     def __init__(self, parent=None):
@@ -229,26 +230,13 @@ class NetworkView(QWidget):
         self._build_if_stale()
         return self.plots_page.grab()
 
-    def showEvent(self, event):
-        self._build_if_stale()
-        super().showEvent(event)
-
     # -- building -------------------------------------------------------------
 
-    def _rebuild_when_shown(self):
-        """Rebuild the plots now if they are on screen, else when they are next shown.
-
-        The tab is hidden at launch: building its dozens of plots then would
-        delay the window by about 0.15 s.
-        """
-        self._stale = True
-        if self.isVisible():
-            self._build_if_stale()
-
     def _build_if_stale(self):
+        # The tab is hidden at launch: building its dozens of plots then would
+        # delay the window by about 0.15 s.
         if self._stale:
-            self._stale = False
-            self._build()
+            super()._build_if_stale()
             self._redraw()
 
     def _style_hint(self):

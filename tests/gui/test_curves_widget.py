@@ -256,18 +256,28 @@ def loss_panels(widget):
                    for (_, series), (curve, _) in widget.curves.items())]
 
 
-def test_side_by_side_loss_panels_show_every_columns_curves(qtbot, curves):
-    # The baseline stays on the plateau; BN's loss falls far below it.
-    curves.set_mode(SIDE_BY_SIDE)
+def side_by_side_run(curves):
+    """The notebook pair side by side, and the history of a 300-batch run of it."""
     variants = ("baseline", "keras-conv-bn-relu")
+    curves.set_mode(SIDE_BY_SIDE)
     curves.set_variants(variants)
     history = RunHistory(variants)
     history.handle(events.RunStarted(variants, 300, 64))
+    return history
+
+
+def add_training_point(curves, history, batch):
+    """The baseline stays on the plateau; BN's loss falls far below it."""
+    history.handle(events.Metric("baseline", batch, events.TRAIN, 0.33, 0.1))
+    history.handle(events.Metric("keras-conv-bn-relu", batch, events.TRAIN,
+                                 0.7 - 0.002 * batch, 0.1 + 0.003 * batch))
+    curves.refresh(history)
+
+
+def test_side_by_side_loss_panels_show_every_columns_curves(qtbot, curves):
+    history = side_by_side_run(curves)
     for batch in range(0, 300, 25):
-        history.handle(events.Metric("baseline", batch, events.TRAIN, 0.33, 0.1))
-        history.handle(events.Metric("keras-conv-bn-relu", batch, events.TRAIN,
-                                     0.7 - 0.002 * batch, 0.1 + 0.003 * batch))
-        curves.refresh(history)
+        add_training_point(curves, history, batch)
 
     def every_panel_spans(low_value, high_value):
         # Linked views follow the first one at the next turn of the event loop.
@@ -283,29 +293,19 @@ def test_side_by_side_loss_panels_show_every_columns_curves(qtbot, curves):
 
 
 def test_a_loss_zoom_by_hand_is_kept_until_the_a_button(qtbot, curves):
-    curves.set_mode(SIDE_BY_SIDE)
-    variants = ("baseline", "keras-conv-bn-relu")
-    curves.set_variants(variants)
-    history = RunHistory(variants)
-    history.handle(events.RunStarted(variants, 300, 64))
-
-    def add_point(batch):
-        history.handle(events.Metric("baseline", batch, events.TRAIN, 0.33, 0.1))
-        history.handle(events.Metric("keras-conv-bn-relu", batch, events.TRAIN, 0.7 - 0.002 * batch, 0.5))
-        curves.refresh(history)
-
-    add_point(0)
-    add_point(25)
+    history = side_by_side_run(curves)
+    add_training_point(curves, history, 0)
+    add_training_point(curves, history, 25)
     first_loss = loss_panels(curves)[0]
     view = first_loss.getViewBox()
     # What a mouse wheel over the panel does: a new range, then this signal.
     view.setYRange(0.4, 0.5, padding=0)
     view.sigRangeChangedManually.emit([False, True])
-    add_point(50)
-    add_point(75)
+    add_training_point(curves, history, 50)
+    add_training_point(curves, history, 75)
     assert view.viewRange()[1] == pytest.approx([0.4, 0.5])
     first_loss.autoBtn.clicked.emit(first_loss.autoBtn)  # its "A" button
-    add_point(100)
+    add_training_point(curves, history, 100)
     qtbot.waitUntil(lambda: view.viewRange()[1][0] <= 0.5 and view.viewRange()[1][1] >= 0.7, timeout=2000)
     low, high = view.viewRange()[0]
     assert low <= 0 and 300 <= high < 320  # the batch axis spans the planned run again

@@ -120,22 +120,39 @@ def test_drawn_seven_is_centred():
     assert_centred(to_mnist(seven()))
 
 
+# A block 50 px wide is a very fat stroke, which the stroke-width step thins on
+# purpose; the recipe's own geometry is checked with that step off
+# (stroke_width=None), and the full pipeline's effect separately.
+
+
 def test_tall_rectangle_keeps_its_aspect_ratio():
     canvas = np.zeros((300, 300), dtype=np.float32)
     canvas[50:250, 100:150] = 1.0  # 200 tall, 50 wide
-    height, width = ink_box(to_mnist(canvas))
+    height, width = ink_box(to_mnist(canvas, stroke_width=None))
     assert abs(height - 20) <= 1
     assert abs(width - 5) <= 1
+
+
+def test_tall_rectangle_is_thinned_to_a_stroke_but_stays_twenty_tall():
+    canvas = np.zeros((300, 300), dtype=np.float32)
+    canvas[50:250, 100:150] = 1.0
+    digit = to_mnist(canvas)
+    height, width = ink_box(digit)
+    assert abs(height - 20) <= 1
+    assert width < 5
+    assert_centred(digit)
 
 
 def test_wide_rectangle_is_the_transpose_of_the_tall_one():
     canvas = np.zeros((300, 300), dtype=np.float32)
     canvas[50:250, 100:150] = 1.0
-    wide = to_mnist(canvas.T)
+    wide = to_mnist(canvas.T, stroke_width=None)
     height, width = ink_box(wide)
     assert abs(height - 5) <= 1
     assert abs(width - 20) <= 1
-    np.testing.assert_allclose(wide, to_mnist(canvas).T, atol=1e-6)
+    np.testing.assert_allclose(wide, to_mnist(canvas, stroke_width=None).T, atol=1e-6)
+    # The full pipeline is symmetric under transposition too.
+    np.testing.assert_allclose(to_mnist(canvas.T), to_mnist(canvas).T, atol=1e-5)
 
 
 @pytest.mark.parametrize(
@@ -167,7 +184,7 @@ def test_grey_levels_are_kept(canvas):
 def test_area_averaging_of_a_solid_block_is_exact():
     canvas = np.zeros((400, 400), dtype=np.float32)
     canvas[100:300, 100:300] = 1.0  # 200x200 -> exactly 20x20 of full ink
-    digit = to_mnist(canvas)
+    digit = to_mnist(canvas, stroke_width=None)  # a solid block is no stroke: recipe only
     np.testing.assert_allclose(digit[4:24, 4:24], 1.0, atol=1e-5)
     assert digit.sum() == pytest.approx(400.0, abs=1e-3)
     assert ink_extent(digit) == pytest.approx((20.0, 20.0), abs=1e-4)
@@ -229,7 +246,8 @@ def test_ink_pushed_off_the_field_is_clipped_without_wrap_around():
     canvas = np.zeros((200, 200), dtype=np.float32)
     canvas[0:31, 80:120] = 1.0
     canvas[31:200, 98:102] = 0.3
-    digit = to_mnist(canvas)
+    # Recipe only: thickening the thin tail to a stroke would move the mass.
+    digit = to_mnist(canvas, stroke_width=None)
     assert_centred(digit)
     assert digit[-1].max() > 0.02  # the tail runs off the bottom edge...
     assert digit[:8].max() == 0.0  # ...and does not reappear at the top

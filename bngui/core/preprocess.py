@@ -13,11 +13,11 @@ before the recipe:
   if it is big and close enough, both measured against the main component's
   size: a 4 or 5 drawn in two strokes and a 7's separate crossbar stay whole,
   specks and marks far away are ignored.
-- Stroke width. The digit is scaled so its longer side is ``WORK_BOX`` pixels,
-  its stroke width is measured there (the strokes' area over the length of
-  their centre line) and the outline is moved
-  out or in so that, in the 20 px box, the strokes are as wide as MNIST's
-  typical stroke. A thin pen and a fat marker both end up MNIST-like.
+- Stroke width. The digit is scaled so its longer side is ``WORK_BOX`` pixels
+  and its stroke width measured there (from the strokes' area and the length
+  of their centre line). Strokes thinner or fatter than MNIST's usual range are
+  thickened or thinned into it by moving their outline, so a thin pen and a
+  fat marker both end up MNIST-like.
 
 Image files are decoded with Pillow (EXIF orientation honoured). Photos of
 paper are flattened first: the paper's brightness is estimated at a coarse
@@ -70,10 +70,14 @@ PART_MAX_GAP = 0.35
 # pixels): fine enough for sub-pixel widths in the 20 px box, small enough
 # for the distance transforms to stay cheap.
 WORK_BOX = 4 * DIGIT_BOX
-# MNIST's typical stroke width in the 20 px box, in pixels: the median of
-# measure_stroke_width over the 60,000 MNIST training digits is 2.19 (quartiles
-# 1.87 and 2.60). A digit drawn across the canvas with its pen measures about 2.
-MNIST_STROKE_WIDTH = 2.2
+# MNIST's stroke widths in the 20 px box, in pixels, by measure_stroke_width
+# over the 60,000 MNIST training digits: median 2.06, quartiles 1.77 and 2.40,
+# 10th and 90th percentiles 1.53 and 2.80. Strokes are moved into the 10-90%
+# range rather than all to the median: on 1,000 MNIST test digits redrawn on
+# the canvas, the shipped BN model read 95.2% with the range, 94.5% with every
+# digit forced to the median, 95.0% with strokes as drawn.
+MNIST_STROKE_WIDTH = 2.06
+MNIST_STROKE_RANGE = (1.5, 2.8)
 # Thinning moves the outline in by at most this share of the strokes' typical
 # half-width, so that the thinner parts of a fat stroke do not vanish.
 MAX_THINNING = 0.7
@@ -271,54 +275,56 @@ def _centre_line_length(skeleton):
 def _stroke_size(coverage):
     """``(width, half_width)`` of the strokes in a coverage image (1 = full ink), in pixels.
 
-    The width is the strokes' area (the coverage's sum) over the length of
-    their centre line (the skeleton of the pixels at least half covered): it
-    holds for hairlines as well as for fat strokes. The half-width is the
-    median distance from the centre line to the nearest uncovered pixel, which
-    stays meaningful for a blob too.
+    The width w comes from the strokes' area A (the coverage's sum) and their
+    centre line (the skeleton of the pixels at least half covered), of length
+    L with n ends: a stroke's round end reaches about w/2 past its centre line,
+    so A = w L + n (pi/8) w^2, solved for w. This holds for hairlines and fat
+    strokes alike. The half-width is the median distance from the centre line
+    to the nearest uncovered pixel, which stays meaningful for a blob too.
     """
     covered = coverage >= 0.5
     centre_line = skeletonize(covered)
     if not centre_line.any():
         return 0.0, 0.0
     length = max(_centre_line_length(centre_line), 1.0)
+    neighbours = ndimage.convolve(centre_line.astype(np.uint8), EIGHT_NEIGHBOURS.astype(np.uint8))
+    ends = int(np.count_nonzero(centre_line & (neighbours == 2)))  # itself and one neighbour
+    area = float(coverage.sum())
+    width = 2 * area / (length + math.sqrt(length * length + math.pi * ends * area / 2))
     half_width = float(np.median(ndimage.distance_transform_edt(covered)[centre_line])) - 0.5
-    return float(coverage.sum()) / length, half_width
+    return width, half_width
 
 
-def _morphology_steps(image, steps, grow):
-    """Grey dilation (``grow``) or erosion by an octagon of radius ``steps`` (may be fractional).
+def _disk(radius):
+    """Boolean footprint of the pixels within ``radius`` (a whole number) of the centre."""
+    rows, cols = np.mgrid[-radius : radius + 1, -radius : radius + 1]
+    return rows * rows + cols * cols <= radius * radius
 
-    Alternating 3x3 square and cross steps approximate a disk; a fractional
-    radius blends the two nearest whole ones, so the result moves smoothly
-    with ``steps``.
+
+def _move_outline(image, distance):
+    """Grey dilation (``distance`` > 0) or erosion (< 0) by a disk of radius |distance|.
+
+    A fractional radius blends the results for the two nearest whole radii,
+    so the outline moves smoothly with ``distance``.
     """
-    if steps <= 0:
-        return image
-    extreme = np.maximum if grow else np.minimum
-    square = ndimage.maximum_filter if grow else ndimage.minimum_filter
-    line = ndimage.maximum_filter1d if grow else ndimage.minimum_filter1d
-    whole = int(steps)
-    before = image
-    for step in range(whole + 1):
-        after = (
-            square(before, size=3)
-            if step % 2 == 0
-            else extreme(line(before, 3, axis=0), line(before, 3, axis=1))
-        )
-        if step == whole:
-            fraction = steps - whole
-            return (1.0 - fraction) * before + fraction * after
-        before = after
+    operation = ndimage.grey_dilation if distance > 0 else ndimage.grey_erosion
+    radius = abs(distance)
+    whole = int(radius)
+    inner = operation(image, footprint=_disk(whole)) if whole else image
+    fraction = radius - whole
+    if fraction == 0:
+        return inner
+    return (1.0 - fraction) * inner + fraction * operation(image, footprint=_disk(whole + 1))
 
 
 def measure_stroke_width(ink, *, ink_threshold=0.02):
     """Stroke width of the digit in ``ink``, in pixels of the 20 px digit box.
 
     The ink above ``ink_threshold`` is cropped and scaled as ``to_mnist``
-    does, so the number does not depend on the image's size: the strokes'
-    area divided by the length of their centre line, with the brightest ink
-    as full coverage. Returns None for an image without ink.
+    does, so the number does not depend on the image's size; the width is
+    then found from the strokes' area and centre line (see ``_stroke_size``),
+    the brightest ink counting as full coverage. Returns None for an image
+    without ink.
     """
     ink = _as_unit_float(ink)
     is_ink = ink > ink_threshold
@@ -329,21 +335,29 @@ def measure_stroke_width(ink, *, ink_threshold=0.02):
     return width * DIGIT_BOX / WORK_BOX
 
 
-def normalise_stroke_width(crop, stroke_width=MNIST_STROKE_WIDTH):
-    """The cropped digit redrawn with strokes ``stroke_width`` wide in the 20 px box.
+def normalise_stroke_width(crop, stroke_width=MNIST_STROKE_RANGE):
+    """The cropped digit with strokes moved into ``stroke_width`` (pixels in the 20 px box).
 
-    The outline moves out (grey dilation) or in (grey erosion, by at most
+    ``stroke_width`` is a ``(low, high)`` range or one width. Strokes thinner
+    than ``low`` are thickened to it, fatter than ``high`` thinned to it; the
+    outline moves out (grey dilation) or in (grey erosion, by at most
     MAX_THINNING of the half-width) by the same distance everywhere, keeping
     grey levels and anti-aliased edges. The move is chosen so the width comes
     out right after the result is cropped and scaled to the box again (a
-    thicker digit is also a bigger one). Returns the digit at the working
-    scale, its longer side about WORK_BOX.
+    thicker digit is also a bigger one).
+
+    Returns ``crop`` itself when its strokes are within the range, else the
+    changed digit at the working scale (its longer side about WORK_BOX).
     """
+    low, high = (stroke_width, stroke_width) if np.isscalar(stroke_width) else stroke_width
+    to_work = WORK_BOX / DIGIT_BOX
     peak = crop.max()
-    work = _work_image(crop, _padding_for(stroke_width))
+    work = _work_image(crop, _padding_for(high))
     width, half_width = _stroke_size(work / peak)
-    move = _outline_move(width, stroke_width * WORK_BOX / DIGIT_BOX, half_width)
-    return _morphology_steps(work, abs(move), grow=move > 0)
+    target = min(max(width, low * to_work), high * to_work)
+    if target == width:
+        return crop
+    return _move_outline(work, _outline_move(width, target, half_width))
 
 
 def _scale_to_box(crop):
@@ -354,7 +368,7 @@ def _scale_to_box(crop):
     return _resample(crop, (max(1, round(height * scale)), max(1, round(width * scale))))
 
 
-def to_mnist(ink, *, ink_threshold=0.02, ignore_strays=True, stroke_width=MNIST_STROKE_WIDTH):
+def to_mnist(ink, *, ink_threshold=0.02, ignore_strays=True, stroke_width=MNIST_STROKE_RANGE):
     """Turn a 2-D ink image of any size into a 28x28 MNIST-style digit.
 
     ``ink`` is bright ink on a dark background: floats in [0, 1], or integers
@@ -363,8 +377,9 @@ def to_mnist(ink, *, ink_threshold=0.02, ignore_strays=True, stroke_width=MNIST_
     keep their grey levels.
 
     With ``ignore_strays`` only the digit's components count (see
-    ``digit_mask``). With a ``stroke_width`` (pixels in the 20 px box) the
-    strokes are made that wide (see ``normalise_stroke_width``); None keeps
+    ``digit_mask``). With a ``stroke_width`` (pixels in the 20 px box: a
+    ``(low, high)`` range, by default MNIST's usual widths, or one width) the
+    strokes are moved into it (see ``normalise_stroke_width``); None keeps
     them as drawn. Both off is MNIST's recipe alone.
 
     Returns a (28, 28) float32 array in [0, 1], or None when there is no ink
@@ -382,7 +397,8 @@ def to_mnist(ink, *, ink_threshold=0.02, ignore_strays=True, stroke_width=MNIST_
     crop = _crop(ink, is_ink)
     if stroke_width is not None:
         redrawn = normalise_stroke_width(crop, stroke_width)
-        crop = _crop(redrawn, redrawn > ink_threshold)
+        if redrawn is not crop:
+            crop = _crop(redrawn, redrawn > ink_threshold)
 
     field = _place_centred(_scale_to_box(crop))
     for _ in range(RECENTRE_PASSES):

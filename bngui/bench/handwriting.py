@@ -431,18 +431,21 @@ def _accuracies(predictor, models, digits, labels):
 def run_handwriting_bench(
     models_dir=None, per_condition=DEFAULT_PER_CONDITION, seed=0, data_path=None
 ):
-    """Build the test sets, score every model on them, print the table; returns an exit code."""
+    """Build the test sets, score every model on them, print the table; returns an exit code.
+
+    ``models_dir`` is a folder of saved models (default: the shipped ones),
+    ``data_path`` where MNIST is (default: as ``bngui train`` looks for it).
+    Problems (no MNIST, no usable model) are one line on stderr and exit code 1.
+    """
     from bngui.commands.classify import load_classifier_models
-    from bngui.core.data import DataError, load_mnist
+    from bngui.commands.train import load_data_or_explain
     from bngui.core.storage import ModelFileError
 
     if per_condition < 1:
         print("bngui bench: the number of digits per condition must be at least 1", file=sys.stderr)
         return 1
-    try:
-        data = load_mnist(data_path, allow_download=False)
-    except DataError as error:
-        print(f"bngui bench: cannot load MNIST: {error}", file=sys.stderr)
+    data = load_data_or_explain(data_path)  # as `bngui train` finds (or downloads) MNIST
+    if data is None:
         return 1
     try:
         models, problems = load_classifier_models(models_dir)

@@ -167,11 +167,14 @@ def test_table_lists_each_condition_and_model():
 def test_missing_mnist_is_a_clear_error(tmp_path, capsys):
     code = handwriting.run_handwriting_bench(per_condition=2, data_path=tmp_path / "nowhere.npz")
     assert code == 1
-    assert capsys.readouterr().err.startswith("bngui bench: cannot load MNIST: ")
+    err = capsys.readouterr().err
+    assert "cannot load MNIST" in err and "nowhere.npz" in err and len(err.splitlines()) == 1
 
 
 @pytest.mark.mnist
 def test_a_small_run_prints_the_table(mnist_path, capsys):
+    assert handwriting.run_handwriting_bench(per_condition=0, data_path=mnist_path) == 1
+
     code = handwriting.run_handwriting_bench(per_condition=4, seed=1, data_path=mnist_path)
     out = capsys.readouterr().out
     assert code == 0

@@ -63,6 +63,7 @@ def augment_batch(
 ):
     """Randomly changed copies of ``images`` (``[N, H, W, 1]`` float32 in [0, 1]).
 
+    N may be unknown when a ``tf.function`` traces; H and W must be known.
     ``seed`` is a ``[2]`` int32 or int64 tensor; the result depends only on
     the images and the seed. The keyword arguments override the module's
     ranges (Python numbers, fixed when a ``tf.function`` traces); a zero

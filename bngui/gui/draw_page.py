@@ -237,6 +237,8 @@ class DrawPage(QWidget):
         Waiting for the page keeps start-up and a first training run free of
         the models' loading and tracing when nobody draws.
         """
+        if self._tensorflow_ready:
+            return
         self._tensorflow_ready = True
         if self.isVisible():
             self.start()

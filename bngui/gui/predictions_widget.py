@@ -92,7 +92,8 @@ class _Layout:
             bars = QRectF(bars_left, top, max(0.0, width - bars_left - pad), height - top - pad)
         self.digit_font.setPixelSize(max(8, round(digit_size)))
         self.label_height = unit * 1.05
-        self.chart = QRectF(bars.left(), bars.top(), bars.width(), max(0.0, bars.height() - self.label_height))
+        self.chart = QRectF(bars.left(), bars.top(), bars.width(),
+                            max(0.0, bars.height() - self.label_height))
         self.slot = self.chart.width() / 10
         self.bar_width = self.slot * 0.72
         self.has_bars = bars.width() >= 30 and self.chart.height() >= 4
@@ -102,7 +103,8 @@ class _Layout:
         self.bold_label_font.setBold(True)
 
     def label_cell(self, index):
-        return QRectF(self.chart.left() + index * self.slot, self.chart.bottom(), self.slot, self.label_height)
+        return QRectF(self.chart.left() + index * self.slot, self.chart.bottom(), self.slot,
+                      self.label_height)
 
     def bar(self, index, value):
         height = max(value * self.chart.height(), 1.0)

@@ -26,6 +26,7 @@ of models, which lets TensorFlow run them side by side on two cores.
 """
 
 import threading
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -35,7 +36,7 @@ CLASSES = 10
 IMAGE_SIZE = 28
 
 
-def softmax(logits):
+def softmax(logits) -> np.ndarray:
     """Softmax over the last axis, computed stably in float64, returned as float32."""
     logits = np.asarray(logits, dtype=np.float64)
     shifted = logits - logits.max(axis=-1, keepdims=True)
@@ -43,13 +44,13 @@ def softmax(logits):
     return (exponentials / exponentials.sum(axis=-1, keepdims=True)).astype(np.float32)
 
 
-def is_single_digit(images):
+def is_single_digit(images) -> bool:
     """Whether ``images`` is one digit, (28, 28) or (28, 28, 1), rather than a batch."""
     shape = np.shape(images)
     return shape == (IMAGE_SIZE, IMAGE_SIZE) or shape == (IMAGE_SIZE, IMAGE_SIZE, 1)
 
 
-def as_image_batch(images):
+def as_image_batch(images) -> np.ndarray:
     """(28, 28), (N, 28, 28) or (N, 28, 28, 1) digits as a float32 (N, 28, 28, 1) array."""
     batch = np.asarray(images, dtype=np.float32)
     if is_single_digit(batch):
@@ -63,13 +64,13 @@ def as_image_batch(images):
     return np.ascontiguousarray(batch)
 
 
-def has_batch_norm(variant_id):
+def has_batch_norm(variant_id: str) -> bool:
     """Whether the variant (by id) has batch normalization; unknown ids count as not."""
     variant = VARIANTS_BY_ID.get(variant_id)
     return variant is not None and variant.has_batch_norm
 
 
-def uses_batch_statistics(variant_id, batch_statistics):
+def uses_batch_statistics(variant_id: str, batch_statistics: bool) -> bool:
     """Whether a model is run in training mode (batch statistics) for this request."""
     return bool(batch_statistics) and has_batch_norm(variant_id)
 
@@ -123,7 +124,7 @@ class Predictor:
     def _combined_key(self, models, batch_statistics):
         return (tuple(id(model) for model in models.values()), self._modes(models, batch_statistics))
 
-    def prepare(self, models, batch_statistics=False, combined=True):
+    def prepare(self, models: Mapping, batch_statistics: bool = False, combined: bool = True) -> None:
         """Trace the graphs for ``models`` now, so the first prediction is fast.
 
         With ``combined``, also build the graph that runs all of them at once.
@@ -159,7 +160,7 @@ class Predictor:
                 for model, training in zip(models.values(), self._modes(models, batch_statistics))
             )
 
-    def prepare_model(self, model, training=False):
+    def prepare_model(self, model, training: bool = False) -> None:
         """Trace one model's graph (a small step, so a worker can interleave requests)."""
         if self.compile:
             with self._lock:
@@ -177,12 +178,12 @@ class Predictor:
             return output
         return _call_without_side_effects(model, batch) if training else model(batch, training=False)
 
-    def is_prepared(self, models, batch_statistics=False):
+    def is_prepared(self, models: Mapping, batch_statistics: bool = False) -> bool:
         """Whether the combined graph for ``models`` is ready."""
         with self._lock:
             return self._combined_key(models, batch_statistics) in self._combined
 
-    def retain(self, models):
+    def retain(self, models) -> None:
         """Forget the graphs of every model not in ``models`` (frees replaced models)."""
         keep = {id(model) for model in models}
         with self._lock:
@@ -198,7 +199,8 @@ class Predictor:
 
     # -- predictions ----------------------------------------------------------
 
-    def logits(self, models, images, batch_statistics=False, trace=True):
+    def logits(self, models: Mapping, images, batch_statistics: bool = False,
+               trace: bool = True) -> dict[str, np.ndarray]:
         """``{variant_id: logits}`` for ``models`` (``{variant_id: keras model}``).
 
         ``images`` is one digit, (28, 28) or (28, 28, 1), or a batch
@@ -236,7 +238,8 @@ class Predictor:
             results[variant_id] = logits[0] if single else logits
         return results
 
-    def probabilities(self, models, images, batch_statistics=False, trace=True):
+    def probabilities(self, models: Mapping, images, batch_statistics: bool = False,
+                      trace: bool = True) -> dict[str, np.ndarray]:
         """``{variant_id: softmax(logits)}``; see ``logits`` for the arguments."""
         return {
             variant_id: softmax(logits)
@@ -267,7 +270,7 @@ _default_predictor = None
 _default_lock = threading.Lock()
 
 
-def default_predictor():
+def default_predictor() -> Predictor:
     """A process-wide compiled ``Predictor``."""
     global _default_predictor
     with _default_lock:
@@ -276,12 +279,12 @@ def default_predictor():
         return _default_predictor
 
 
-def predict_digits(models, image28, batch_statistics=False):
+def predict_digits(models: Mapping, image28, batch_statistics: bool = False) -> dict[str, np.ndarray]:
     """``{variant_id: probabilities}`` (softmax of the logits) for one digit or a batch."""
     return default_predictor().probabilities(models, image28, batch_statistics)
 
 
-def predicted_digit(probabilities):
+def predicted_digit(probabilities) -> tuple[int, float]:
     """(digit, confidence) of one model's ten probabilities."""
     probabilities = np.asarray(probabilities)
     digit = int(np.argmax(probabilities))

@@ -403,9 +403,9 @@ def lag_outputs(model: keras.Model, images: tf.Tensor) -> tuple[tf.Tensor, tf.Te
     """``population_lag`` as tensors, for use inside a caller's own ``tf.function``.
 
     Returns ``(variance_ratio, mean_shift)``, one float32 value per BN layer
-    each (empty for a model without BN). Build the probes before tracing,
-    e.g. ``probes = [batch_norm_probe(m) for m in models]``, then call
-    ``probe.lag_outputs(images)`` in the function, or call this.
+    each (empty for a model without BN). It works inside a trace even for a
+    model not probed yet; building the probes first
+    (``[batch_norm_probe(m) for m in models]``) keeps that work out of the trace.
     """
     return batch_norm_probe(model).lag_outputs(images)
 

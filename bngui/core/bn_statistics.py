@@ -290,7 +290,7 @@ class BatchNormProbe:
 
         Changes no variable (see the module's docstring).
         """
-        if not self.layers:
+        if self._bn_inputs is None:
             return []
         with keras.StatelessScope():
             bn_inputs = self._bn_inputs(images, training=True)
@@ -355,7 +355,8 @@ class BatchNormProbe:
         }
 
 
-_probes = weakref.WeakKeyDictionary()  # model -> BatchNormProbe, dropped with the model
+# model -> BatchNormProbe, dropped with the model
+_probes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _probes_lock = threading.Lock()
 
 

@@ -1,4 +1,4 @@
-"""MNIST: find it, read it, check it, split it like the notebook (SPEC.md, "Data").
+"""MNIST: find it, read it, check it, split it like the notebook.
 
 Two on-disk layouts are understood:
 

@@ -18,8 +18,8 @@ moving statistics in training mode; here those non-trainable weights are saved
 before the call and written back after it, inside the same compiled graph, so
 the models are left exactly as they were.
 
-Speed. Calling a Keras model eagerly on one image costs about 100 ms here;
-a compiled graph of the same model costs 1.5-3 ms. ``Predictor`` compiles one
+Speed. Calling a Keras model eagerly on one image costs dozens of times more
+than running a compiled graph of the same model. ``Predictor`` compiles one
 graph per model (traced once, input shape [None, 28, 28, 1], so no retracing
 for other batch sizes) and, after ``prepare``, one graph that runs a whole set
 of models, which lets TensorFlow run them side by side on two cores.
@@ -210,7 +210,7 @@ class Predictor:
         docstring); the others are unaffected.
 
         With ``trace=False`` a model whose graph is not traced yet runs
-        eagerly (about 0.1 s instead of a second of tracing): a worker that
+        eagerly (a fraction of the time tracing takes): a worker that
         traces in the background answers its first requests sooner.
         """
         single = is_single_digit(images)

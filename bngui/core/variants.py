@@ -1,4 +1,4 @@
-"""The catalogue of variants (SPEC.md, "The variants"): ids, labels, colours.
+"""The catalogue of variants: ids, labels, colours.
 
 Every variant is the same 19-convolution network; they differ only in whether
 and how batch normalization is inserted, and in which implementation does it.

@@ -6,7 +6,7 @@ widget's font: presentation mode (a bigger font) makes digits and bars bigger.
 """
 
 import numpy as np
-from PySide6.QtCore import QEvent, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
@@ -242,8 +242,6 @@ class PredictionRow(QWidget):
 class PredictionsWidget(QWidget):
     """The rows for every available model, or a hint when there is nothing to show."""
 
-    shown = Signal()
-
     def __init__(self, parent=None):
         super().__init__(parent)
         self.rows = {}
@@ -316,7 +314,6 @@ class PredictionsWidget(QWidget):
             self._fit_rows()
         for variant_id, row in self.rows.items():
             row.set_prediction(probabilities.get(variant_id), batch_statistics)
-        self.shown.emit()
 
     def show_hint(self, text):
         """Clear every row's prediction and show ``text`` above them."""

@@ -58,7 +58,7 @@ def full_collections_only_before_the_run():
     A full collection walks every object Python tracks while holding the GIL,
     and the GUI thread needs the GIL to draw anything. A run's models,
     optimizer state and traced graphs are hundreds of thousands of objects: a
-    full collection over them holds the GIL for 100-600 ms, and the
+    full collection over them holds the GIL for a visible moment, and the
     collector's counters start one at moments nobody chose, each a visible
     freeze of the window.
 

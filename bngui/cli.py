@@ -106,7 +106,8 @@ def build_parser():
     )
     bench.add_argument(
         "--batches", type=int,
-        help="timed batches (default 60; 300 with --gui; 200 with --statistics)"
+        help="timed batches (default 60; 300 with --gui; 200 with --statistics; 100 per run"
+        " with --soak)"
     )
     bench.add_argument("--warmup", type=int, default=5, help="untimed batches first (default 5)")
     bench.add_argument("--batch-size", type=int, default=TrainSettings().batch_size)
@@ -129,6 +130,15 @@ def build_parser():
         help="measure what collecting the gradient-norm and activation statistics costs:"
         " whole training runs without and with them, alternating (default 200 batches)",
     )
+    which.add_argument(
+        "--soak", dest="benchmark", action="store_const", const="soak",
+        help="many runs in one window (resident memory after each), then many launches"
+        " closed in the middle of a run (exit codes, thread messages); default variants:"
+        f" {' '.join(GUI_BENCH_VARIANTS)}, runs of 100 batches",
+    )
+    bench.add_argument("--runs", type=int, default=10, help="with --soak: runs in one window")
+    bench.add_argument("--launches", type=int, default=20,
+                       help="with --soak: launches closed mid-run")
     bench.add_argument(
         "--rounds", type=int, default=5,
         help="with --gui: GUI runs, each between two headless runs (default 5)",
@@ -233,12 +243,23 @@ def _bench_canvas(args, variant_ids):
     _exit_without_teardown(run_canvas_bench(variant_ids, strokes=args.strokes))
 
 
+def _bench_soak(args, variant_ids):
+    from bngui.bench.soak import run_soak_bench
+
+    if args.runs < 0 or args.launches < 0:
+        raise SettingsError("--runs and --launches must be 0 or more")
+    _exit_without_teardown(run_soak_bench(variant_ids, _bench_settings(args, 100),
+                                          data_path=args.data, runs=args.runs,
+                                          launches=args.launches))
+
+
 # bngui bench's benchmarks: (function, default variants).
 BENCHMARKS = {
     "training": (_bench_training, BENCH_VARIANTS),
     "statistics": (_bench_statistics, BENCH_VARIANTS),
     "gui": (_bench_gui, GUI_BENCH_VARIANTS),
     "canvas": (_bench_canvas, NOTEBOOK_VARIANT_IDS),
+    "soak": (_bench_soak, GUI_BENCH_VARIANTS),
 }
 
 

@@ -283,6 +283,11 @@ class BatchNormProbe:
         self.moments_function = tf.function(self._stacked_moments, input_signature=signature)
         self.lag_function = tf.function(self.lag_outputs, input_signature=signature)
 
+    def _traced(self, function):
+        # Called through its one concrete function: tracing a graph per model is
+        # then not mistaken for retracing by TensorFlow's warning.
+        return function.get_concrete_function(self.input_spec)
+
     # -- graph pieces -------------------------------------------------------------
 
     def batch_moments(self, images: tf.Tensor) -> list[tuple[tf.Tensor, tf.Tensor]]:
@@ -331,7 +336,7 @@ class BatchNormProbe:
         """See the module-level ``population_lag``."""
         if not self.layers:
             return PopulationLag(np.zeros(0, np.float32), np.zeros(0, np.float32))
-        ratio, shift = self.lag_function(self._as_input(probe_images))
+        ratio, shift = self._traced(self.lag_function)(self._as_input(probe_images))
         return PopulationLag(ratio.numpy(), shift.numpy())
 
     def precise_statistics(
@@ -343,8 +348,9 @@ class BatchNormProbe:
         if not self.layers:
             return {}
         total = np.zeros(2 * sum(self._feature_counts), np.float64)
+        moments = self._traced(self.moments_function)
         for batch in indices:
-            total += self.moments_function(self._as_input(images[batch])).numpy()
+            total += moments(self._as_input(images[batch])).numpy()
         means, variances = np.split((total / len(indices)).astype(np.float32), 2)
         boundaries = np.cumsum(self._feature_counts)[:-1]
         return {

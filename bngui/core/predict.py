@@ -86,9 +86,8 @@ class Predictor:
     def __init__(self, compile=True):
         self.compile = compile
         self._lock = threading.RLock()
-        self._functions = {}  # (id(model), training) -> (model, compiled function)
-        self._traced = set()  # keys of _functions that have run once (their graph exists)
-        self._combined = {}  # (ids of the models, modes) -> compiled function
+        self._functions = {}  # (id(model), training) -> (model, its traced graph)
+        self._combined = {}  # (ids of the models, modes) -> traced graph of them all
 
     # -- compiled graphs -----------------------------------------------------
 
@@ -98,6 +97,12 @@ class Predictor:
         return [tf.TensorSpec([None, IMAGE_SIZE, IMAGE_SIZE, 1], tf.float32, name="images")]
 
     def _function(self, model, training):
+        """The model's traced graph (a concrete function), traced now if it is new.
+
+        Concrete functions are traced once, explicitly, for the one input
+        signature: calling them can never retrace, and tracing a graph per
+        model is not mistaken for retracing by TensorFlow's warning.
+        """
         key = (id(model), training)
         entry = self._functions.get(key)
         if entry is not None and entry[0] is model:
@@ -114,7 +119,7 @@ class Predictor:
             def run(images):
                 return model(images, training=False)
 
-        function = tf.function(run, input_signature=self._signature(), reduce_retracing=False)
+        function = tf.function(run).get_concrete_function(*self._signature())
         self._functions[key] = (model, function)
         return function
 
@@ -138,11 +143,8 @@ class Predictor:
                 for model, training in zip(models.values(), self._modes(models, batch_statistics))
             ]
             if not combined:
-                for model, training, function in zip(
-                    models.values(), self._modes(models, batch_statistics), functions
-                ):
+                for function in functions:
                     function(zeros)
-                    self._traced.add((id(model), training))
                 return
             key = self._combined_key(models, batch_statistics)
             if key in self._combined:
@@ -152,13 +154,9 @@ class Predictor:
             def run_all(images):
                 return [function(images) for function in functions]
 
-            function = tf.function(run_all, input_signature=self._signature())
+            function = tf.function(run_all).get_concrete_function(*self._signature())
             function(zeros)
             self._combined[key] = function
-            self._traced.update(
-                (id(model), training)
-                for model, training in zip(models.values(), self._modes(models, batch_statistics))
-            )
 
     def prepare_model(self, model, training: bool = False) -> None:
         """Trace one model's graph (a small step, so a worker can interleave requests)."""
@@ -167,15 +165,12 @@ class Predictor:
                 self._function(model, training)(
                     np.zeros((1, IMAGE_SIZE, IMAGE_SIZE, 1), np.float32)
                 )
-                self._traced.add((id(model), training))
 
     def _run_one(self, model, training, batch, trace):
         """One model's logits: its graph if traced (or ``trace``), else an eager call."""
         key = (id(model), training)
-        if trace or (key in self._traced and self._functions.get(key, (None,))[0] is model):
-            output = self._function(model, training)(batch)
-            self._traced.add(key)
-            return output
+        if trace or self._functions.get(key, (None,))[0] is model:
+            return self._function(model, training)(batch)
         return _call_without_side_effects(model, batch) if training else model(batch, training=False)
 
     def is_prepared(self, models: Mapping, batch_statistics: bool = False) -> bool:
@@ -190,7 +185,6 @@ class Predictor:
             self._functions = {
                 key: entry for key, entry in self._functions.items() if key[0] in keep
             }
-            self._traced = {key for key in self._traced if key in self._functions}
             self._combined = {
                 key: function
                 for key, function in self._combined.items()

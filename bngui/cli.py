@@ -1,7 +1,8 @@
 """The ``bngui`` command: the GUI by default, and ``train``, ``bench``, ``classify``.
 
 Arguments are checked before TensorFlow is imported, so a typo is answered
-in a fraction of a second with one line and exit code 2.
+in a fraction of a second with one line and exit code 2. Each command's
+parser names the function that runs it (``set_defaults(run=...)``).
 """
 
 import argparse
@@ -82,6 +83,7 @@ def build_parser():
         help="open this saved session in the GUI (saved with File > Save session, or"
         " written by bngui train --out)",
     )
+    parser.set_defaults(run=_run_gui)
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     train = commands.add_parser("train", help="train variants side by side, like the notebook")
@@ -92,47 +94,59 @@ def build_parser():
         "--out", metavar="DIR",
         help="write a session: metrics.csv, results.json, models, events, TensorBoard files",
     )
+    train.set_defaults(run=_run_train)
 
     bench = commands.add_parser(
-        "bench", help="lockstep trainer vs one-after-another model.fit, images per second"
+        "bench", help="measure bngui: training speed (lockstep trainer vs one-after-another"
+        " model.fit) by default, or one of the other benchmarks"
     )
     _add_variant_options(
-        bench, None, f"{' '.join(BENCH_VARIANTS)}; with --gui {' '.join(GUI_BENCH_VARIANTS)}"
+        bench, None, f"{' '.join(BENCH_VARIANTS)}; with --gui {' '.join(GUI_BENCH_VARIANTS)};"
+        " with --canvas all ten"
     )
     bench.add_argument(
         "--batches", type=int,
-        help="timed batches (default 60; 300 with --gui; 200 with --statistics)"
+        help="timed batches (default 60; 300 with --gui; 200 with --statistics; 100 per run"
+        " with --soak)"
     )
     bench.add_argument("--warmup", type=int, default=5, help="untimed batches first (default 5)")
     bench.add_argument("--batch-size", type=int, default=TrainSettings().batch_size)
     _add_data_option(bench)
-    bench.add_argument(
-        "--gui",
-        action="store_true",
+    which = bench.add_mutually_exclusive_group()
+    which.add_argument(
+        "--gui", dest="benchmark", action="store_const", const="gui",
         help="measure the window instead: event-loop stalls while training, and the"
         " training speed inside the GUI against the headless trainer"
         f" (default variants: {' '.join(GUI_BENCH_VARIANTS)})",
     )
+    which.add_argument(
+        "--canvas", dest="benchmark", action="store_const", const="canvas",
+        help="measure the drawing canvas instead: time from the end of a stroke until"
+        " every model's prediction is shown (default: all ten variants; the shipped"
+        " weights where there are some, fresh models for the rest)",
+    )
+    which.add_argument(
+        "--statistics", dest="benchmark", action="store_const", const="statistics",
+        help="measure what collecting the gradient-norm and activation statistics costs:"
+        " whole training runs without and with them, alternating (default 200 batches)",
+    )
+    which.add_argument(
+        "--soak", dest="benchmark", action="store_const", const="soak",
+        help="many runs in one window (resident memory after each), then many launches"
+        " closed in the middle of a run (exit codes, thread messages); default variants:"
+        f" {' '.join(GUI_BENCH_VARIANTS)}, runs of 100 batches",
+    )
+    bench.add_argument("--runs", type=int, default=10, help="with --soak: runs in one window")
+    bench.add_argument("--launches", type=int, default=20,
+                       help="with --soak: launches closed mid-run")
     bench.add_argument(
         "--rounds", type=int, default=5,
         help="with --gui: GUI runs, each between two headless runs (default 5)",
     )
     bench.add_argument(
-        "--canvas",
-        action="store_true",
-        help="measure the drawing canvas instead: time from the end of a stroke until"
-        " every model's prediction is shown (default: all ten variants; the shipped"
-        " weights where there are some, fresh models for the rest)",
-    )
-    bench.add_argument(
         "--strokes", type=int, default=40, help="timed strokes with --canvas (default 40)"
     )
-    bench.add_argument(
-        "--statistics",
-        action="store_true",
-        help="measure what collecting the gradient-norm and activation statistics costs:"
-        " whole training runs without and with them, alternating (default 200 batches)",
-    )
+    bench.set_defaults(run=_run_bench, benchmark="training")
 
     classify = commands.add_parser(
         "classify",
@@ -144,6 +158,7 @@ def build_parser():
     classify.add_argument("images", nargs="+", metavar="IMAGE")
     classify.add_argument("--models", metavar="DIR", help="default: the shipped models")
     classify.add_argument("--json", action="store_true", help="print JSON")
+    classify.set_defaults(run=_run_classify)
     return parser
 
 
@@ -164,67 +179,103 @@ def print_variant_list():
         print(f"{variant.id:<{width}}  {variant.label}")
 
 
+def _exit_without_teardown(code):
+    """Leave at once: everything is saved and every thread stopped by now, and the
+    interpreter's teardown of Qt and TensorFlow takes seconds."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _run_gui(args):
+    from bngui.gui.app import run_app
+
+    _exit_without_teardown(run_app(data_path=args.data, session=args.session))
+
+
+def _run_classify(args):
+    from bngui.commands.classify import run_classify
+
+    return run_classify(args.images, models_dir=args.models, as_json=args.json)
+
+
+def _run_train(args):
+    from bngui.commands.train import run_train
+
+    variant_ids = _variant_list(args.variants)
+    return run_train(variant_ids, _settings_from(args), data_path=args.data, out=args.out)
+
+
+def _bench_settings(args, default_batches):
+    batches = args.batches if args.batches is not None else default_batches
+    return TrainSettings(batches=batches, batch_size=args.batch_size).validate()
+
+
+def _bench_training(args, variant_ids):
+    from bngui.bench.training import run_bench
+
+    if args.warmup < 1:
+        raise SettingsError(f"warmup must be at least 1 batch, not {args.warmup}")
+    settings = _bench_settings(args, 60)
+    return run_bench(variant_ids, settings, warmup=args.warmup, data_path=args.data)
+
+
+def _bench_statistics(args, variant_ids):
+    from bngui.bench.training import run_statistics_bench
+
+    return run_statistics_bench(variant_ids, _bench_settings(args, 200), data_path=args.data)
+
+
+def _bench_gui(args, variant_ids):
+    from bngui.bench.responsiveness import run_gui_bench
+
+    if args.rounds < 1:
+        raise SettingsError(f"--rounds must be at least 1, not {args.rounds}")
+    return run_gui_bench(variant_ids, _bench_settings(args, 300), data_path=args.data,
+                         rounds=args.rounds)
+
+
+def _bench_canvas(args, variant_ids):
+    from bngui.bench.canvas import run_canvas_bench
+
+    if args.strokes < 1:
+        raise SettingsError(f"strokes must be at least 1, not {args.strokes}")
+    _exit_without_teardown(run_canvas_bench(variant_ids, strokes=args.strokes))
+
+
+def _bench_soak(args, variant_ids):
+    from bngui.bench.soak import run_soak_bench
+
+    if args.runs < 0 or args.launches < 0:
+        raise SettingsError("--runs and --launches must be 0 or more")
+    _exit_without_teardown(run_soak_bench(variant_ids, _bench_settings(args, 100),
+                                          data_path=args.data, runs=args.runs,
+                                          launches=args.launches))
+
+
+# bngui bench's benchmarks: (function, default variants).
+BENCHMARKS = {
+    "training": (_bench_training, BENCH_VARIANTS),
+    "statistics": (_bench_statistics, BENCH_VARIANTS),
+    "gui": (_bench_gui, GUI_BENCH_VARIANTS),
+    "canvas": (_bench_canvas, NOTEBOOK_VARIANT_IDS),
+    "soak": (_bench_soak, GUI_BENCH_VARIANTS),
+}
+
+
+def _run_bench(args):
+    function, default_variants = BENCHMARKS[args.benchmark]
+    variant_ids = _variant_list(args.variants or list(default_variants))
+    return function(args, variant_ids)
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "list_variants", False):
+        print_variant_list()
+        return 0
     try:
-        if args.command is None:
-            from bngui.gui.app import run_app
-
-            code = run_app(data_path=args.data, session=args.session)
-            # Everything is saved and every thread stopped by now. Skip the
-            # interpreter's teardown of TensorFlow, which takes seconds.
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(code)
-        if args.command == "classify":
-            from bngui.commands.classify import run_classify
-
-            return run_classify(args.images, models_dir=args.models, as_json=args.json)
-        if getattr(args, "list_variants", False):
-            print_variant_list()
-            return 0
-        if args.variants is None:  # bench's default depends on --gui / --canvas
-            if getattr(args, "canvas", False):
-                args.variants = list(NOTEBOOK_VARIANT_IDS)
-            else:
-                args.variants = GUI_BENCH_VARIANTS if args.gui else BENCH_VARIANTS
-        args.variants = _variant_list(args.variants)
-        if args.command == "train":
-            settings = _settings_from(args)
-            from bngui.commands.train import run_train
-
-            return run_train(args.variants, settings, data_path=args.data, out=args.out)
-        if args.command == "bench":
-            if args.canvas:
-                if args.strokes < 1:
-                    raise SettingsError(f"strokes must be at least 1, not {args.strokes}")
-                from bngui.gui.canvas_bench import run_canvas_bench
-
-                code = run_canvas_bench(args.variants, strokes=args.strokes)
-                # As for the GUI: skip tearing down Qt and TensorFlow at exit.
-                sys.stdout.flush()
-                sys.stderr.flush()
-                os._exit(code)
-            if args.warmup < 1:
-                raise SettingsError(f"warmup must be at least 1 batch, not {args.warmup}")
-            default_batches = 300 if args.gui else 200 if args.statistics else 60
-            batches = args.batches if args.batches is not None else default_batches
-            settings = TrainSettings(batches=batches, batch_size=args.batch_size).validate()
-            if args.statistics:
-                from bngui.commands.bench import run_statistics_bench
-
-                return run_statistics_bench(args.variants, settings, data_path=args.data)
-            if args.gui:
-                from bngui.gui.responsiveness import run_gui_bench
-
-                if args.rounds < 1:
-                    parser.exit(USAGE_ERROR, "bngui bench: error: --rounds must be at least 1\n")
-                return run_gui_bench(args.variants, settings, data_path=args.data,
-                                     rounds=args.rounds)
-            from bngui.commands.bench import run_bench
-
-            return run_bench(args.variants, settings, warmup=args.warmup, data_path=args.data)
+        return args.run(args)
     except (SettingsError, UnknownVariantError) as error:
         parser.exit(USAGE_ERROR, f"bngui {args.command}: error: {error}\n")
-    return 0

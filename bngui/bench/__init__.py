@@ -1,1 +1,7 @@
-"""Benchmarks that measure how well bngui's models and preprocessing do, beyond MNIST's test set."""
+"""Benchmarks: commands that measure bngui (``bngui bench``), never tests.
+
+Each module has one entry point called by the command line: the training
+speed (``training``), the window's responsiveness (``responsiveness``), the
+drawing canvas's latency (``canvas``), memory and exits over many runs
+(``soak``), and recognition of handwriting from outside MNIST (``handwriting``).
+"""

@@ -83,7 +83,8 @@ def run_train(variant_ids, settings, data_path=None, out=None):
           f" {len(data.validation_labels)} validation, {len(data.test_labels)} test images")
 
     from bngui.core.history import RunHistory
-    from bngui.core.trainer import LockstepTrainer, RunControl
+    from bngui.core.run_control import RunControl
+    from bngui.core.trainer import LockstepTrainer
 
     control = RunControl()
     # Ctrl+C stops training between batches and still reports and saves.

@@ -1,4 +1,4 @@
-"""MNIST: find it, read it, check it, split it like the notebook (SPEC.md, "Data").
+"""MNIST: find it, read it, check it, split it like the notebook.
 
 Two on-disk layouts are understood:
 
@@ -23,6 +23,7 @@ import os
 import tempfile
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,6 +86,9 @@ class MnistSplits:
     source: str
 
 
+# x_train, y_train, x_test, y_test as read from a file (uint8).
+MnistArrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
 # ----------------------------------------------------------------------------
 # Checking arrays
 
@@ -138,7 +142,7 @@ def _checked_pair(images, labels, subset, images_path, labels_path):
 # Keras's mnist.npz
 
 
-def read_npz(path):
+def read_npz(path: str | os.PathLike) -> MnistArrays:
     """Read and check a Keras-layout ``mnist.npz``.
 
     Returns ``(x_train, y_train, x_test, y_test)``: images (N, 28, 28) uint8,
@@ -227,7 +231,7 @@ def _parse_idx(path, magic, dimensions):
     return np.frombuffer(content, dtype=np.uint8, offset=header_bytes).reshape(shape)
 
 
-def read_idx_folder(path):
+def read_idx_folder(path: str | os.PathLike) -> MnistArrays:
     """Read and check a folder of the four classic MNIST IDX files.
 
     The files are ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
@@ -261,7 +265,8 @@ def _to_model_images(images):
     return scaled.reshape(*images.shape, 1)
 
 
-def split_like_notebook(x_train, y_train, x_test, y_test, source=""):
+def split_like_notebook(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
+                        y_test: np.ndarray, source: str = "") -> MnistSplits:
     """Split MNIST as the notebook does: the first 5,000 training images validate.
 
     Takes the arrays :func:`read_npz` or :func:`read_idx_folder` return.
@@ -288,14 +293,14 @@ def split_like_notebook(x_train, y_train, x_test, y_test, source=""):
 # Where MNIST is
 
 
-def keras_cache_path():
+def keras_cache_path() -> Path:
     """Where Keras keeps its downloaded ``mnist.npz``."""
     keras_home = os.environ.get("KERAS_HOME")
     base = Path(keras_home) if keras_home else Path.home() / ".keras"
     return base / "datasets" / "mnist.npz"
 
 
-def candidate_locations(path=None):
+def candidate_locations(path: str | os.PathLike | None = None) -> list[tuple[str, Path]]:
     """``[(why, path)]`` in search order: the given path, BNGUI_MNIST, Keras cache."""
     locations = []
     if path is not None and str(path) != "":
@@ -322,13 +327,19 @@ def _locate(path=None):
     return None
 
 
-def find_mnist(path=None):
+def find_mnist(path: str | os.PathLike | None = None) -> Path | None:
     """The first place in :func:`candidate_locations` that exists, or None."""
     found = _locate(path)
     return found[1] if found else None
 
 
-def load_mnist(path=None, *, allow_download=True, progress=None, cancel=None):
+def load_mnist(
+    path: str | os.PathLike | None = None,
+    *,
+    allow_download: bool = True,
+    progress: Callable[[int, int | None], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> MnistSplits:
     """Find (or download) MNIST, check it and split it like the notebook.
 
     Looks at ``path`` (an .npz file or an IDX folder), then BNGUI_MNIST, then
@@ -371,14 +382,14 @@ def _describe_network_error(error):
 
 
 def download_mnist(
-    destination=None,
+    destination: str | os.PathLike | None = None,
     *,
-    origin=KERAS_ORIGIN,
-    sha256=KERAS_SHA256,
-    progress=None,
-    cancel=None,
-    timeout=30,
-):
+    origin: str = KERAS_ORIGIN,
+    sha256: str = KERAS_SHA256,
+    progress: Callable[[int, int | None], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+    timeout: float = 30,
+) -> Path:
     """Download ``origin`` to ``destination`` (default: the Keras cache) and verify it.
 
     The data goes to a temporary file beside ``destination``; only once it is

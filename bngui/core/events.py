@@ -2,18 +2,64 @@
 
 The trainer hands these to a callback; the command line prints them, the GUI
 forwards them through a queued signal. They hold only plain Python values so
-they can cross threads safely.
+they can cross threads safely. Phases and states are enums whose values are
+the words stored in session files; what a user reads is derived from them.
 """
 
 from dataclasses import dataclass
+from enum import Enum
 
-TRAIN = "train"
-VALIDATION = "validation"
 
-# Final states of a variant in a run.
-DONE = "done"
-STOPPED = "stopped"
-DIVERGED = "diverged"
+class _Word(str, Enum):
+    """An enum whose members are their words, also in f-strings and str() (as StrEnum)."""
+
+    def __str__(self) -> str:
+        return str.__str__(self)
+
+    def __format__(self, format_spec: str) -> str:
+        return str.__format__(self, format_spec)
+
+
+class Split(_Word):
+    """Which images a ``Metric`` was measured on."""
+
+    TRAIN = "train"  # the current training batch
+    VALIDATION = "validation"  # the whole validation set
+
+
+class Phase(_Word):
+    """What the trainer is doing now (``StatusChanged``)."""
+
+    COMPILING = "compiling"  # building the models and tracing the step
+    TRAINING = "training"
+    PAUSED = "paused"
+    SCORING = "scoring"  # final validation, test and 100-sample scores
+
+
+class State(_Word):
+    """Where one variant is in a run; the last three are final (``VariantFinished``)."""
+
+    WAITING = "waiting"
+    RUNNING = "running"
+    PAUSED = "paused"
+    DONE = "done"
+    STOPPED = "stopped"
+    DIVERGED = "diverged"
+
+
+FINAL_STATES = (State.DONE, State.STOPPED, State.DIVERGED)
+RUN_OUTCOMES = (State.DONE, State.STOPPED)  # how a whole run ends (``RunFinished``)
+
+# Short names, as the rest of the code reads them.
+TRAIN, VALIDATION = Split.TRAIN, Split.VALIDATION
+DONE, STOPPED, DIVERGED = State.DONE, State.STOPPED, State.DIVERGED
+
+PHASE_MESSAGES = {
+    Phase.COMPILING: "Compiling the training step",
+    Phase.TRAINING: "Training",
+    Phase.PAUSED: "Paused",
+    Phase.SCORING: "Scoring validation and test sets",
+}
 
 
 @dataclass(frozen=True)
@@ -25,9 +71,14 @@ class RunStarted:
 
 @dataclass(frozen=True)
 class StatusChanged:
-    """A short human-readable phase of the run: preparing, compiling, paused, ..."""
+    """The run entered ``phase``; ``message`` is its English description (the command line's)."""
 
-    message: str
+    phase: Phase
+    message: str = ""
+
+    @classmethod
+    def of(cls, phase: Phase) -> "StatusChanged":
+        return cls(phase, PHASE_MESSAGES[phase])
 
 
 @dataclass(frozen=True)
@@ -41,7 +92,7 @@ class Metric:
 
     variant: str
     batch: int
-    split: str
+    split: Split
     loss: float
     accuracy: float
 
@@ -65,7 +116,7 @@ class VariantDiverged:
 @dataclass(frozen=True)
 class VariantFinished:
     variant: str
-    status: str
+    status: State  # one of FINAL_STATES
     validation_accuracy: float
     test_accuracy: float
     single_sample_accuracy: float
@@ -74,7 +125,7 @@ class VariantFinished:
 
 @dataclass(frozen=True)
 class RunFinished:
-    status: str
+    status: State  # one of RUN_OUTCOMES
     seconds: float
 
 
@@ -106,3 +157,12 @@ class ActivationPercentiles:
     variant: str
     batch: int
     percentiles: tuple
+
+
+# The events that make up what a run showed: a session saves them in arrival
+# order and replays them to show the run again. Progress and status are
+# passing states of a live run.
+REPLAYED_EVENTS = (
+    RunStarted, Metric, TrainingBatchStatistics, ActivationPercentiles,
+    VariantDiverged, VariantFinished, RunFinished,
+)

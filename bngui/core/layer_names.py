@@ -17,6 +17,6 @@ DEFAULT_ACTIVATION_LAYER = "conv10"  # a middle convolution
 ACTIVATION_PERCENTILES = (15, 50, 85)  # Ioffe & Szegedy (2015), Figure 1(b, c)
 
 
-def relu_layer_name(layer):
+def relu_layer_name(layer: str) -> str:
     """The name of the ReLU that follows ``layer`` in a built model."""
     return "relu_fc" if layer == "fc" else f"relu{layer[len('conv'):]}"

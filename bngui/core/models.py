@@ -1,13 +1,24 @@
-"""The notebook's network (SPEC.md, "The network"), built for any variant."""
+"""The notebook's network (19 convolutions, then 100 units, then 10 logits), built for any variant."""
+
+import numbers
 
 from bngui.core.layer_names import CONV_LAYERS, NONLINEAR_LAYERS, relu_layer_name
-from bngui.core.layers import BatchStatisticsBatchNorm, LowLevelBatchNorm, LowLevelConv2D
+from bngui.core.layers import (
+    EPSILON,
+    POPULATION_DECAY,
+    BatchStatisticsBatchNorm,
+    LowLevelBatchNorm,
+    LowLevelConv2D,
+)
 from bngui.core.tf_runtime import keras
 from bngui.core.variants import BATCH_STATS, FROZEN_STATS, KERAS_BN, get_variant
 
 HIDDEN_UNITS = 100
 CLASSES = 10
 IMAGE_SHAPE = (28, 28, 1)
+
+# The share of its population statistics a BN layer keeps at each training batch.
+BN_DECAY = POPULATION_DECAY
 
 
 def conv_filters(layer_number):
@@ -18,17 +29,31 @@ def conv_strides(layer_number):
     return 2 if layer_number % 3 == 0 else 1
 
 
-def _batch_norm(variant, name):
+def validate_bn_decay(bn_decay):
+    """``bn_decay`` as a float; it must be a real number strictly between 0 and 1.
+
+    0 would forget everything at each batch and 1 would never learn the
+    statistics (that is the frozen-statistics pitfall, which is built on purpose).
+    """
+    if isinstance(bn_decay, bool) or not isinstance(bn_decay, numbers.Real):
+        raise TypeError(f"the BN decay must be a number between 0 and 1, not {bn_decay!r}")
+    decay = float(bn_decay)
+    if not 0.0 < decay < 1.0:  # also rejects NaN
+        raise ValueError(f"the BN decay must be strictly between 0 and 1, not {bn_decay!r}")
+    return decay
+
+
+def _batch_norm(variant, name, decay):
     if variant.pitfall == FROZEN_STATS:
         # Momentum 1 keeps the population statistics at their initial 0 and 1,
-        # exactly what happens when the update ops never run.
-        return keras.layers.BatchNormalization(momentum=1.0, epsilon=1e-3, name=name)
+        # exactly what happens when the update ops never run, whatever the decay.
+        return keras.layers.BatchNormalization(momentum=1.0, epsilon=EPSILON, name=name)
     if variant.pitfall == BATCH_STATS:
-        return BatchStatisticsBatchNorm(momentum=0.99, epsilon=1e-3, name=name)
+        return BatchStatisticsBatchNorm(momentum=decay, epsilon=EPSILON, name=name)
     if variant.implementation == KERAS_BN:
-        # Keras's defaults already match the notebook: momentum 0.99, epsilon 1e-3.
-        return keras.layers.BatchNormalization(momentum=0.99, epsilon=1e-3, name=name)
-    return LowLevelBatchNorm(name=name)
+        # With the default decay Keras's defaults match the notebook: momentum 0.99, epsilon 1e-3.
+        return keras.layers.BatchNormalization(momentum=decay, epsilon=EPSILON, name=name)
+    return LowLevelBatchNorm(decay=decay, epsilon=EPSILON, name=name)
 
 
 def _conv(variant, layer_number, use_bias):
@@ -39,33 +64,46 @@ def _conv(variant, layer_number, use_bias):
     return keras.layers.Conv2D(filters, 3, strides, padding="same", use_bias=use_bias, name=name)
 
 
-def _block(x, variant, conv_or_dense, suffix):
+def _block(x, variant, conv_or_dense, suffix, bn_decay):
     """Apply a linear layer, then ReLU and (if any) BN in the variant's order."""
     x = conv_or_dense(x)
     if not variant.has_batch_norm:
         return keras.layers.ReLU(name=f"relu{suffix}")(x)
     if variant.bn_before_relu:
-        x = _batch_norm(variant, f"bn{suffix}")(x)
+        x = _batch_norm(variant, f"bn{suffix}", bn_decay)(x)
         return keras.layers.ReLU(name=f"relu{suffix}")(x)
     x = keras.layers.ReLU(name=f"relu{suffix}")(x)
-    return _batch_norm(variant, f"bn{suffix}")(x)
+    return _batch_norm(variant, f"bn{suffix}", bn_decay)(x)
 
 
-def build_model(variant):
-    """Build the 19-conv network for ``variant`` (an id or a Variant); returns logits."""
+def build_model(variant, bn_decay=BN_DECAY):
+    """Build the 19-conv network for ``variant`` (an id or a Variant); returns logits.
+
+    ``bn_decay`` is the share of the old population statistics a BN layer keeps
+    at each training batch: ``pop = pop*decay + batch*(1-decay)``. It becomes
+    Keras's ``momentum`` and the low-level layer's ``decay`` (the same
+    convention); PyTorch counts the other way, so Keras's ``momentum=0.99`` is
+    PyTorch's ``momentum=0.01``. The statistics then remember about
+    ``1/(1-decay)`` batches: 100 at 0.99, and the starting values (mean 0,
+    variance 1) still weigh ``decay**n`` after ``n`` batches, about 1% after
+    460 batches at 0.99. The frozen-statistics pitfall keeps momentum 1.0
+    whatever the setting; variants without BN ignore it. The weights do not
+    depend on it: the same seed gives the same initial weights for any decay.
+    """
     if isinstance(variant, str):
         variant = get_variant(variant)
+    bn_decay = validate_bn_decay(bn_decay)
     inputs = keras.Input(shape=IMAGE_SHAPE, name="image")
     x = inputs
     for number in range(1, CONV_LAYERS + 1):
         conv = _conv(variant, number, use_bias=variant.conv_bias)
-        x = _block(x, variant, conv, number)
+        x = _block(x, variant, conv, number, bn_decay)
     x = keras.layers.Flatten(name="flatten")(x)
     # The 100-unit layer: dense(bias) → ReLU without BN, dense (no bias) → BN → ReLU
     # in every BN variant, whatever the convolution placement.
     if variant.has_batch_norm:
         x = keras.layers.Dense(HIDDEN_UNITS, use_bias=False, name="fc")(x)
-        x = _batch_norm(variant, "bn_fc")(x)
+        x = _batch_norm(variant, "bn_fc", bn_decay)(x)
     else:
         x = keras.layers.Dense(HIDDEN_UNITS, name="fc")(x)
     x = keras.layers.ReLU(name="relu_fc")(x)

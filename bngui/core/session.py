@@ -16,20 +16,24 @@ float); NaN and infinities, which strict JSON lacks, as the strings "NaN",
 No Qt here, and TensorFlow is imported only to write the TensorBoard files.
 """
 
-import heapq
 import json
 import math
 import numbers
 import os
 import shutil
+import socket
 import tempfile
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import datetime
+from enum import Enum
 from pathlib import Path
+from typing import Any
 
 from bngui import __version__
 from bngui.core import events, storage
-from bngui.core.history import RunHistory
+from bngui.core.history import RunHistory, VariantHistory
 from bngui.core.layer_names import ACTIVATION_PERCENTILES, NONLINEAR_LAYERS, WEIGHT_LAYERS
 from bngui.core.settings import SettingsError, TrainSettings
 from bngui.core.variants import VARIANTS_BY_ID
@@ -59,7 +63,7 @@ class Session:
     bngui_version: str  # the bngui that saved it
 
     @property
-    def run_status(self):
+    def run_status(self) -> str:
         """events.DONE or events.STOPPED, or UNFINISHED if saved mid-run."""
         return self.history.finished.status if self.history.finished else UNFINISHED
 
@@ -72,6 +76,8 @@ _NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 def _to_json(value):
     if isinstance(value, (tuple, list)):
         return [_to_json(item) for item in value]
+    if isinstance(value, Enum):
+        return value.value
     if isinstance(value, str):
         return value
     if isinstance(value, numbers.Integral):
@@ -102,13 +108,29 @@ def _text(value):
     return value
 
 
-def _one_of(*choices):
+def _one_of(enum, choices):
+    """A reader that accepts the values of ``choices`` (members of ``enum``)."""
+
     def check(value):
-        if value not in choices:
-            raise ValueError(f"{value!r} is not one of {', '.join(choices)}")
-        return value
+        if value not in [choice.value for choice in choices]:
+            raise ValueError(
+                f"{value!r} is not one of {', '.join(choice.value for choice in choices)}"
+            )
+        return enum(value)
 
     return check
+
+
+def _whole_number(value):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{value!r} is not a whole number from 1")
+    return value
+
+
+def _variant_ids(value):
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError("expected a list of variant ids")
+    return tuple(value)
 
 
 def _numbers(count):
@@ -128,8 +150,11 @@ def _percentile_table(value):
 
 # The events a session keeps, with how each field is read back (and checked).
 _EVENT_FIELDS = {
+    events.RunStarted: {
+        "variant_ids": _variant_ids, "total_batches": _whole_number, "batch_size": _whole_number,
+    },
     events.Metric: {
-        "variant": _text, "batch": _batch, "split": _one_of(events.TRAIN, events.VALIDATION),
+        "variant": _text, "batch": _batch, "split": _one_of(events.Split, events.Split),
         "loss": _number, "accuracy": _number,
     },
     events.TrainingBatchStatistics: {
@@ -141,26 +166,26 @@ _EVENT_FIELDS = {
     },
     events.VariantDiverged: {"variant": _text, "batch": _batch},
     events.VariantFinished: {
-        "variant": _text, "status": _one_of(events.DONE, events.STOPPED, events.DIVERGED),
+        "variant": _text, "status": _one_of(events.State, events.FINAL_STATES),
         "validation_accuracy": _number, "test_accuracy": _number,
         "single_sample_accuracy": _number, "train_seconds": _number,
     },
-    events.RunFinished: {"status": _one_of(events.DONE, events.STOPPED), "seconds": _number},
+    events.RunFinished: {"status": _one_of(events.State, events.RUN_OUTCOMES), "seconds": _number},
 }
 _EVENT_TYPES = {kind.__name__: kind for kind in _EVENT_FIELDS}
 
 
-def event_to_json(event):
+def event_to_json(event: Any) -> dict:
     """A JSON-ready dict of one event: its type name and its fields."""
     values = {f.name: _to_json(getattr(event, f.name)) for f in fields(event)}
     return {"type": type(event).__name__, **values}
 
 
-def event_from_json(document):
+def event_from_json(document: object) -> object:
     """The event a dict from ``event_to_json`` describes; ValueError saying what is wrong."""
     if not isinstance(document, dict):
         raise ValueError("not an object")
-    kind = _EVENT_TYPES.get(document.get("type"))
+    kind = _EVENT_TYPES.get(str(document.get("type")))
     if kind is None:
         raise ValueError(f"unknown event type {document.get('type')!r}")
     readers = _EVENT_FIELDS[kind]
@@ -175,43 +200,7 @@ def event_from_json(document):
     return kind(**values)
 
 
-def history_events(history):
-    """The events that rebuild ``history``, in the order the trainer sends them.
-
-    Within a batch the trainer reports divergence, training-step statistics,
-    validation metrics, activation percentiles, then training metrics; results
-    come last. Each list of the history keeps its own order, so replaying gives
-    back identical series.
-    """
-    after_training = math.inf
-    ranks = {events.VALIDATION: 2, events.TRAIN: 4}
-    sources = [[((metric.batch, ranks[metric.split]), metric) for metric in history.metrics]]
-    for variant_id in history.variant_ids:
-        record = history.variants[variant_id]
-        steps = zip(
-            record.step_batches, record.step_loss, record.step_accuracy, record.gradient_norms
-        )
-        sources.append([
-            ((batch, 1), events.TrainingBatchStatistics(variant_id, batch, loss, accuracy, norms))
-            for batch, loss, accuracy, norms in steps
-        ])
-        probes = zip(record.activation_batches, record.activation_percentiles)
-        sources.append([
-            ((batch, 3), events.ActivationPercentiles(variant_id, batch, percentiles))
-            for batch, percentiles in probes
-        ])
-        if record.diverged_at is not None:
-            diverged = events.VariantDiverged(variant_id, record.diverged_at)
-            sources.append([((record.diverged_at, 0), diverged)])
-        if record.result is not None:
-            sources.append([((after_training, 5), record.result)])
-    if history.finished is not None:
-        sources.append([((after_training, 6), history.finished)])
-    # merge only ever takes the head of each list, so every list keeps its order.
-    return [event for _, event in heapq.merge(*sources, key=lambda item: item[0])]
-
-
-def events_json_text(recorded):
+def events_json_text(recorded: Iterable) -> str:
     """events.json: one event per line, so the file reads like the run."""
     lines = ",\n".join(json.dumps(event_to_json(event), allow_nan=False) for event in recorded)
     return (
@@ -222,7 +211,7 @@ def events_json_text(recorded):
 # -- saving ---------------------------------------------------------------------------
 
 
-def check_session_folder(folder):
+def check_session_folder(folder: str | os.PathLike) -> None:
     """Raise SessionError unless ``folder`` may be written as a session.
 
     It must be new, empty (hidden files aside), or already a bngui session or
@@ -241,11 +230,14 @@ def check_session_folder(folder):
         )
 
 
-def save_session(folder, settings, history, models):
+def save_session(folder: str | os.PathLike, settings: TrainSettings, history: RunHistory,
+                 models: dict) -> Path:
     """Save a run as a session folder; returns its path.
 
-    ``settings`` is the run's TrainSettings, ``history`` its RunHistory and
-    ``models`` ``{variant_id: keras model}`` for any of its variants. Saving
+    ``settings`` is the run's TrainSettings, ``history`` its RunHistory (a
+    snapshot, ``RunHistory.copy()``, when a run may start meanwhile) and
+    ``models`` ``{variant_id: keras model}`` for any of its variants. The
+    history's recorded events are written as they arrived. Saving
     over an existing session replaces it: models of variants no longer in it
     are removed. The manifest is written last and stale models are removed
     after it, so a save that fails midway leaves the previous manifest with all
@@ -262,7 +254,7 @@ def save_session(folder, settings, history, models):
         raise ValueError(f"models for variants that are not in the run: {', '.join(strangers)}")
     models = {variant_id: models[variant_id] for variant_id in variant_ids if variant_id in models}
     results = [history.variants[v].result for v in variant_ids if history.variants[v].result]
-    recorded = history_events(history)
+    recorded = tuple(history.recorded)
 
     storage.write_run(folder, settings.as_dict(), results, history.metrics, models)
     write_tensorboard(folder, history)
@@ -275,7 +267,7 @@ def save_session(folder, settings, history, models):
         "variant_ids": list(variant_ids),
         "models": list(models),
         "settings": settings.as_dict(),
-        "run_status": history.finished.status if history.finished else UNFINISHED,
+        "run_status": history.finished.status.value if history.finished else UNFINISHED,
         "events": len(recorded),
     }
     storage.atomic_write_text(folder / SESSION_FILE, json.dumps(manifest, indent=2) + "\n")
@@ -295,9 +287,9 @@ _SERIES_TAGS = {
 }
 
 
-def tensorboard_scalars(record):
+def tensorboard_scalars(record: VariantHistory) -> list[tuple[str, int, float]]:
     """(tag, step, value) rows of everything TensorBoard shows for one VariantHistory."""
-    rows = []
+    rows: list[tuple[str, int, float]] = []
 
     def add(tag, steps, values):
         rows.extend((tag, int(step), float(value)) for step, value in zip(steps, values))
@@ -318,33 +310,34 @@ def tensorboard_scalars(record):
 
 
 def _write_scalars(tf, logdir, rows):
-    """Write ``rows`` as TensorBoard scalars into one event file under ``logdir``."""
-    # tf.summary.scalar lives in the tensorboard package, which TensorFlow does
-    # not install; tf.summary.write with the scalars plugin's metadata writes
-    # the same records.
+    """Write ``rows`` as TensorBoard scalars into one event file under ``logdir``.
+
+    tf.summary.scalar lives in the tensorboard package, which TensorFlow does
+    not install. The records tf.summary.write would make (an Event per value,
+    with the scalars plugin's metadata) are built here as protocol buffers and
+    written with TensorFlow's record writer: no graph to trace, and one pass.
+    """
+    logdir = Path(logdir)
+    logdir.mkdir(parents=True, exist_ok=True)
+    now = time.time()
+    path = logdir / f"events.out.tfevents.{now:.0f}.{socket.gethostname()}.{os.getpid()}.0.v2"
     metadata = tf.compat.v1.SummaryMetadata(
         plugin_data=tf.compat.v1.SummaryMetadata.PluginData(plugin_name="scalars")
     )
-    writer = tf.summary.create_file_writer(str(logdir))
-    with writer.as_default():
-        if rows:
-            # One compiled loop instead of thousands of eager calls (5x faster).
-            # It is defined here because a tf.function keeps the writer it was traced with.
-            @tf.function
-            def write_all(tags, steps, values):
-                for index in tf.range(tf.size(steps)):
-                    tf.summary.write(
-                        tags[index], values[index], step=steps[index], metadata=metadata
-                    )
-
-            tags, steps, values = zip(*rows)
-            write_all(
-                tf.constant(tags), tf.constant(steps, tf.int64), tf.constant(values, tf.float32)
+    with tf.io.TFRecordWriter(str(path)) as writer:
+        writer.write(tf.compat.v1.Event(wall_time=now, file_version="brain.Event:2")
+                     .SerializeToString())
+        for tag, step, value in rows:
+            value_proto = tf.compat.v1.Summary.Value(
+                tag=tag, metadata=metadata,
+                tensor=tf.make_tensor_proto(value, dtype=tf.float32, shape=[]),
             )
-    writer.close()
+            event = tf.compat.v1.Event(wall_time=now, step=step,
+                                       summary=tf.compat.v1.Summary(value=[value_proto]))
+            writer.write(event.SerializeToString())
 
 
-def write_tensorboard(folder, history):
+def write_tensorboard(folder: str | os.PathLike, history: RunHistory) -> Path:
     """Write ``folder/tensorboard/ID/events.out.tfevents.*``, one run per variant, so
     TensorBoard overlays the variants; replaces an existing tensorboard folder."""
     from bngui.core.tf_runtime import tf
@@ -471,6 +464,11 @@ def _read_events(path, variant_ids, expected_count):
             event = event_from_json(item)
         except ValueError as error:
             raise SessionError(f"{path}: event {index} is damaged ({error})") from None
+        if isinstance(event, events.RunStarted) and event.variant_ids != tuple(variant_ids):
+            raise SessionError(
+                f"{path}: event {index} (RunStarted) lists other variants than {SESSION_FILE};"
+                " the files do not belong together"
+            )
         variant_id = getattr(event, "variant", None)
         if variant_id is not None and variant_id not in variant_ids:
             raise SessionError(
@@ -481,7 +479,7 @@ def _read_events(path, variant_ids, expected_count):
     return recorded
 
 
-def open_session(folder):
+def open_session(folder: str | os.PathLike) -> Session:
     """Open a saved session: its settings and a RunHistory rebuilt from its events.
 
     Models are not loaded here (that takes seconds); see ``load_session_models``.
@@ -504,9 +502,7 @@ def open_session(folder):
     variant_ids, model_ids, settings, count, created, saved_by = _read_manifest(manifest_path)
     recorded = _read_events(folder / EVENTS_FILE, variant_ids, count)
 
-    history = RunHistory(variant_ids)
-    for event in recorded:
-        history.handle(event)
+    history = RunHistory.replayed(variant_ids, recorded)
     return Session(
         folder=folder,
         settings=settings,
@@ -519,7 +515,7 @@ def open_session(folder):
     )
 
 
-def load_session_models(session):
+def load_session_models(session: Session) -> tuple[dict, list[str]]:
     """Load the session's saved models: ``({variant_id: model}, [error messages])``.
 
     A missing or damaged model file does not stop the others; its message is returned.

@@ -20,7 +20,7 @@ class TrainSettings:
     loss: str = "sigmoid"
     seed: int = 0
 
-    def validate(self, train_size=None):
+    def validate(self, train_size: int | None = None) -> "TrainSettings":
         if not isinstance(self.batches, int) or not 1 <= self.batches <= 1_000_000:
             raise SettingsError(f"batches must be between 1 and 1,000,000, not {self.batches}")
         if not isinstance(self.batch_size, int) or not 1 <= self.batch_size <= 4096:
@@ -38,5 +38,5 @@ class TrainSettings:
             raise SettingsError(f"seed must be an integer from 0 to 2**31-1, not {self.seed}")
         return self
 
-    def as_dict(self):
+    def as_dict(self) -> dict:
         return asdict(self)

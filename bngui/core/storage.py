@@ -18,6 +18,7 @@ import math
 import os
 import tempfile
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from bngui.core.variants import VARIANTS_BY_ID
@@ -33,7 +34,7 @@ class ModelFileError(Exception):
     """A model file or folder that is missing, damaged or not a bngui model."""
 
 
-def current_umask():
+def current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
@@ -55,7 +56,7 @@ def _atomic_write(path, write, suffix=".tmp"):
             os.unlink(temporary)
 
 
-def atomic_write_text(path, text):
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     """Write a UTF-8 text file atomically (the previous file survives a failed write)."""
 
     def write(temporary):
@@ -65,7 +66,7 @@ def atomic_write_text(path, text):
     _atomic_write(path, write)
 
 
-def metrics_csv_text(metrics):
+def metrics_csv_text(metrics: Iterable) -> str:
     """CSV text of ``events.Metric`` records (or objects with the same fields)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -77,7 +78,7 @@ def metrics_csv_text(metrics):
     return buffer.getvalue()
 
 
-def write_metrics_csv(path, metrics):
+def write_metrics_csv(path: str | os.PathLike, metrics: Iterable) -> None:
     atomic_write_text(path, metrics_csv_text(metrics))
 
 
@@ -85,7 +86,7 @@ def _finite_or_none(value):
     return None if value is None or not math.isfinite(value) else float(value)
 
 
-def results_document(settings, finished):
+def results_document(settings: dict, finished: Iterable) -> dict:
     """The results.json content for ``settings`` (a dict) and ``VariantFinished`` records."""
     return {
         "settings": dict(settings),
@@ -103,18 +104,18 @@ def results_document(settings, finished):
     }
 
 
-def write_results_json(path, settings, finished):
+def write_results_json(path: str | os.PathLike, settings: dict, finished: Iterable) -> None:
     text = json.dumps(results_document(settings, finished), indent=2)
     atomic_write_text(path, text + "\n")
 
 
-def save_model(model, path):
+def save_model(model, path: str | os.PathLike) -> None:
     """Save a Keras model atomically (the previous file survives a failed save)."""
     # Keras insists that the file name ends in .keras, temporary or not.
     _atomic_write(path, model.save, suffix=MODEL_SUFFIX)
 
 
-def save_models(models, folder):
+def save_models(models: dict, folder: str | os.PathLike) -> Path:
     """Save ``{variant_id: model}`` as ``folder/models/ID.keras``."""
     models_dir = Path(folder) / MODELS_DIR
     for variant_id, model in models.items():
@@ -122,7 +123,8 @@ def save_models(models, folder):
     return models_dir
 
 
-def write_run(folder, settings, finished, metrics, models):
+def write_run(folder: str | os.PathLike, settings: dict, finished: Iterable, metrics: Iterable,
+              models: dict) -> None:
     """Write a whole run folder: metrics, results and models."""
     folder = Path(folder)
     save_models(models, folder)
@@ -144,12 +146,11 @@ def _check_bngui_model(model, path):
         )
 
 
-def load_model(path):
+def load_model(path: str | os.PathLike) -> tuple[str, object]:
     """Load one saved model; its variant id is the file name without ``.keras``."""
-    from bngui.core.tf_runtime import keras
-
     # Importing layers registers bngui's own layer classes for deserialisation.
     import bngui.core.layers  # noqa: F401
+    from bngui.core.tf_runtime import keras
 
     path = Path(path)
     variant_id = path.name[: -len(MODEL_SUFFIX)] if path.name.endswith(MODEL_SUFFIX) else path.stem
@@ -171,7 +172,7 @@ def load_model(path):
     return variant_id, model
 
 
-def model_files(folder):
+def model_files(folder: str | os.PathLike) -> list[Path]:
     """The .keras files of a run folder (its models/ subfolder) or of a plain folder."""
     folder = Path(folder)
     if not folder.is_dir():
@@ -183,7 +184,7 @@ def model_files(folder):
     return files
 
 
-def load_models(folder):
+def load_models(folder: str | os.PathLike) -> tuple[dict, list[str]]:
     """Load every model of a folder; returns ``({variant_id: model}, [error messages])``.
 
     A bad file does not stop the others from loading: its message is returned.

@@ -6,17 +6,18 @@ run the independent networks in parallel, which makes a variant cheaper than
 training it on its own. Progress is reported as records from ``events``.
 """
 
-import threading
 import time
 import zlib
 
 import numpy as np
 
 from bngui.core import events
-from bngui.core.tf_runtime import keras, tf
+from bngui.core.events import Phase
 from bngui.core.layer_names import ACTIVATION_PERCENTILES, WEIGHT_LAYERS
 from bngui.core.models import CLASSES, build_model, nonlinearity_inputs_model
+from bngui.core.run_control import RunControl
 from bngui.core.settings import LOSSES, SettingsError, TrainSettings
+from bngui.core.tf_runtime import keras, tf
 from bngui.core.variants import get_variant
 
 TRAIN_METRIC_EVERY = 25
@@ -27,40 +28,6 @@ SINGLE_SAMPLES = 100
 EVAL_IMAGES_PER_CALL = 2000
 # The fixed probe batch for activation statistics: the first validation images.
 PROBE_IMAGES = 64
-
-
-class RunControl:
-    """Stop and pause flags, set from any thread, checked by the trainer between steps."""
-
-    def __init__(self):
-        self._stop = threading.Event()
-        self._running = threading.Event()  # cleared while paused
-        self._running.set()
-
-    def stop(self):
-        self._stop.set()
-        self._running.set()  # wake a paused loop so it can see the stop
-
-    def pause(self):
-        self._running.clear()
-
-    def resume(self):
-        self._running.set()
-
-    @property
-    def stop_requested(self):
-        return self._stop.is_set()
-
-    @property
-    def paused(self):
-        return not self._running.is_set()
-
-    def wait_while_paused(self, poll_seconds=0.05):
-        """Block while paused; return the seconds spent waiting."""
-        started = time.perf_counter()
-        while not self._running.wait(poll_seconds):
-            pass
-        return time.perf_counter() - started
 
 
 def loss_function(name):
@@ -314,7 +281,7 @@ class LockstepTrainer:
         order = _BatchOrder(len(train_labels), settings.batch_size, settings.seed)
 
         emit(events.RunStarted(ids, settings.batches, settings.batch_size))
-        emit(events.StatusChanged("Compiling the training step"))
+        emit(events.StatusChanged.of(Phase.COMPILING))
         self._trace_measurements()
         active = np.ones(len(ids), dtype=bool)
         diverged = np.zeros(len(ids), dtype=bool)
@@ -326,10 +293,10 @@ class LockstepTrainer:
         batches_done = 0
         for batch in range(settings.batches):
             if control.paused:
-                emit(events.StatusChanged("Paused"))
+                emit(events.StatusChanged.of(Phase.PAUSED))
                 paused_seconds += control.wait_while_paused()
                 if not control.stop_requested:
-                    emit(events.StatusChanged("Training"))
+                    emit(events.StatusChanged.of(Phase.TRAINING))
             if control.stop_requested:
                 break
             indices = order.next_batch()
@@ -343,7 +310,7 @@ class LockstepTrainer:
                 # The first call includes tracing; time the throughput after it.
                 train_started = time.perf_counter()
                 paused_seconds = 0.0
-                emit(events.StatusChanged("Training"))
+                emit(events.StatusChanged.of(Phase.TRAINING))
             batches_done = batch + 1
 
             newly_diverged = active & ~applied
@@ -401,7 +368,7 @@ class LockstepTrainer:
         nan = np.full(len(ids), np.nan)
         validation_accuracy = test_accuracy = single_accuracy = nan
         if not stopped:
-            emit(events.StatusChanged("Scoring validation and test sets"))
+            emit(events.StatusChanged.of(Phase.SCORING))
             validation = self._measure(
                 data.validation_images, data.validation_labels.astype(np.int32)
             )
@@ -461,6 +428,8 @@ class LockstepTrainer:
 
     def probe_percentiles(self):
         """Per variant, per ReLU: the 15th/50th/85th percentile of its input on the probe batch."""
+        if self._probe is None:
+            raise RuntimeError("this trainer does not collect statistics")
         return self._probe(self.data.validation_images[:PROBE_IMAGES]).numpy()
 
     def _emit_activation_percentiles(self, emit, batch):

@@ -1,4 +1,4 @@
-"""The catalogue of variants (SPEC.md, "The variants"): ids, labels, colours.
+"""The catalogue of variants: ids, labels, colours.
 
 Every variant is the same 19-convolution network; they differ only in whether
 and how batch normalization is inserted, and in which implementation does it.
@@ -47,21 +47,21 @@ class Variant:
     conv_bias: bool
     bn_before_relu: bool
     color: str
-    pitfall: str = None
+    pitfall: str | None = None
     learning_rate_factor: float = 1.0
-    twin_of: str = None
+    twin_of: str | None = None
 
     @property
-    def has_batch_norm(self):
+    def has_batch_norm(self) -> bool:
         return self.implementation != NO_BN
 
     @property
-    def low_level(self):
+    def low_level(self) -> bool:
         """Convolutions written on tf.nn with the notebook's low-level initialisation."""
         return self.implementation == LOW_LEVEL_BN or self.id == "baseline-nn"
 
     @property
-    def group(self):
+    def group(self) -> str:
         if self.pitfall:
             return PITFALLS_GROUP
         if self.learning_rate_factor != 1.0:
@@ -69,7 +69,7 @@ class Variant:
         return IMPLEMENTATION_GROUPS[self.implementation]
 
     @property
-    def init_id(self):
+    def init_id(self) -> str:
         """The id that seeds this variant's initial weights."""
         return self.twin_of or self.id
 
@@ -101,7 +101,7 @@ NOTEBOOK_VARIANTS = [
 ]
 NOTEBOOK_VARIANT_IDS = [variant.id for variant in NOTEBOOK_VARIANTS]
 
-_KERAS_BN_BLOCK = dict(implementation=KERAS_BN, conv_bias=False, bn_before_relu=True)
+_KERAS_BN_BLOCK: dict = dict(implementation=KERAS_BN, conv_bias=False, bn_before_relu=True)
 EXTRA_VARIANTS = [
     Variant(
         f"keras-conv-bn-relu-{FROZEN_STATS}", "Pitfall: BN statistics never updated",
@@ -132,7 +132,7 @@ class UnknownVariantError(ValueError):
     pass
 
 
-def get_variant(variant_id):
+def get_variant(variant_id: str) -> Variant:
     try:
         return VARIANTS_BY_ID[variant_id]
     except KeyError:

@@ -4,18 +4,20 @@ import os
 import signal
 import sys
 
+from bngui.logs import configure_logging
+
 
 def run_app(data_path=None, argv=None, session=None):
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    import pyqtgraph as pg
-
     from bngui.gui.main_window import MainWindow
+    from bngui.gui.plot_style import configure_pyqtgraph
 
+    configure_logging()
     if data_path is None:
         data_path = os.environ.get("BNGUI_MNIST") or None
-    pg.setConfigOptions(antialias=True, background="w", foreground="#202020")
+    configure_pyqtgraph()
     app = QApplication.instance() or QApplication(argv or sys.argv)
     app.setApplicationName("bngui")
     app.setOrganizationName("bngui")

@@ -8,10 +8,11 @@ timer, never once per training event.
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from bngui.core.variants import VARIANTS_BY_ID
 from bngui.gui.built_when_shown import BuiltWhenShown
+from bngui.gui.plot_style import GRID_ALPHA, LEGEND_BRUSH, TEXT_COLOR, PlotStyle, coloured_html
 
 OVERLAY = "overlay"
 SIDE_BY_SIDE = "side"
@@ -117,6 +118,10 @@ class CurvesWidget(BuiltWhenShown, QWidget):
             self._rebuild_when_shown()
 
     @property
+    def style(self):
+        return PlotStyle(self.presentation)
+
+    @property
     def graphics(self):
         """The pyqtgraph scene holder, for exporting."""
         self._build_if_stale()
@@ -149,34 +154,16 @@ class CurvesWidget(BuiltWhenShown, QWidget):
 
     # -- building -------------------------------------------------------------
 
-    def _line_width(self):
-        return 5 if self.presentation else 2.5
-
-    def _font_size(self):
-        return 18 if self.presentation else 11
-
     def _new_plot(self, row, column, title, y_label, x_label="batch"):
         plot = self._graphics.addPlot(row=row, col=column)
-        size = self._font_size()
-        plot.setTitle(title, size=f"{size + 2}pt", color="#202020")
+        style = self.style
+        style.set_title(plot, title)
         if title:
-            self._titles.append((plot, title, size + 2))
-        font = pg.QtGui.QFont()
-        font.setPointSize(size)
-        for name in ("left", "bottom"):
-            axis = plot.getAxis(name)
-            axis.setTickFont(font)
-            axis.setTextPen("#202020")
-            axis.setPen(pg.mkPen("#404040", width=1.5 if self.presentation else 1))
-            # Plain numbers: "0.3" reads better on a projector than "300 (x0.001)".
-            axis.enableAutoSIPrefix(False)
-            # Repainting an axis replays its tick labels (about 5 ms each, six
-            # axes or more per repaint); cached, an axis is only redrawn when
-            # its range changes.
-            axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        plot.setLabel("left", y_label, **{"font-size": f"{size}pt", "color": "#202020"})
-        plot.setLabel("bottom", x_label, **{"font-size": f"{size}pt", "color": "#202020"})
-        plot.showGrid(x=True, y=True, alpha=0.25)
+            self._titles.append((plot, title, style.title_pt))
+        # Six axes or more repaint with every redraw: cached, they repaint only
+        # when their range changes.
+        style.style_plot(plot, y_label, x_label, cached_axes=True)
+        plot.showGrid(x=True, y=True, alpha=GRID_ALPHA)
         plot.autoBtn.clicked.connect(self._on_auto_range_clicked)
         if y_label == "accuracy":
             plot.setYRange(0, 1, padding=0.02)
@@ -185,15 +172,16 @@ class CurvesWidget(BuiltWhenShown, QWidget):
 
     def _add_curves(self, plot, variant_id, series, with_raw, name=None):
         color = VARIANTS_BY_ID[variant_id].color
+        line_width = self.style.line_width
         raw = None
         if with_raw:
             faint = pg.mkColor(color)
             faint.setAlpha(70)
-            raw = plot.plot(pen=pg.mkPen(faint, width=max(1.0, self._line_width() / 2)))
+            raw = plot.plot(pen=pg.mkPen(faint, width=max(1.0, line_width / 2)))
         is_validation = series.startswith("validation")
-        symbol = dict(symbol="o", symbolSize=11 if self.presentation else 7,
+        symbol = dict(symbol="o", symbolSize=self.style.marker_size,
                       symbolBrush=color, symbolPen=None) if is_validation else {}
-        smoothed = plot.plot(pen=pg.mkPen(color, width=self._line_width()), name=name, **symbol)
+        smoothed = plot.plot(pen=pg.mkPen(color, width=line_width), name=name, **symbol)
         self._curves[(variant_id, series)] = (smoothed, raw)
         plots = self._plots_of.setdefault(variant_id, [])
         if plot not in plots:
@@ -228,11 +216,11 @@ class CurvesWidget(BuiltWhenShown, QWidget):
         room = max(40.0, self.width() / columns - TITLE_MARGIN_PX[self.presentation])
         for plot, title, preferred in self._titles:
             label = plot.titleLabel
-            label.setText(title, size=f"{preferred}pt", color="#202020")
+            label.setText(title, size=f"{preferred}pt", color=TEXT_COLOR)
             width = label.itemRect().width()
             if width > room:
                 size = max(MIN_TITLE_PT, int(2 * preferred * room / width) / 2)  # half points
-                label.setText(title, size=f"{size}pt", color="#202020")
+                label.setText(title, size=f"{size}pt", color=TEXT_COLOR)
         # The layout keeps the width it had to take for wider titles; once it
         # has taken in the new title sizes, give it the view's width again.
         QTimer.singleShot(0, self, self._fit_layout_to_view)  # not after the widget is gone
@@ -245,9 +233,9 @@ class CurvesWidget(BuiltWhenShown, QWidget):
             plot = self._new_plot(index // 2, index % 2, title, y_label)
             if series == "validation_loss":
                 # Losses fall from the top left, so the top right stays free for the legend.
-                legend = plot.addLegend(offset=(-10, 10), labelTextSize=f"{self._font_size()}pt",
-                                        brush=pg.mkBrush(255, 255, 255, 210))
-                legend.setLabelTextColor("#202020")
+                legend = plot.addLegend(offset=(-10, 10), labelTextSize=f"{self.style.font_pt}pt",
+                                        brush=pg.mkBrush(*LEGEND_BRUSH))
+                legend.setLabelTextColor(TEXT_COLOR)
             for variant_id in self.variant_ids:
                 label = VARIANTS_BY_ID[variant_id].label
                 self._add_curves(plot, variant_id, series, series.startswith("train"), name=label)
@@ -261,8 +249,8 @@ class CurvesWidget(BuiltWhenShown, QWidget):
             loss = self._new_plot(1, column, "", "loss" if column == 0 else "")
             if column == 0:
                 # Top left: empty early on, and the baseline never climbs there.
-                accuracy.addLegend(offset=(10, 10), labelTextSize=f"{self._font_size()}pt",
-                                   brush=pg.mkBrush(255, 255, 255, 210))
+                accuracy.addLegend(offset=(10, 10), labelTextSize=f"{self.style.font_pt}pt",
+                                   brush=pg.mkBrush(*LEGEND_BRUSH))
                 first_accuracy, first_loss = accuracy, loss
                 names = {"train": "training (batch)", "validation": "validation"}
             else:
@@ -291,7 +279,7 @@ class CurvesWidget(BuiltWhenShown, QWidget):
                 smoothed, _ = self._curves[(variant_id, f"train_{kind}")]
                 pen = pg.mkColor(variant.color)
                 pen.setAlpha(160)
-                smoothed.setPen(pg.mkPen(pen, width=self._line_width() * 0.6))
+                smoothed.setPen(pg.mkPen(pen, width=self.style.line_width * 0.6))
 
     # -- drawing --------------------------------------------------------------
 
@@ -387,14 +375,14 @@ class CurvesWidget(BuiltWhenShown, QWidget):
             if record is None or record.diverged_at is None or variant_id in self._divergence_marks:
                 continue
             color = VARIANTS_BY_ID[variant_id].color
-            pen = pg.mkPen(color, width=self._line_width() * 0.7, style=Qt.DashLine)
+            pen = pg.mkPen(color, width=self.style.line_width * 0.7, style=Qt.DashLine)
             lines = []
             for plot in plots:
                 line = pg.InfiniteLine(
                     pos=record.diverged_at, angle=90, pen=pen, label="diverged",
                     labelOpts=dict(position=0.85, color=color, fill=pg.mkBrush(255, 255, 255, 200)),
                 )
-                line.label.setFont(pg.QtGui.QFont("", self._font_size()))
+                line.label.setFont(self.style.font())
                 plot.addItem(line)
                 lines.append(line)
             self._divergence_marks[variant_id] = lines
@@ -402,5 +390,4 @@ class CurvesWidget(BuiltWhenShown, QWidget):
 
 def _title_html(variant):
     # Two lines (implementation, then placement) so narrow columns do not clip it.
-    text = variant.label.replace(": ", "<br>").replace(", ", ",<br>")
-    return f'<span style="color:{variant.color}; font-weight:bold">{text}</span>'
+    return coloured_html(variant.label.replace(": ", "<br>").replace(", ", ",<br>"), variant.color)

@@ -11,8 +11,14 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from bngui.core.data import DataError, load_mnist
-from bngui.gui.loading import DownloadJob, where_we_looked
+from bngui.core.data import DataError, candidate_locations, load_mnist
+from bngui.gui import tasks
+from bngui.gui.jobs import Job
+
+
+def where_we_looked(path=None):
+    """Human-readable lines of the places searched for MNIST."""
+    return [f"{why}: {location}" for why, location in candidate_locations(path)]
 
 
 class DataDialog(QDialog):
@@ -74,9 +80,10 @@ class DataDialog(QDialog):
         self.progress.setRange(0, 0)
         self._set_choices_enabled(False)
         self.cancel_button.setText("Cancel download")
-        self._download = DownloadJob(self._origin, self)
-        self._download.progressed.connect(self._show_progress)
-        self._download.loaded.connect(self._accept_data)
+        self._download = Job(tasks.download_data, self._origin, expected=(DataError,),
+                             name="bngui-download", parent=self)
+        self._download.progressed.connect(lambda done_total: self._show_progress(*done_total))
+        self._download.succeeded.connect(self._accept_data)
         self._download.failed.connect(self._download_failed)
         self._download.finished.connect(self._download_ended)
         self._download.start()

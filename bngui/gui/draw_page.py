@@ -137,7 +137,6 @@ class DrawPage(QWidget):
     """
 
     predictions_shown = Signal(int)  # the request id whose results are now on screen
-    models_available = Signal(object)  # [(variant_id, source_text), ...]
     message = Signal(str)
     error = Signal(str)
 
@@ -237,6 +236,8 @@ class DrawPage(QWidget):
         Waiting for the page keeps start-up and a first training run free of
         the models' loading and tracing when nobody draws.
         """
+        if self._tensorflow_ready:
+            return
         self._tensorflow_ready = True
         if self.isVisible():
             self.start()
@@ -297,7 +298,6 @@ class DrawPage(QWidget):
         self.models = list(models)
         self._loading = False
         self.predictions.set_models(self.models)
-        self.models_available.emit(self.models)
         self.refresh()
 
     def _on_loaded(self, folder, variant_ids, problems, quiet):

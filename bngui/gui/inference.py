@@ -10,9 +10,9 @@ Requests also go before background jobs (tracing graphs for models that just
 arrived), which are split into small steps for that reason.
 """
 
+import logging
 import threading
 import time
-import traceback
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +21,8 @@ from PySide6.QtCore import QThread, Signal
 
 from bngui.core.predict import has_batch_norm
 from bngui.core.variants import VARIANT_IDS
+
+logger = logging.getLogger(__name__)
 
 SHIPPED = "shipped"
 TRAINED = "trained"
@@ -126,7 +128,7 @@ class InferenceThread(QThread):
 
             self._predictor = Predictor()
         except Exception as error:  # TensorFlow missing or broken: say so once
-            traceback.print_exc()
+            logger.error("the models cannot run: %s", error, exc_info=logger.isEnabledFor(logging.DEBUG))
             self.failed.emit(f"The models cannot run: {error}")
             return
         worked = False
@@ -150,7 +152,8 @@ class InferenceThread(QThread):
             try:
                 job()
             except Exception as error:  # a message for the user, never a dead thread
-                traceback.print_exc()
+                logger.error("a model job failed: %s", error,
+                             exc_info=logger.isEnabledFor(logging.DEBUG))
                 self.failed.emit(f"The models could not do that: {error}")
 
     def _models(self):

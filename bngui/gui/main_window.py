@@ -1,8 +1,10 @@
 """The main window: setup on the left, live curves in the middle, results below."""
 
+import contextlib
+
 import pyqtgraph as pg
 import pyqtgraph.exporters  # noqa: F401  (registers the PNG and SVG exporters)
-from PySide6.QtCore import QRectF, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QRectF, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QPainter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import (
@@ -22,21 +24,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bngui.core.history import RunHistory
-from bngui.core.session import history_events
 from bngui.core.settings import SettingsError, TrainSettings
 from bngui.core.storage import write_metrics_csv
 from bngui.gui.curves_widget import OVERLAY, SIDE_BY_SIDE, CurvesWidget
 from bngui.gui.draw_page import DrawPage
-from bngui.gui.inference import LOADED
+from bngui.gui.inference import LOADED, TRAINED
 from bngui.gui.network_view import NetworkView
+from bngui.gui.plot_style import PRESENTATION_FONT_PT
 from bngui.gui.results_table import ResultsTable
-from bngui.gui.session_jobs import OpenSessionJob, SaveSessionJob
+from bngui.gui.run_controller import RunController, lockstep_trainer
 from bngui.gui.setup_panel import SetupPanel
-from bngui.gui.training_worker import TrainingWorker
 
 REDRAW_INTERVAL_MS = 100  # at most ten redraws a second, however fast events arrive
-PRESENTATION_FONT_PT = 17
+MODEL_SOURCES = {"trained": TRAINED, "loaded": LOADED}
 PRESENTATION_STYLE = """
 QCheckBox::indicator, QRadioButton::indicator { width: 26px; height: 26px; }
 QPushButton { padding: 10px 16px; }
@@ -46,32 +46,32 @@ QSlider::handle:horizontal { width: 28px; }
 
 
 class MainWindow(QMainWindow):
-    """``settings`` is the QSettings store (tests pass a temporary one)."""
+    """The window: lays out the views and wires them to a ``RunController``.
 
-    data_ready = Signal()
+    ``settings`` is the QSettings store (tests pass a temporary one);
+    ``make_trainer`` the controller's trainer factory (tests pass a fake).
+    """
 
-    def __init__(self, settings=None, data_path=None):
+    def __init__(self, settings=None, data_path=None, make_trainer=lockstep_trainer):
         super().__init__()
         self.setWindowTitle("bngui: why batch normalization matters")
         self.store = settings if settings is not None else QSettings("bngui", "bngui")
         self.data_path = data_path
-        self.data = None
-        self.tensorflow_ready = False
-        self.history = RunHistory()
-        # The settings and trained models of the run on screen (trained here or
-        # opened from a session): what Save session writes.
-        self.run_settings = None
-        self.run_models = {}
-        self.worker = TrainingWorker(self)
-        self.worker.event.connect(self._on_training_event)
-        self.worker.failed.connect(self._on_training_failed)
-        self.worker.finished.connect(self._on_training_finished)
-        self._loaders = []
+        self.controller = RunController(make_trainer, self)
+        self.controller.changed.connect(self._update_state)
+        self.controller.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.controller.error.connect(self._show_error)
+        self.controller.data_missing.connect(self._on_data_missing)
+        self.controller.session_opened.connect(self._on_session_opened)
+        self.controller.models_ready.connect(
+            lambda models, source: self.draw_page.add_models(models, MODEL_SOURCES[source]))
 
+        self._data_missing = False
         self._normal_font_size = self.font().pointSize()  # restored when presentation ends
         self._build_widgets()
         self._build_menus()
         self._restore_settings()
+        self._update_state()
 
         self.redraw_timer = QTimer(self)
         self.redraw_timer.setInterval(REDRAW_INTERVAL_MS)
@@ -234,7 +234,8 @@ class MainWindow(QMainWindow):
         variants = store.value("setup/variants")
         if variants:
             self.setup_panel.select_variants(list(variants) if isinstance(variants, list) else [variants])
-        try:
+        # A damaged settings file falls back to the notebook's defaults.
+        with contextlib.suppress(SettingsError, TypeError, ValueError):
             self.setup_panel.set_settings(TrainSettings(
                 batches=int(store.value("setup/batches", 800)),
                 batch_size=int(store.value("setup/batch_size", 64)),
@@ -242,8 +243,6 @@ class MainWindow(QMainWindow):
                 loss=str(store.value("setup/loss", "sigmoid")),
                 seed=int(store.value("setup/seed", 0)),
             ).validate())
-        except (SettingsError, TypeError, ValueError):
-            pass  # a damaged settings file falls back to the notebook's defaults
         self.set_layout_mode(str(store.value("view/layout", OVERLAY)))
         self.smoothing_slider.setValue(int(store.value("view/smoothing", 60)))
         self.presentation_action.setChecked(str(store.value("view/presentation", "false")) == "true")
@@ -261,115 +260,92 @@ class MainWindow(QMainWindow):
         store.setValue("view/presentation", "true" if self.presentation_action.isChecked() else "false")
         store.sync()
 
-    # -- start-up loading -----------------------------------------------------
+    # -- state ------------------------------------------------------------------
+
+    @property
+    def history(self):
+        """The run on screen (the controller's)."""
+        return self.controller.history
 
     def start_loading(self):
         """Import TensorFlow and load MNIST in the background."""
-        from bngui.gui.loading import DataLoader, TensorFlowLoader
-
-        tensorflow = TensorFlowLoader(self)
-        tensorflow.loaded.connect(self._on_tensorflow_loaded)
-        tensorflow.failed.connect(self._show_error)
-        data = DataLoader(self.data_path, self)
-        data.loaded.connect(self.set_data)
-        data.missing.connect(self._on_data_missing)
-        for loader in (data, tensorflow):
-            self._loaders.append(loader)
-            loader.start()
-
-    def _on_tensorflow_loaded(self):
-        self.tensorflow_ready = True
-        self.draw_page.set_tensorflow_ready()
-        self._update_readiness()
-
-    def set_data(self, data):
-        self.data = data
-        self._update_readiness()
-        self.data_ready.emit()
+        self.controller.start_loading(self.data_path)
 
     def _on_data_missing(self, reason):
-        self.statusBar().showMessage("MNIST not found")
-        self.setup_panel.status.setText("MNIST not found. Use the dialog or File → Get MNIST… to get it.")
+        self._data_missing = True
+        self._update_state()
         self.show_data_dialog(reason)
 
     def show_data_dialog(self, reason):
         from bngui.gui.data_dialog import DataDialog
 
         self.data_dialog = DataDialog(reason, self.data_path, parent=self)
-        self.data_dialog.data_loaded.connect(self.set_data)
+        self.data_dialog.data_loaded.connect(self.controller.set_data)
         self.data_dialog.open()
         return self.data_dialog
 
-    def _update_readiness(self):
-        parts = []
-        if not self.tensorflow_ready:
-            parts.append("loading TensorFlow…")
-        if self.data is None:
-            parts.append("MNIST not loaded")
-        ready = not parts
-        text = "Ready" if ready else "; ".join(parts)
-        if self.data is not None:
-            text += f" · MNIST: {self.data.source}"
+    def _update_state(self):
+        """Enable what can be done now, and say what the window waits for."""
+        controller = self.controller
+        running = controller.running
+        self.setup_panel.set_running(running, controller.paused, ready=controller.ready)
+        self.start_action.setEnabled(controller.can_start)
+        self.pause_action.setEnabled(running)
+        self.stop_action.setEnabled(running)
+        self.open_session_action.setEnabled(not running)
+        why_not_save = controller.why_not_save()
+        self.save_session_action.setEnabled(why_not_save is None)
+        # A disabled menu entry says why in the status bar when pointed at.
+        self.save_session_action.setStatusTip(why_not_save or "")
+        if controller.tensorflow_ready:
+            self.draw_page.set_tensorflow_ready()
+        if running or controller.history.finished is not None:
+            self.redraw()  # the run's own status
+            return
+        text = self._readiness_text()
         self.statusBar().showMessage(text)
-        self.setup_panel.status.setText("Ready to start." if ready else text)
-        if not self.worker.running:
-            self.setup_panel.set_running(False, False, ready=ready)
+        self.setup_panel.status.setText("Ready to start." if controller.ready else text)
+
+    def _readiness_text(self):
+        controller = self.controller
+        if controller.data is None and self._data_missing:
+            return "MNIST not found. Use the dialog or File → Get MNIST… to get it."
+        parts = []
+        if not controller.tensorflow_ready:
+            parts.append("loading TensorFlow…")
+        if controller.data is None:
+            parts.append("MNIST not loaded")
+        text = "; ".join(parts) or "Ready"
+        if controller.data is not None:
+            text += f" · MNIST: {controller.data.source}"
+        return text
 
     @property
     def ready(self):
-        return self.tensorflow_ready and self.data is not None
+        return self.controller.ready
 
     # -- training -------------------------------------------------------------
 
     def start_training(self):
-        if self.worker.running:
-            return
-        if not self.ready:
-            waiting = "TensorFlow is still loading" if self.data is not None else "MNIST is not loaded"
-            self.statusBar().showMessage(f"Cannot start yet: {waiting}.", 5000)
-            return
         variant_ids = self.setup_panel.selected_variants()
-        if not variant_ids:
-            self._show_error("Choose at least one variant to train.")
-            return
         settings = self.setup_panel.settings()
-        try:
-            settings.validate(len(self.data.train_labels))
-        except SettingsError as error:
-            self._show_error(str(error))
+        if self.controller.running:
             return
-        self.history.reset(variant_ids)
-        self.run_settings, self.run_models = settings, {}
+        if not self.controller.ready:
+            problem = self.controller.why_not_start(variant_ids, settings)
+            self.statusBar().showMessage(f"Cannot start yet: {problem}", 5000)
+            return
+        if not self.controller.start(variant_ids, settings):
+            return
         self._set_shown_variants(variant_ids)
         self.setup_panel.reset_progress(settings.batches)
-        self.worker.start(variant_ids, self.data, settings)
-        self.setup_panel.set_running(True, False)
         self.redraw()
 
     def toggle_pause(self):
-        if not self.worker.running:
-            return
-        if self.worker.paused:
-            self.worker.resume()
-        else:
-            self.worker.pause()
-        self.setup_panel.set_running(True, self.worker.paused)
+        self.controller.toggle_pause()
 
     def stop_training(self):
-        self.worker.stop()
-
-    def _on_training_event(self, event):
-        # Only record here; the timer redraws.
-        self.history.handle(event)
-
-    def _on_training_failed(self, message):
-        self._show_error(message)
-
-    def _on_training_finished(self):
-        self.setup_panel.set_running(False, False, ready=self.ready)
-        self.run_models = self.worker.models
-        self.draw_page.add_models(self.run_models)  # the canvas can use them now
-        self.redraw()
+        self.controller.stop()
 
     # -- drawing --------------------------------------------------------------
 
@@ -383,7 +359,7 @@ class MainWindow(QMainWindow):
         self.results.refresh(history)
         if history.progress is not None:
             self.setup_panel.show_progress(history.progress)
-        if self.worker.running:
+        if self.controller.running:
             self.run_status.setText(history.status)
             self.setup_panel.status.setText(history.status)
         elif history.finished is not None:
@@ -410,7 +386,7 @@ class MainWindow(QMainWindow):
         self.curves.refresh(self.history)
 
     def _on_variants_changed(self, variant_ids):
-        if not self.worker.running:
+        if not self.controller.running:
             self._set_shown_variants(variant_ids)
             self.curves.refresh(self.history)
 
@@ -497,16 +473,8 @@ class MainWindow(QMainWindow):
 
     # -- sessions -------------------------------------------------------------
 
-    def _session_cannot_be_saved(self):
-        """Why Save session would not work now, or None."""
-        if self.worker.running:
-            return "Stop the run, or let it finish, before saving the session."
-        if not self.history.variant_ids or self.history.finished is None or self.run_settings is None:
-            return "There is no finished run to save yet: train first, or open a session."
-        return None
-
     def save_session_dialog(self):
-        problem = self._session_cannot_be_saved()
+        problem = self.controller.why_not_save()
         if problem:
             self._show_error(problem)
             return
@@ -518,19 +486,10 @@ class MainWindow(QMainWindow):
 
     def save_session(self, folder):
         """Save the run on screen into ``folder`` in the background; returns the job or None."""
-        problem = self._session_cannot_be_saved()
-        if problem:
-            self._show_error(problem)
-            return None
-        job = SaveSessionJob(folder, self.run_settings, self.history, self.run_models, self)
-        job.saved.connect(lambda saved: self.statusBar().showMessage(f"Session saved to {saved}", 10000))
-        job.failed.connect(self._show_error)
-        self.statusBar().showMessage(f"Saving the session to {folder}…")
-        self._start_job(job)
-        return job
+        return self.controller.save_session(folder)
 
     def open_session_dialog(self):
-        if self.worker.running:
+        if self.controller.running:
             self._show_error("Stop the run before opening a session.")
             return
         folder = QFileDialog.getExistingDirectory(
@@ -541,40 +500,13 @@ class MainWindow(QMainWindow):
 
     def open_session(self, folder):
         """Open the session in ``folder`` in the background; returns the job or None."""
-        if self.worker.running:
-            self._show_error("Stop the run before opening a session.")
-            return None
-        job = OpenSessionJob(folder, self)
-        job.opened.connect(self._on_session_opened)
-        job.failed.connect(self._show_error)
-        self.statusBar().showMessage(f"Opening the session {folder}…")
-        self._start_job(job)
-        return job
+        return self.controller.open_session(folder)
 
-    def _on_session_opened(self, session, models, problems):
-        if self.worker.running:
-            return  # a run started meanwhile keeps the screen
-        # Replay into the window's own history, so every view sees a newer version.
-        self.history.reset(session.variant_ids)
-        for event in history_events(session.history):
-            self.history.handle(event)
-        self.run_settings, self.run_models = session.settings, models
+    def _on_session_opened(self, session):
         self.setup_panel.select_variants(list(session.variant_ids))
         self.setup_panel.set_settings(session.settings)
         self._set_shown_variants(session.variant_ids)
-        self.draw_page.add_models(models, LOADED)
         self.redraw()
-        self.statusBar().showMessage(
-            f"Opened the session {session.folder} ({len(session.variant_ids)} variants,"
-            f" run {session.run_status}, saved {session.created[:16].replace('T', ' ')})", 10000
-        )
-        if problems:
-            self._show_error("The curves are shown, but some models could not be loaded:\n"
-                             + "\n".join(problems))
-
-    def _start_job(self, job):
-        self._loaders.append(job)  # closing waits for it, so no file is left half-written
-        job.start()
 
     # -- messages and closing -------------------------------------------------
 
@@ -585,13 +517,11 @@ class MainWindow(QMainWindow):
     def shutdown(self, timeout_ms=2500):
         """Stop training and background jobs; True when every thread has ended."""
         self.redraw_timer.stop()
-        ended = self.worker.stop_and_wait(timeout_ms)
+        ended = self.controller.shutdown(timeout_ms)
         ended = self.draw_page.shutdown() and ended
         dialog = getattr(self, "data_dialog", None)
         if dialog is not None and dialog.downloading:
             dialog.done(0)
-        for loader in self._loaders:
-            ended = loader.wait(10_000) and ended
         return ended
 
     def closeEvent(self, event):

@@ -34,13 +34,21 @@ from bngui.core.layer_names import (
 )
 from bngui.core.variants import get_variant
 from bngui.gui.built_when_shown import BuiltWhenShown
+from bngui.gui.plot_style import (
+    AXIS_COLOR,
+    GRID_ALPHA,
+    MUTED_COLOR,
+    PRESENTATION_FONT_PT,
+    TEXT_COLOR,
+    PlotStyle,
+    coloured_html,
+)
 
 EMPTY_HINT = ("Statistics appear when training starts: activations at batch 0 "
               "and every 100 batches, gradients every 25.")
 COLOR_BAR_LABEL = "log10 ‖∇W‖"
 COLOR_MAP = "viridis"  # perceptual: dark = small gradient, bright = large
 MAX_COLUMNS = 5  # more variants than this are wrapped onto two rows of plots
-PRESENTATION_FONT_PT = 17  # as the main window's presentation mode
 TITLE_LINE_CHARS = 18
 
 # Layers labelled on the layer axes; the others get a tick whose label is only
@@ -135,7 +143,7 @@ class NetworkView(BuiltWhenShown, QWidget):
         self.hint = QLabel(EMPTY_HINT)
         self.hint.setAlignment(Qt.AlignCenter)
         self.hint.setWordWrap(True)
-        self.hint.setStyleSheet("color: #505050; padding: 24px;")
+        self.hint.setStyleSheet(f"color: {MUTED_COLOR}; padding: 24px;")
         self._style_hint()
 
         self.layer_picker = QComboBox()
@@ -244,18 +252,14 @@ class NetworkView(BuiltWhenShown, QWidget):
         font.setPointSize(22 if self.presentation else 14)  # it has the whole view to itself
         self.hint.setFont(font)
 
-    def _line_width(self):
-        return 5 if self.presentation else 2.5
-
-    def _font_size(self):
-        return 18 if self.presentation else 11
+    @property
+    def style(self):
+        return PlotStyle(self.presentation)
 
     def _first_axis_width(self):
         """Width of the left axes of the first column: the heatmaps' layer labels fit
         from the first paint on, and the activation plot above lines up with them."""
-        font = QFont()
-        font.setPointSize(self._font_size())
-        metrics = QFontMetrics(font)
+        metrics = QFontMetrics(self.style.font())
         return max(metrics.horizontalAdvance(name) for name in WEIGHT_LAYERS) + metrics.height() + 12
 
     def _grid(self):
@@ -265,22 +269,14 @@ class NetworkView(BuiltWhenShown, QWidget):
         return math.ceil(count / columns), columns
 
     def _style_plot(self, plot, title, y_label, x_label="batch"):
-        size = self._font_size()
+        style = self.style
+        size = style.font_pt
         if title is not None:
             # Titles set the columns' minimum width: a point smaller when many
             # columns share the row, so five fit in the main window's default size.
             title_size = size if self._grid()[1] <= 3 else size - (3 if self.presentation else 1)
-            plot.setTitle(title, size=f"{title_size}pt", color="#202020")
-        font = QFont()
-        font.setPointSize(size)
-        for name in ("left", "bottom"):
-            axis = plot.getAxis(name)
-            axis.setTickFont(font)
-            axis.setTextPen("#202020")
-            axis.setPen(pg.mkPen("#404040", width=1.5 if self.presentation else 1))
-            axis.enableAutoSIPrefix(False)
-        plot.setLabel("left", y_label, **{"font-size": f"{size}pt", "color": "#202020"})
-        plot.setLabel("bottom", x_label, **{"font-size": f"{size}pt", "color": "#202020"})
+            style.set_title(plot, title, title_size)
+        style.style_plot(plot, y_label, x_label)
 
     @staticmethod
     def _fit_titles(plots):
@@ -316,7 +312,7 @@ class NetworkView(BuiltWhenShown, QWidget):
             plot = self.graphics.addPlot(row=index // columns, col=index % columns,
                                          axisItems={"bottom": BatchAxis("bottom")})
             self._style_plot(plot, _title_html(variant), "ReLU input" if index % columns == 0 else "")
-            plot.showGrid(x=True, y=True, alpha=0.25)
+            plot.showGrid(x=True, y=True, alpha=GRID_ALPHA)
             # A dashed zero line: what falls below it is cut off by the ReLU.
             plot.addLine(y=0, pen=pg.mkPen("#808080", width=1, style=Qt.DashLine))
             if first is None:
@@ -325,10 +321,10 @@ class NetworkView(BuiltWhenShown, QWidget):
                 plot.setXLink(first)
             if index % columns == 0:
                 plot.getAxis("left").setWidth(self._first_axis_width())
-            width = self._line_width()
+            width = self.style.line_width
             outer = pg.mkColor(variant.color)
             outer.setAlpha(170)
-            marker = 11 if self.presentation else 7
+            marker = self.style.marker_size
             low, median, high = (
                 plot.plot(pen=pg.mkPen(color, width=line_width), connect="finite", symbol="o",
                           symbolSize=size, symbolBrush=color, symbolPen=None)
@@ -347,13 +343,13 @@ class NetworkView(BuiltWhenShown, QWidget):
 
     def _build_gradients(self):
         rows, columns = self._grid()
-        size = self._font_size()
-        font = QFont()
-        font.setPointSize(size)
+        style = self.style
+        size = style.font_pt
+        font = style.font()
         layer_ticks = _layer_ticks()
         heading = self.graphics.addLabel(
             "Gradient flow per layer (dark = vanishing; blank = 0 or not finite)",
-            row=rows, col=0, colspan=columns + 1, size=f"{size}pt", color="#202020")
+            row=rows, col=0, colspan=columns + 1, size=f"{size}pt", color=TEXT_COLOR)
         heading.setMaximumHeight(heading.item.boundingRect().height())
         first = None
         for index, variant_id in enumerate(self.variant_ids):
@@ -389,12 +385,9 @@ class NetworkView(BuiltWhenShown, QWidget):
                                          width=20 if self.presentation else 15)
         self.color_bar.setImageItem(list(self.heatmaps.values()))
         for name in ("left", "right"):
-            axis = self.color_bar.getAxis(name)
-            axis.setTickFont(font)
-            axis.setTextPen("#202020")
-            axis.setPen(pg.mkPen("#404040"))
-        self.color_bar.getAxis("left").setLabel(COLOR_BAR_LABEL, **{"font-size": f"{size}pt",
-                                                                    "color": "#202020"})
+            style.style_axis(self.color_bar.getAxis(name))
+            self.color_bar.getAxis(name).setPen(pg.mkPen(AXIS_COLOR))
+        self.color_bar.getAxis("left").setLabel(COLOR_BAR_LABEL, **style.label_options())
         self.graphics.addItem(self.color_bar, row=rows + 1, col=columns, rowspan=rows)
         if rows > 1:
             self._fit_titles(list(self.heatmap_plots.values()))
@@ -404,7 +397,7 @@ class NetworkView(BuiltWhenShown, QWidget):
         self._fit_titles([plot])
         plot.setLogMode(y=True)
         # No vertical grid: with one, pyqtgraph would clip the "logits" label below.
-        plot.showGrid(x=False, y=True, alpha=0.25)
+        plot.showGrid(x=False, y=True, alpha=GRID_ALPHA)
         bottom = plot.getAxis("bottom")
         bottom.setTicks(_layer_ticks(compact=True))
         # "logits" sits at the right end: let its label reach past the axis,
@@ -414,14 +407,13 @@ class NetworkView(BuiltWhenShown, QWidget):
         plot.layout.setContentsMargins(0, 0, logits_width // 2, 0)
         plot.setXRange(-1, len(WEIGHT_LAYERS), padding=0)
         # The legend sits below the plot, where it never hides a curve.
-        legend = pg.LegendItem(labelTextSize=f"{size}pt", labelTextColor="#202020",
-                               verSpacing=-2 if self.presentation else -5)
+        legend = style.legend(verSpacing=-2 if self.presentation else -5)
         self.profile_graphics.addItem(legend, row=1, col=0)
         for variant_id in self.variant_ids:
             variant = get_variant(variant_id)
             curve = plot.plot(
-                pen=pg.mkPen(variant.color, width=self._line_width()), connect="finite",
-                symbol="o", symbolSize=9 if self.presentation else 6,
+                pen=pg.mkPen(variant.color, width=style.line_width), connect="finite",
+                symbol="o", symbolSize=style.marker_size - 1,
                 symbolBrush=variant.color, symbolPen=None)
             legend.addItem(curve, "<br>".join(_title_lines(variant)))
             self.profile_curves[variant_id] = curve
@@ -566,5 +558,4 @@ def _title_html(variant):
     A plot title never wraps by itself and its width sets the column's minimum
     width, so long labels would push the colour bar and profile off screen.
     """
-    text = "<br>".join(_title_lines(variant))
-    return f'<span style="color:{variant.color}; font-weight:bold">{text}</span>'
+    return coloured_html("<br>".join(_title_lines(variant)), variant.color)

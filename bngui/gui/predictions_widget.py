@@ -6,7 +6,7 @@ widget's font: presentation mode (a bigger font) makes digits and bars bigger.
 """
 
 import numpy as np
-from PySide6.QtCore import QEvent, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
@@ -92,7 +92,8 @@ class _Layout:
             bars = QRectF(bars_left, top, max(0.0, width - bars_left - pad), height - top - pad)
         self.digit_font.setPixelSize(max(8, round(digit_size)))
         self.label_height = unit * 1.05
-        self.chart = QRectF(bars.left(), bars.top(), bars.width(), max(0.0, bars.height() - self.label_height))
+        self.chart = QRectF(bars.left(), bars.top(), bars.width(),
+                            max(0.0, bars.height() - self.label_height))
         self.slot = self.chart.width() / 10
         self.bar_width = self.slot * 0.72
         self.has_bars = bars.width() >= 30 and self.chart.height() >= 4
@@ -102,7 +103,8 @@ class _Layout:
         self.bold_label_font.setBold(True)
 
     def label_cell(self, index):
-        return QRectF(self.chart.left() + index * self.slot, self.chart.bottom(), self.slot, self.label_height)
+        return QRectF(self.chart.left() + index * self.slot, self.chart.bottom(), self.slot,
+                      self.label_height)
 
     def bar(self, index, value):
         height = max(value * self.chart.height(), 1.0)
@@ -240,8 +242,6 @@ class PredictionRow(QWidget):
 class PredictionsWidget(QWidget):
     """The rows for every available model, or a hint when there is nothing to show."""
 
-    shown = Signal()
-
     def __init__(self, parent=None):
         super().__init__(parent)
         self.rows = {}
@@ -314,7 +314,6 @@ class PredictionsWidget(QWidget):
             self._fit_rows()
         for variant_id, row in self.rows.items():
             row.set_prediction(probabilities.get(variant_id), batch_statistics)
-        self.shown.emit()
 
     def show_hint(self, text):
         """Clear every row's prediction and show ``text`` above them."""

@@ -404,7 +404,7 @@ def test_split_scales_pixels_to_zero_one():
     splits = split_like_notebook(*arrays.values())
     assert splits.test_images[0].max() == 0.0
     assert splits.test_images[1].min() == 1.0
-    assert 0.0 <= splits.train_images.min() and splits.train_images.max() <= 1.0
+    assert splits.train_images.min() >= 0.0 and splits.train_images.max() <= 1.0
 
 
 def test_split_needs_more_training_images_than_the_validation_set():

@@ -30,14 +30,14 @@ def test_states_follow_the_run():
     assert {record.state for record in history.variants.values()} == {WAITING}
     history.handle(events.RunStarted(IDS, 10, 64))
     assert {record.state for record in history.variants.values()} == {RUNNING}
-    history.handle(events.StatusChanged("Paused"))
+    history.handle(events.StatusChanged.of(events.Phase.PAUSED))
     assert {record.state for record in history.variants.values()} == {PAUSED}
-    history.handle(events.StatusChanged("Training"))
+    history.handle(events.StatusChanged.of(events.Phase.TRAINING))
     history.handle(events.VariantDiverged("baseline", 3))
     assert history.variants["baseline"].state == events.DIVERGED
     assert history.variants["baseline"].diverged_at == 3
     # A later pause does not resurrect a diverged variant.
-    history.handle(events.StatusChanged("Paused"))
+    history.handle(events.StatusChanged.of(events.Phase.PAUSED))
     assert history.variants["baseline"].state == events.DIVERGED
     assert history.variants["keras-conv-bn-relu"].state == PAUSED
 
@@ -56,7 +56,7 @@ def test_version_changes_with_curve_data_only_and_reset_clears():
     assert history.version == before  # progress alone does not redraw the curves
     assert history.progress.batches_done == 1
     history.handle(events.Metric("baseline", 0, events.TRAIN, 0.7, 0.1))
-    assert history.version == before + 1
+    assert history.version != before
     previous = history.version
     history.reset(("baseline",))
     assert history.version > previous  # a new run never looks like an old drawing
@@ -71,6 +71,35 @@ def test_the_planned_length_is_kept_and_each_reset_is_a_new_run():
     started = events.RunStarted(tuple(IDS), 800, 64)
     history.handle(started)
     assert history.started is started and history.started.total_batches == 800
-    assert history.version == before + 1  # the curves' batch axis changes
+    assert history.version != before  # the curves' batch axis changes
     history.reset(IDS)
     assert history.started is None  # the next run brings its own record
+
+
+def test_the_replayable_events_are_recorded_as_they_arrive_and_a_copy_is_a_snapshot():
+    history = RunHistory(IDS)
+    arrived = [
+        events.RunStarted(IDS, 10, 64),
+        events.StatusChanged.of(events.Phase.TRAINING),  # passing state: not recorded
+        events.TrainingBatchStatistics("baseline", 0, 0.7, 0.1, (1.0,) * 21),
+        events.Metric("keras-conv-bn-relu", 0, events.VALIDATION, 0.6, 0.2),
+        events.Progress(1, 10, 100.0, 9.0),  # passing state: not recorded
+        events.Metric("baseline", 0, events.TRAIN, 0.7, 0.1),
+        events.VariantDiverged("baseline", 3),
+    ]
+    for event in arrived:
+        history.handle(event)
+    assert history.recorded == [event for event in arrived
+                                if not isinstance(event, (events.StatusChanged, events.Progress))]
+    snapshot = history.copy()
+    assert snapshot.recorded == history.recorded and snapshot.recorded is not history.recorded
+    history.handle(events.RunFinished(events.DONE, 1.0))
+    history.reset(IDS)  # a new run
+    assert snapshot.finished is None and len(snapshot.recorded) == 5
+    assert snapshot.variants["baseline"].diverged_at == 3
+    assert snapshot.variants["keras-conv-bn-relu"].series("validation_accuracy")[1].tolist() == [0.2]
+
+
+def test_phases_and_states_are_words_for_display_and_files():
+    assert f"{events.State.DONE}" == "done" and str(events.Phase.PAUSED) == "paused"
+    assert events.StatusChanged.of(events.Phase.COMPILING).message == "Compiling the training step"

@@ -73,7 +73,7 @@ def test_compiled_and_eager_predictions_agree(mnist, shipped_models):
     # Without tracing, untraced models answer eagerly with the same numbers.
     fresh = Predictor()
     untraced = fresh.probabilities(shipped_models, images, trace=False)
-    assert not fresh._traced
+    assert not fresh._functions  # nothing was traced
     for variant_id in shipped_models:
         np.testing.assert_allclose(untraced[variant_id], compiled[variant_id], atol=1e-5)
 
@@ -135,3 +135,26 @@ def test_batch_statistics_change_bn_outputs_and_leave_the_models_alone(mnist, sh
     again = predictor.logits(models, seven)
     for variant_id in models:
         np.testing.assert_allclose(again[variant_id], correct[variant_id], atol=1e-6)
+
+
+def test_a_graph_per_model_is_not_taken_for_retracing(caplog):
+    """Tracing one graph for each of many models gives no retracing warning, and each
+    model's graph is traced once however often and with whatever batch it is called."""
+    import logging
+
+    from bngui.core.tf_runtime import keras
+
+    models = {
+        f"model{index}": keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                                           keras.layers.Dense(10)])
+        for index in range(7)
+    }
+    predictor = Predictor()
+    with caplog.at_level(logging.WARNING, logger="tensorflow"):
+        for model in models.values():
+            predictor.prepare_model(model)
+        for size in (1, 3, 8):
+            predictor.probabilities(models, np.zeros((size, 28, 28, 1), np.float32))
+        predictor.prepare(models)
+    assert not [record for record in caplog.records if "retracing" in record.getMessage()]
+    assert len(predictor._functions) == len(models)

@@ -17,7 +17,6 @@ from bngui.core.history import RunHistory
 from bngui.core.layer_names import ACTIVATION_PERCENTILES, NONLINEAR_LAYERS, WEIGHT_LAYERS
 from bngui.core.session import (
     SessionError,
-    history_events,
     load_session_models,
     open_session,
     save_session,
@@ -78,7 +77,7 @@ def trainer_like_events():
 def history_of(recorded, variant_ids=IDS):
     history = RunHistory(variant_ids)
     history.handle(events.RunStarted(variant_ids, SETTINGS.batches, SETTINGS.batch_size))
-    history.handle(events.StatusChanged("Training"))
+    history.handle(events.StatusChanged.of(events.Phase.TRAINING))
     for event in recorded:
         history.handle(event)
         history.handle(events.Progress(1, 50, 100.0, 1.0))  # not part of a session
@@ -91,7 +90,7 @@ def assert_same_event(mine, theirs):
         return
     for field in dataclasses.fields(mine):
         a, b = getattr(mine, field.name), getattr(theirs, field.name)
-        if isinstance(a, str):
+        if isinstance(a, (str, tuple)) and not isinstance(b, float):
             assert a == b
         else:  # equal bit for bit, NaN included
             np.testing.assert_array_equal(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
@@ -170,11 +169,14 @@ def test_the_files_are_strict_json_and_the_events_keep_their_order(saved):
     assert manifest["settings"] == SETTINGS.as_dict()
     assert manifest["run_status"] == "done"
     document = json.loads((folder / "events.json").read_text(), parse_constant=refuse)
-    # Every recorded event, in the order the trainer sent it.
-    original = trainer_like_events()
-    assert len(document["events"]) == len(original)
+    # Every recorded event, in the order the trainer sent it (status and progress aside).
+    original = [events.RunStarted(IDS, SETTINGS.batches, SETTINGS.batch_size),
+                *trainer_like_events()]
+    assert len(document["events"]) == len(original) == len(history.recorded)
     assert [item["type"] for item in document["events"]] == [type(e).__name__ for e in original]
-    for mine, theirs in zip(original, history_events(history)):
+    for mine, theirs in zip(original, history.recorded):
+        assert_same_event(mine, theirs)
+    for mine, theirs in zip(original, open_session(folder).history.recorded):
         assert_same_event(mine, theirs)
     # The run-folder files are the usual ones.
     results = json.loads((folder / "results.json").read_text())
@@ -305,6 +307,26 @@ def test_a_run_folder_from_an_older_bngui_is_recognised(tmp_path):
     assert_session_error(tmp_path, tmp_path, "older bngui", "Load models")
 
 
+def without_run_started(folder):
+    """Make ``folder`` a session as bngui wrote them before it recorded RunStarted."""
+    edit_json(folder / "events.json", lambda d: d["events"].pop(0))
+    edit_json(folder / "session.json", lambda d: d.update(events=d["events"] - 1))
+
+
+def test_a_session_from_before_run_started_was_recorded_still_opens(saved, copy):
+    without_run_started(copy)
+    session = open_session(copy)
+    assert session.history.started is None
+    _, history = saved
+    assert session.history.recorded == history.recorded[1:]
+
+
+def test_every_replayed_event_type_can_be_saved_and_read():
+    from bngui.core.session import _EVENT_FIELDS
+
+    assert set(_EVENT_FIELDS) == set(events.REPLAYED_EVENTS)
+
+
 @pytest.mark.parametrize(
     "damage, fragments",
     [
@@ -330,16 +352,19 @@ def test_a_run_folder_from_an_older_bngui_is_recognised(tmp_path):
         (lambda f: (f / "events.json").write_text((f / "events.json").read_text()[:500]),
          ("events.json", "damaged or truncated")),
         (lambda f: edit_json(f / "events.json", lambda d: d["events"].pop()),
-         ("events.json", "truncated", "holds 23 events")),
+         ("events.json", "truncated", "holds 24 events")),
         (lambda f: edit_json(f / "events.json", lambda d: d.update(version=3)),
          ("events.json", "newer bngui")),
-        (lambda f: edit_json(f / "events.json", lambda d: d["events"][2].update(loss=None)),
-         ("events.json", "event 2 is damaged", "loss")),
-        (lambda f: edit_json(f / "events.json", lambda d: d["events"][4].update(type="Hologram")),
-         ("events.json", "event 4 is damaged", "Hologram")),
-        (lambda f: edit_json(f / "events.json", lambda d: d["events"][0]["gradient_norms"].pop()),
-         ("events.json", "event 0 is damaged", "gradient_norms")),
+        (lambda f: edit_json(f / "events.json", lambda d: d["events"][3].update(loss=None)),
+         ("events.json", "event 3 is damaged", "loss")),
+        (lambda f: edit_json(f / "events.json", lambda d: d["events"][5].update(type="Hologram")),
+         ("events.json", "event 5 is damaged", "Hologram")),
+        (lambda f: edit_json(f / "events.json", lambda d: d["events"][1]["gradient_norms"].pop()),
+         ("events.json", "event 1 is damaged", "gradient_norms")),
         (lambda f: edit_json(f / "session.json", lambda d: d.update(variant_ids=IDS[:2])),
+         ("events.json", "RunStarted", "do not belong together")),
+        (lambda f: (without_run_started(f),
+                    edit_json(f / "session.json", lambda d: d.update(variant_ids=IDS[:2]))),
          ("events.json", "'nn-conv-bn-relu'", "does not list")),
     ],
     ids=[
@@ -347,7 +372,7 @@ def test_a_run_folder_from_an_older_bngui_is_recognised(tmp_path):
         "unknown variant", "unknown setting", "invalid setting", "missing setting", "no events",
         "truncated events",
         "event missing", "newer events", "bad number", "unknown event", "short gradient list",
-        "events of a variant not listed",
+        "run of other variants", "events of a variant not listed",
     ],
 )
 def test_damaged_sessions_give_one_line_naming_the_file(copy, damage, fragments):

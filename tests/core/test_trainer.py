@@ -94,7 +94,7 @@ def main_run(mnist_scored_on_2000):
     traced_by_first_batch = {}
 
     def note_tracing(event):
-        if event == events.StatusChanged("Training") and not traced_by_first_batch:
+        if event == events.StatusChanged.of(events.Phase.TRAINING) and not traced_by_first_batch:
             traced_by_first_batch.update(
                 evaluate=trainer._evaluate.experimental_get_tracing_count(),
                 probe=trainer._probe.experimental_get_tracing_count(),

@@ -4,13 +4,54 @@ Every window or dialog a test creates goes through ``make_window`` or
 ``make_dialog``. After the test they are shut down and closed, and the test
 fails if any of them left a thread running (training, loaders, download), an
 active redraw timer, a window still open, or an unexpected message box.
+Every test, whatever it creates, also fails if a QThread it started is still
+running at its end (``no_thread_left_running``).
 """
 
 import time
+import weakref
 
 import pytest
+from fake_trainer import fake_trainer, tiny_data
 from PySide6.QtCore import QCoreApplication, QEvent, QSettings, QThread, QTimer
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+THREAD_END_GRACE_S = 5.0
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left_running(monkeypatch):
+    """Fail the test if a QThread it started still runs at the end, or a repeating
+    timer of the application or of an open window is still active."""
+    started = []
+    original_start = QThread.start
+
+    def start(thread, *args):
+        started.append(weakref.ref(thread))
+        return original_start(thread, *args)
+
+    monkeypatch.setattr(QThread, "start", start)
+    yield
+    deadline = time.perf_counter() + THREAD_END_GRACE_S
+    running = []
+    for reference in started:
+        thread = reference()
+        try:
+            # A thread that was told to stop may need a moment to end.
+            if thread is not None and not thread.wait(max(0, int((deadline - time.perf_counter()) * 1000))):
+                running.append(thread.objectName() or type(thread).__name__)
+        except RuntimeError:
+            pass  # its C++ object is gone, so it has ended
+    application = QApplication.instance()
+    timers = []
+    if application is not None:
+        owners = [application] + [w for w in application.topLevelWidgets() if w.isVisible()]
+        timers = [f"{type(owner).__name__}: {timer.objectName() or 'QTimer'}"
+                  for owner in owners for timer in owner.findChildren(QTimer)
+                  if timer.isActive() and not timer.isSingleShot()]
+    problems = [f"thread {name} still running" for name in running] + [
+        f"repeating timer still active in {name}" for name in timers]
+    assert not problems, "; ".join(problems)
 
 
 @pytest.fixture(scope="session")
@@ -38,10 +79,7 @@ def _leftovers(widget):
     """What ``widget`` (a MainWindow or DataDialog) left running, as messages."""
     problems = []
     name = type(widget).__name__
-    threads = list(widget.findChildren(QThread))  # loaders and the download job
-    worker = getattr(widget, "worker", None)
-    if worker is not None and worker._thread is not None:
-        threads.append(worker._thread)  # the training thread has no parent
+    threads = list(widget.findChildren(QThread))  # training, loaders, sessions, the download
     for thread in threads:
         if thread.isRunning():
             problems.append(f"{name}: thread {thread.objectName() or type(thread).__name__} still running")
@@ -79,13 +117,16 @@ def settings_path(tmp_path):
 
 @pytest.fixture
 def make_window(qtbot, settings_path, message_boxes, tracked):
-    """``make_window(data_path=None)`` -> a shown MainWindow on the temporary settings."""
+    """``make_window(data_path=None, make_trainer=None)`` -> a shown MainWindow on the
+    temporary settings (with the real trainer unless another factory is given)."""
     from bngui.gui.main_window import MainWindow
+    from bngui.gui.run_controller import lockstep_trainer
 
     windows = []
 
-    def make(data_path=None):
-        window = MainWindow(QSettings(str(settings_path), QSettings.IniFormat), data_path=data_path)
+    def make(data_path=None, make_trainer=None):
+        window = MainWindow(QSettings(str(settings_path), QSettings.IniFormat), data_path=data_path,
+                            make_trainer=make_trainer or lockstep_trainer)
         tracked.append(window)
         windows.append(window)
         window.show()
@@ -133,9 +174,23 @@ def ready_window(make_window, mnist_scored_on_2000, tensorflow):
     the scoring in every run.
     """
     window = make_window()
-    window.set_data(mnist_scored_on_2000)
-    window.tensorflow_ready = True
-    window._update_readiness()
+    window.controller.set_data(mnist_scored_on_2000)
+    window.controller.set_tensorflow_ready()
     assert window.ready and window.setup_panel.start_button.isEnabled()
     return window
+
+
+@pytest.fixture
+def fake_window(make_window):
+    """``fake_window(models=None, seconds_per_batch=0.002)``: a ready window whose runs
+    come from the fake trainer (no TensorFlow, no MNIST)."""
+
+    def make(models=None, seconds_per_batch=0.002):
+        window = make_window(make_trainer=fake_trainer(models, seconds_per_batch))
+        window.controller.set_data(tiny_data())
+        window.controller.set_tensorflow_ready()
+        assert window.ready and window.setup_panel.start_button.isEnabled()
+        return window
+
+    return make
 

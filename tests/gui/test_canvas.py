@@ -191,7 +191,8 @@ def test_the_page_predicts_with_the_shipped_models(qtbot, page, tensorflow):
     np.testing.assert_allclose(rows["baseline"].probabilities, correct["baseline"], atol=1e-5)
     page.batch_statistics_box.setChecked(False)
     qtbot.waitUntil(lambda: page.shown_id == page.request_id, timeout=WAIT_MS)
-    np.testing.assert_allclose(rows["keras-conv-bn-relu"].probabilities, correct["keras-conv-bn-relu"], atol=1e-5)
+    np.testing.assert_allclose(rows["keras-conv-bn-relu"].probabilities,
+                               correct["keras-conv-bn-relu"], atol=1e-5)
 
     # Clearing the canvas takes the predictions away again.
     page.canvas.clear()

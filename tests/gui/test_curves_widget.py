@@ -75,7 +75,7 @@ def test_refresh_gives_every_curve_its_series(curves):
     curves.set_smoothing(0)
     curves.refresh(history)
     assert set(curves.curves) == {(v, s) for v in history.variant_ids for s in SERIES}
-    for (variant, series), (smoothed, raw) in curves.curves.items():
+    for (variant, series), (_, raw) in curves.curves.items():
         expected_x, expected_y = history.variants[variant].series(series)
         x, y = curve_data(curves, variant, series)
         np.testing.assert_array_equal(x, expected_x)

@@ -88,12 +88,13 @@ def test_the_window_asks_for_mnist_and_keeps_working(
     assert "Keras cache" in dialog.explanation.text()
 
     # TensorFlow still loads; without data the window waits, usable, for MNIST.
-    qtbot.waitUntil(lambda: window.tensorflow_ready, timeout=120_000)
-    assert window.data is None and not window.ready
+    qtbot.waitUntil(lambda: window.controller.tensorflow_ready, timeout=120_000)
+    assert window.controller.data is None and not window.ready
     assert not window.setup_panel.start_button.isEnabled()
     assert window.statusBar().currentMessage().startswith("MNIST not")  # found / loaded
-    window.start_training()  # the Run menu's Start: nothing happens
-    assert not window.worker.running
+    assert not window.start_action.isEnabled()
+    window.start_training()  # nothing happens but a word in the status bar
+    assert not window.controller.running
     window.side_action.trigger()
     assert window.curves.mode == "side"
 

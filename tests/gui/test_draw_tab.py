@@ -1,7 +1,5 @@
 """The "Draw a digit" tab inside the main window, and the File menu's models."""
 
-from types import SimpleNamespace
-
 import pytest
 
 WAIT_MS = 60_000
@@ -26,33 +24,42 @@ def test_the_window_has_a_draw_tab_and_model_menu_entries(make_window):
 
 def test_shipped_models_load_when_the_tab_is_shown_after_tensorflow(qtbot, make_window, tensorflow):
     window = make_window()
-    window._on_tensorflow_loaded()
+    window.controller.set_tensorflow_ready()
     assert window.draw_page.inference is None  # the tab is not shown: nothing to load yet
     window.tabs.setCurrentWidget(window.draw_page)
     qtbot.waitUntil(lambda: len(window.draw_page.models) == 2, timeout=WAIT_MS)
     assert [source for _, source in window.draw_page.models] == ["shipped with bngui"] * 2
 
 
-def test_models_trained_in_the_window_become_available(qtbot, make_window, tensorflow, shipped_models,
-                                                       monkeypatch):
-    window = make_window()
+def train_fake_run(qtbot, window, variant_ids):
+    """A one-batch run of the fake trainer, whose models are then the window's trained ones."""
+    window.setup_panel.select_variants(variant_ids)
+    window.setup_panel.batches.setValue(1)
+    with qtbot.waitSignal(window.controller.run_finished, timeout=WAIT_MS):
+        window.start_action.trigger()
+
+
+def test_models_trained_in_the_window_become_available(qtbot, fake_window, tensorflow,
+                                                       shipped_models):
     trained = {"keras-conv-bn-relu": shipped_models["keras-conv-bn-relu"]}
-    monkeypatch.setattr(window.worker, "_job", SimpleNamespace(trainer=SimpleNamespace(models=trained)))
-    window._on_training_finished()
+    window = fake_window(models=trained)
+    train_fake_run(qtbot, window, list(trained))
     qtbot.waitUntil(lambda: bool(window.draw_page.models), timeout=WAIT_MS)
     assert window.draw_page.models == [("keras-conv-bn-relu", "trained in this session")]
 
 
-def test_file_menu_loads_and_saves_models(qtbot, make_window, tensorflow, shipped_models, tmp_path,
+def test_file_menu_loads_and_saves_models(qtbot, fake_window, tensorflow, shipped_models, tmp_path,
                                           monkeypatch, message_boxes):
     from PySide6.QtWidgets import QFileDialog
 
     from bngui.core.storage import load_models, save_models
 
-    window = make_window()
+    trained = {"keras-conv-bn-relu": shipped_models["keras-conv-bn-relu"]}
+    window = fake_window(models=trained)
     source = tmp_path / "run"
     save_models({"baseline": shipped_models["baseline"]}, source)
-    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *args, **kwargs: str(source)))
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory",
+                        staticmethod(lambda *args, **kwargs: str(source)))
     window.load_models_action.trigger()
     qtbot.waitUntil(lambda: bool(window.draw_page.models), timeout=WAIT_MS)
     assert window.draw_page.models == [("baseline", "loaded from run")]
@@ -60,14 +67,13 @@ def test_file_menu_loads_and_saves_models(qtbot, make_window, tensorflow, shippe
     # Saving with nothing trained is a message, not a crash or an empty folder.
     target = tmp_path / "saved"
     target.mkdir()
-    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *args, **kwargs: str(target)))
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory",
+                        staticmethod(lambda *args, **kwargs: str(target)))
     window.save_models_action.trigger()
     qtbot.waitUntil(lambda: bool(message_boxes), timeout=WAIT_MS)
     assert "no trained models" in message_boxes.pop()
 
-    trained = {"keras-conv-bn-relu": shipped_models["keras-conv-bn-relu"]}
-    monkeypatch.setattr(window.worker, "_job", SimpleNamespace(trainer=SimpleNamespace(models=trained)))
-    window._on_training_finished()
+    train_fake_run(qtbot, window, list(trained))
     qtbot.waitUntil(lambda: len(window.draw_page.models) == 2, timeout=WAIT_MS)
     window.save_models_action.trigger()
     qtbot.waitUntil(lambda: (target / "models" / "keras-conv-bn-relu.keras").exists(), timeout=WAIT_MS)

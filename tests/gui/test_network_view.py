@@ -146,7 +146,8 @@ def test_non_finite_and_zero_values_are_missing_not_fatal(view):
     norms = gradient_norms(0, 0)
     norms[[0, 1, 2, 3]] = (0.0, np.nan, np.inf, -np.inf)
     history.handle(events.TrainingBatchStatistics("baseline", 0, 1.0, 0.5, tuple(norms)))
-    history.handle(events.TrainingBatchStatistics("baseline", 25, np.nan, 0.1, (np.nan,) * len(WEIGHT_LAYERS)))
+    history.handle(events.TrainingBatchStatistics("baseline", 25, np.nan, 0.1,
+                                                  (np.nan,) * len(WEIGHT_LAYERS)))
     broken = percentiles(0, 0)
     broken[NONLINEAR_LAYERS.index(DEFAULT_ACTIVATION_LAYER)] = (np.nan, np.inf, -np.inf)
     history.handle(events.ActivationPercentiles("baseline", 0, tuple(broken)))

@@ -142,7 +142,7 @@ def test_training_mode_column_and_inference_gap_flag(table):
 
 
 def test_names_are_never_cut_and_the_header_follows_the_font(qtbot):
-    from PySide6.QtWidgets import QWidget, QVBoxLayout
+    from PySide6.QtWidgets import QVBoxLayout, QWidget
 
     holder = QWidget()
     qtbot.addWidget(holder)

@@ -41,7 +41,7 @@ def _in_a_fresh_process(kind, variant_ids, settings, data_path):
     request = json.dumps({"kind": kind, "variants": list(variant_ids),
                           "settings": settings.as_dict(), "data": data_path})
     finished = subprocess.run(
-        [sys.executable, "-m", "bngui.gui.responsiveness", request],
+        [sys.executable, "-m", "bngui.bench.responsiveness", request],
         stdout=subprocess.PIPE, text=True,
     )
     if finished.returncode != 0:
@@ -93,17 +93,19 @@ def _gui_run(variant_ids, data, settings):
     from PySide6.QtCore import QSettings, QTemporaryDir, QTimer
     from PySide6.QtWidgets import QApplication
 
-    import pyqtgraph as pg
-
-    from bngui.gui.loading import TensorFlowLoader
+    from bngui.core.events import Phase
+    from bngui.gui import tasks
+    from bngui.gui.jobs import Job
     from bngui.gui.main_window import MainWindow
+    from bngui.gui.plot_style import configure_pyqtgraph
 
-    pg.setConfigOptions(antialias=True, background="w", foreground="#202020")
+    configure_pyqtgraph()
     app = QApplication.instance() or QApplication([])
     folder = QTemporaryDir()
     window = MainWindow(settings=QSettings(folder.filePath("bench.ini"), QSettings.IniFormat))
     window.show()
-    window.set_data(data)
+    controller = window.controller
+    controller.set_data(data)
     window.setup_panel.select_variants(variant_ids)
     window.setup_panel.set_settings(settings)
 
@@ -114,7 +116,7 @@ def _gui_run(variant_ids, data, settings):
     def tick():
         now = time.perf_counter()
         if last_tick[0] is not None:
-            if window.history.status == "Training":
+            if controller.history.phase == Phase.TRAINING:
                 trained[0] = True
                 phase = "training"
             else:
@@ -126,22 +128,23 @@ def _gui_run(variant_ids, data, settings):
     heartbeat = QTimer()
     heartbeat.setInterval(HEARTBEAT_MS)
     heartbeat.timeout.connect(tick)
-    window.worker.finished.connect(app.quit)
+    controller.run_finished.connect(app.quit)
 
     def start_when_loaded():
-        window._on_tensorflow_loaded()
+        controller.set_tensorflow_ready()
         window.start_training()
         heartbeat.start()
 
     # TensorFlow is loaded the way the app loads it, so its threads are set up
     # exactly as in the app.
-    loader = TensorFlowLoader()
-    loader.loaded.connect(start_when_loaded)
+    loader = Job(tasks.load_tensorflow, name="bngui-tensorflow")
+    loader.succeeded.connect(lambda _: start_when_loaded())
     loader.start()
     app.exec()
     loader.wait()
     heartbeat.stop()
-    rate = window.history.progress.images_per_second if window.history.progress else 0.0
+    history = controller.history
+    rate = history.progress.images_per_second if history.progress else 0.0
     window.shutdown()
     window.close()
     return stalls, rate

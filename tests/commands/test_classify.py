@@ -45,10 +45,12 @@ def images(tmp_path_factory, mnist):
         # White on black, as a JPEG, on a picture taller than wide (the digit itself
         # keeps its shape, as on any photo).
         "two.jpg": _write(
-            folder / "two.jpg", 255 * np.pad(_enlarge(test[TWO], 160, 160), ((25, 25), (0, 0), (0, 0))), "jpeg"
+            folder / "two.jpg",
+            255 * np.pad(_enlarge(test[TWO], 160, 160), ((25, 25), (0, 0), (0, 0))), "jpeg"
         ),
         # Colour (RGB), dark ink on light grey paper.
-        "one.png": _write(folder / "one.png", np.repeat(230 - 200 * _enlarge(test[ONE], 120, 120), 3, axis=2), "png"),
+        "one.png": _write(folder / "one.png",
+                          np.repeat(230 - 200 * _enlarge(test[ONE], 120, 120), 3, axis=2), "png"),
         "empty.png": _write(folder / "empty.png", np.full((100, 100, 1), 255.0), "png"),
     }
     corrupt = folder / "corrupt.png"
@@ -115,7 +117,8 @@ def test_classify_with_a_models_folder_skips_bad_model_files(images, tmp_path, s
     assert list(document[0]["predictions"]) == ["keras-conv-bn-relu"]
     assert document[0]["predictions"]["keras-conv-bn-relu"]["digit"] == 7
     warnings = captured.err.strip().splitlines()
-    assert len(warnings) == 2 and all(line.startswith("bngui classify: warning: skipped") for line in warnings)
+    assert len(warnings) == 2
+    assert all(line.startswith("bngui classify: warning: skipped") for line in warnings)
 
 
 def test_classify_without_usable_models_is_an_error(images, tmp_path, capsys):

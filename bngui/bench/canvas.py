@@ -146,7 +146,8 @@ def run_canvas_bench(variant_ids, strokes=40, warmup=WARMUP_STROKES):
         f" (after {warmup} warm-up), Qt platform {app.platformName()}"
     )
     print(f"  total:          median {median:6.1f} ms   p90 {p90:6.1f} ms   max {max(totals):6.1f} ms")
-    print(f"  inference:      median {statistics.median(inference):6.1f} ms   (the worker thread, all models)")
+    print(f"  inference:      median {statistics.median(inference):6.1f} ms"
+          "   (the worker thread, all models)")
     print(f"  preprocessing:  median {statistics.median(preprocessing):6.1f} ms   (to_mnist of the canvas)")
     verdict = "met" if median < TARGET_MS else "NOT met"
     print(f"  target: median under {TARGET_MS:.0f} ms: {verdict}")

@@ -6,7 +6,7 @@ import weakref
 
 import pytest
 
-from bngui.gui.training_worker import NEVER, full_collections_only_before_the_run
+from bngui.gui.tasks import NEVER, full_collections_only_before_the_run
 
 
 class Node:
@@ -31,7 +31,6 @@ def test_no_automatic_full_collection_during_the_run_and_the_threshold_comes_bac
     with full_collections_only_before_the_run():
         assert gc.get_threshold() == (before[0], before[1], NEVER)
     assert gc.get_threshold() == before
-    with pytest.raises(RuntimeError):
-        with full_collections_only_before_the_run():
-            raise RuntimeError("the run failed")
+    with pytest.raises(RuntimeError), full_collections_only_before_the_run():
+        raise RuntimeError("the run failed")
     assert gc.get_threshold() == before

@@ -1,0 +1,269 @@
+"""The run controller: what the window runs, apart from how it looks.
+
+It owns the start-up loading (TensorFlow, MNIST), the training job, the
+history of the run on screen, the trained models and the session jobs, and
+says what can be done now (``can_start``, ``why_not_save``...). The window
+lays out widgets, wires them to it, and enables its actions from its state.
+
+The trainer is made by a factory ``make_trainer(variant_ids, data, settings,
+control)`` returning an object with ``run(emit)`` and ``models``; the default
+is the lockstep trainer. Tests of behaviour that does not depend on learning
+pass a fast fake.
+"""
+
+import logging
+
+from PySide6.QtCore import QObject, Signal
+
+from bngui.core.data import DataError
+from bngui.core.history import RunHistory
+from bngui.core.run_control import RunControl
+from bngui.core.settings import SettingsError
+from bngui.gui import tasks
+from bngui.gui.jobs import Job
+
+logger = logging.getLogger(__name__)
+
+
+def lockstep_trainer(variant_ids, data, settings, control):
+    from bngui.core.trainer import LockstepTrainer
+
+    return LockstepTrainer(variant_ids, data, settings, control)
+
+
+class RunController(QObject):
+    """Loading, training, sessions; signals tell the window what changed.
+
+    ``changed`` follows every change of what can be done (ready, running,
+    paused, a finished run); ``run_finished`` comes when a training thread
+    has ended (finished, stopped or failed); ``message`` is status-bar text and ``error`` text
+    for a message box; ``data_missing(reason)`` asks the window to offer ways
+    to get MNIST; ``models_ready(models, source)`` gives the draw page models
+    (trained here, or a session's); ``session_opened(session)`` says a session
+    is now on screen.
+    """
+
+    changed = Signal()
+    run_finished = Signal()
+    message = Signal(str)
+    error = Signal(str)
+    data_missing = Signal(str)
+    models_ready = Signal(object, str)
+    session_opened = Signal(object)
+
+    def __init__(self, make_trainer=lockstep_trainer, parent=None):
+        super().__init__(parent)
+        self.make_trainer = make_trainer
+        self.history = RunHistory()
+        self.data = None
+        self.tensorflow_ready = False
+        # The settings and trained models of the run on screen (trained here or
+        # opened from a session): what Save session writes.
+        self.run_settings = None
+        self.run_models = {}
+        self._control = None
+        self._run = None  # the training job
+        self._jobs = []  # every other job; closing waits for them
+
+    # -- state --------------------------------------------------------------------
+
+    @property
+    def ready(self):
+        return self.tensorflow_ready and self.data is not None
+
+    @property
+    def running(self):
+        return self._run is not None and self._run.isRunning()
+
+    @property
+    def paused(self):
+        return self.running and self._control.paused
+
+    @property
+    def can_start(self):
+        return self.ready and not self.running
+
+    def why_not_save(self):
+        """Why Save session would not work now, or None."""
+        if self.running:
+            return "Stop the run, or let it finish, before saving the session."
+        history = self.history
+        if not history.variant_ids or history.finished is None or self.run_settings is None:
+            return "There is no finished run to save yet: train first, or open a session."
+        return None
+
+    def why_not_start(self, variant_ids, settings):
+        """Why a run of these variants with these settings cannot start now, or None."""
+        if self.running:
+            return "A run is in progress."
+        if not self.tensorflow_ready:
+            return "TensorFlow is still loading."
+        if self.data is None:
+            return "MNIST is not loaded."
+        if not variant_ids:
+            return "Choose at least one variant to train."
+        try:
+            settings.validate(len(self.data.train_labels))
+        except SettingsError as error:
+            return str(error)
+        return None
+
+    # -- start-up loading ---------------------------------------------------------
+
+    def start_loading(self, data_path=None):
+        """Import TensorFlow and load MNIST in the background."""
+        # A DataError's own message says where MNIST was looked for.
+        data = self._new_job(tasks.load_data, data_path, expected=(DataError,))
+        data.succeeded.connect(self.set_data)
+        data.failed.connect(self.data_missing)
+        tensorflow = self._new_job(tasks.load_tensorflow, failure="TensorFlow could not be loaded")
+        tensorflow.succeeded.connect(lambda _result: self.set_tensorflow_ready())
+        tensorflow.failed.connect(self.error)
+        data.start()
+        tensorflow.start()
+
+    def set_tensorflow_ready(self):
+        self.tensorflow_ready = True
+        self.changed.emit()
+
+    def set_data(self, data):
+        self.data = data
+        self.changed.emit()
+
+    # -- training -----------------------------------------------------------------
+
+    def start(self, variant_ids, settings):
+        """Start a run; returns False (after an ``error``) when it cannot start now."""
+        problem = self.why_not_start(variant_ids, settings)
+        if problem:
+            self.error.emit(problem)
+            return False
+        self.history.reset(variant_ids)
+        self.run_settings, self.run_models = settings, {}
+        self._control = RunControl()
+        run = Job(tasks.train, self.make_trainer, list(variant_ids), self.data, settings,
+                  self._control, failure="Training failed", on_cancel=self._control.stop,
+                  name="bngui-training")
+        run.progressed.connect(self.history.handle)
+        run.succeeded.connect(self._on_trained)
+        run.failed.connect(self.error)
+        run.finished.connect(self._on_run_ended)
+        self._run = run
+        run.start()
+        self.changed.emit()
+        return True
+
+    def toggle_pause(self):
+        if not self.running:
+            return
+        if self._control.paused:
+            self._control.resume()
+        else:
+            self._control.pause()
+        self.changed.emit()
+
+    def stop(self):
+        if self.running:
+            self._run.cancel()
+
+    def _on_run_ended(self):
+        self.changed.emit()
+        self.run_finished.emit()
+
+    def _on_trained(self, models):
+        self.run_models = models
+        self.models_ready.emit(models, "trained")
+
+    # -- sessions -----------------------------------------------------------------
+
+    def save_session(self, folder):
+        """Save the run on screen into ``folder`` in the background; the job, or None."""
+        from bngui.core.session import SessionError
+
+        problem = self.why_not_save()
+        if problem:
+            self.error.emit(problem)
+            return None
+        # A snapshot: a run started while saving cannot change what is written.
+        job = self._new_job(tasks.save_session, str(folder), self.run_settings,
+                            self.history.copy(), dict(self.run_models),
+                            failure="Cannot save the session", expected=(SessionError, OSError))
+        job.succeeded.connect(lambda saved: self.message.emit(f"Session saved to {saved}"))
+        job.failed.connect(self.error)
+        self.message.emit(f"Saving the session to {folder}…")
+        job.start()
+        return job
+
+    def open_session(self, folder):
+        """Open the session in ``folder`` in the background; the job, or None."""
+        from bngui.core.session import SessionError
+        from bngui.core.storage import ModelFileError
+
+        if self.running:
+            self.error.emit("Stop the run before opening a session.")
+            return None
+        job = self._new_job(tasks.open_session, str(folder), failure="Cannot open the session",
+                            expected=(SessionError, ModelFileError))
+        job.succeeded.connect(self._on_session_read)
+        job.failed.connect(self.error)
+        self.message.emit(f"Opening the session {folder}…")
+        job.start()
+        return job
+
+    def _on_session_read(self, result):
+        session, models, problems = result
+        if self.running:
+            return  # a run started meanwhile keeps the screen
+        # Replayed into the controller's own history, so every view sees a new version.
+        self.history.reset(session.variant_ids)
+        for event in session.history.recorded:
+            self.history.handle(event)
+        self.run_settings, self.run_models = session.settings, models
+        self.session_opened.emit(session)
+        self.models_ready.emit(models, "loaded")
+        self.changed.emit()
+        self.message.emit(
+            f"Opened the session {session.folder} ({len(session.variant_ids)} variants,"
+            f" run {session.run_status}, saved {session.created[:16].replace('T', ' ')})"
+        )
+        if problems:
+            shown = "The curves are shown, but some models could not be loaded"
+            if not models:
+                shown = "The curves are shown, but none of the models could be loaded"
+            self.error.emit(f"{shown}:\n" + "\n".join(problems))
+
+    # -- jobs and closing ---------------------------------------------------------
+
+    def _new_job(self, function, *args, **options):
+        """A job, not started yet: its signals are connected first, or a quick one's
+        result could arrive before anyone listens.
+
+        The controller holds it until it has finished, then lets it go, so a
+        finished job never keeps its arguments (a run's history and models) alive.
+        """
+        job = Job(function, *args, **options)
+        self._jobs.append(job)
+        job.finished.connect(self._forget_finished_job)
+        return job
+
+    def _forget_finished_job(self):
+        job = self.sender()
+        job.wait()  # "finished" may arrive just before the thread has quite ended
+        if job in self._jobs:
+            self._jobs.remove(job)
+
+    @property
+    def jobs(self):
+        """The background jobs that have not finished yet (training aside)."""
+        return list(self._jobs)
+
+    def shutdown(self, timeout_ms=2500):
+        """Stop training and wait for every job; True when every thread has ended."""
+        ended = True
+        if self._run is not None:
+            self._run.cancel()
+            ended = self._run.wait(timeout_ms)
+        for job in self._jobs:
+            job.cancel()
+            ended = job.wait(10_000) and ended
+        return ended

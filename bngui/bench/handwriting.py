@@ -406,7 +406,9 @@ def build_conditions(images, labels, per_condition, seed, fonts=None):
     first, second = chosen[:per_condition], chosen[per_condition:]
     conditions = {
         "MNIST test, 28x28": ("digits", images[first], labels[first]),
-        "MNIST test on the canvas": ("canvases", mnist_canvases(images[first], streams[1]), labels[first]),
+        "MNIST test on the canvas": (
+            "canvases", mnist_canvases(images[first], streams[1]), labels[first]
+        ),
     }
     for pen, canvases in pen_stroke_canvases(images[first], streams[2]).items():
         conditions[f"MNIST strokes, {pen}"] = ("canvases", canvases, labels[first])
@@ -471,11 +473,13 @@ def run_handwriting_bench(
             digits, milliseconds = preprocess_canvases(items)
             latencies.extend(milliseconds)
             full = _accuracies(predictor, models, digits, truth)
-            recipe = _accuracies(predictor, models, preprocess_canvases(items, **RECIPE_ONLY)[0], truth)
+            recipe_digits, _ = preprocess_canvases(items, **RECIPE_ONLY)
+            recipe = _accuracies(predictor, models, recipe_digits, truth)
         else:
             digits, photo_failures = preprocess_photos(items)
             full = _accuracies(predictor, models, digits, truth)
-            recipe = _accuracies(predictor, models, preprocess_photos(items, **RECIPE_ONLY)[0], truth)
+            recipe_digits, _ = preprocess_photos(items, **RECIPE_ONLY)
+            recipe = _accuracies(predictor, models, recipe_digits, truth)
         rows.append((condition, full, recipe))
 
     print(format_table(rows, list(models), per_condition, seed))
@@ -498,7 +502,8 @@ def format_table(rows, model_ids, per_condition, seed):
     group_width = len(group)
     lines = [
         f"Handwriting benchmark: {per_condition} digits per condition, seed {seed}; accuracy.",
-        f"{'':<{name_width}}  {'full pipeline':^{group_width}}    {'MNIST recipe only':^{group_width}}",
+        f"{'':<{name_width}}  {'full pipeline':^{group_width}}"
+        f"    {'MNIST recipe only':^{group_width}}",
         f"{'condition':<{name_width}}  {group}    {group}",
     ]
     for condition, full, recipe in rows:

@@ -54,13 +54,13 @@ def augment_batch(
     images,
     seed,
     *,
-    rotation_degrees=ROTATION_DEGREES,
-    shear_degrees=SHEAR_DEGREES,
-    scale_range=SCALE_RANGE,
-    shift_pixels=SHIFT_PIXELS,
-    stroke_change_range=STROKE_CHANGE_RANGE,
-    elastic_pixels=ELASTIC_PIXELS,
-):
+    rotation_degrees: float = ROTATION_DEGREES,
+    shear_degrees: float = SHEAR_DEGREES,
+    scale_range: tuple[float, float] = SCALE_RANGE,
+    shift_pixels: float = SHIFT_PIXELS,
+    stroke_change_range: tuple[float, float] = STROKE_CHANGE_RANGE,
+    elastic_pixels: float = ELASTIC_PIXELS,
+) -> tf.Tensor:
     """Randomly changed copies of ``images`` (``[N, H, W, 1]`` float32 in [0, 1]).
 
     N may be unknown when a ``tf.function`` traces; H and W must be known.

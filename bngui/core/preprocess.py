@@ -33,6 +33,7 @@ a file is read, to decode images.
 import io
 import math
 import os
+from typing import BinaryIO
 
 import numpy as np
 from scipy import ndimage
@@ -78,6 +79,11 @@ WORK_BOX = 4 * DIGIT_BOX
 # digit forced to the median, 95.0% with strokes as drawn.
 MNIST_STROKE_WIDTH = 2.06
 MNIST_STROKE_RANGE = (1.5, 2.8)
+
+# A path, or a binary file object (its ``name``, if any, is used in messages).
+ImageSource = str | os.PathLike[str] | BinaryIO
+# A stroke width in the 20 px box, or a (low, high) range of them.
+StrokeWidth = float | tuple[float, float]
 # Thinning moves the outline in by at most this share of the strokes' typical
 # half-width, so that the thinner parts of a fat stroke do not vanish.
 MAX_THINNING = 0.7
@@ -107,7 +113,7 @@ class ImageError(Exception):
     """
 
 
-def center_of_mass(image):
+def center_of_mass(image: np.ndarray) -> tuple[float, float]:
     """Intensity-weighted centre of a 2-D image as ``(row, col)``.
 
     Coordinates are pixel centres: a single lit pixel at ``[r, c]`` gives
@@ -203,7 +209,7 @@ def _crop(ink, mask):
     return np.where(mask[top:bottom, left:right], ink[top:bottom, left:right], 0.0)
 
 
-def digit_mask(ink, is_ink):
+def digit_mask(ink: np.ndarray, is_ink: np.ndarray) -> np.ndarray:
     """Which ink pixels belong to the digit: the main component and its parts.
 
     ``is_ink`` is the boolean mask of ink pixels in the 2-D image ``ink``.
@@ -218,9 +224,8 @@ def digit_mask(ink, is_ink):
         return is_ink
     ink_labels = labels[is_ink]
     mass = np.bincount(ink_labels, weights=ink[is_ink], minlength=count + 1)[1:]
-    boxes = np.array(
-        [(rows.start, rows.stop, cols.start, cols.stop) for rows, cols in ndimage.find_objects(labels)]
-    )
+    slices = ndimage.find_objects(labels)
+    boxes = np.array([(rows.start, rows.stop, cols.start, cols.stop) for rows, cols in slices])
     top, bottom, left, right = boxes.T
     extent = np.maximum(bottom - top, right - left)
     main = int(np.argmax(mass))
@@ -317,7 +322,7 @@ def _move_outline(image, distance):
     return (1.0 - fraction) * inner + fraction * operation(image, footprint=_disk(whole + 1))
 
 
-def measure_stroke_width(ink, *, ink_threshold=0.02):
+def measure_stroke_width(ink: np.ndarray, *, ink_threshold: float = 0.02) -> float | None:
     """Stroke width of the digit in ``ink``, in pixels of the 20 px digit box.
 
     The ink above ``ink_threshold`` is cropped and scaled as ``to_mnist``
@@ -335,7 +340,9 @@ def measure_stroke_width(ink, *, ink_threshold=0.02):
     return width * DIGIT_BOX / WORK_BOX
 
 
-def normalise_stroke_width(crop, stroke_width=MNIST_STROKE_RANGE):
+def normalise_stroke_width(
+    crop: np.ndarray, stroke_width: StrokeWidth = MNIST_STROKE_RANGE
+) -> np.ndarray:
     """The cropped digit with strokes moved into ``stroke_width`` (pixels in the 20 px box).
 
     ``stroke_width`` is a ``(low, high)`` range or one width. Strokes thinner
@@ -349,7 +356,10 @@ def normalise_stroke_width(crop, stroke_width=MNIST_STROKE_RANGE):
     Returns ``crop`` itself when its strokes are within the range, else the
     changed digit at the working scale (its longer side about WORK_BOX).
     """
-    low, high = (stroke_width, stroke_width) if np.isscalar(stroke_width) else stroke_width
+    if isinstance(stroke_width, (int, float)):
+        low = high = float(stroke_width)
+    else:
+        low, high = (float(value) for value in stroke_width)
     to_work = WORK_BOX / DIGIT_BOX
     peak = crop.max()
     work = _work_image(crop, _padding_for(high))
@@ -368,7 +378,13 @@ def _scale_to_box(crop):
     return _resample(crop, (max(1, round(height * scale)), max(1, round(width * scale))))
 
 
-def to_mnist(ink, *, ink_threshold=0.02, ignore_strays=True, stroke_width=MNIST_STROKE_RANGE):
+def to_mnist(
+    ink: np.ndarray,
+    *,
+    ink_threshold: float = 0.02,
+    ignore_strays: bool = True,
+    stroke_width: StrokeWidth | None = MNIST_STROKE_RANGE,
+) -> np.ndarray | None:
     """Turn a 2-D ink image of any size into a 28x28 MNIST-style digit.
 
     ``ink`` is bright ink on a dark background: floats in [0, 1], or integers
@@ -464,7 +480,7 @@ def _drop_paper_texture(ink):
     return (ink - floor) / (1.0 - floor)
 
 
-def ink_from_image(pixels):
+def ink_from_image(pixels: np.ndarray) -> np.ndarray:
     """Ink (bright = ink, float32 in [0, 1]) from an image's pixels.
 
     ``pixels`` is (H, W) or (H, W, C) with C = 1 (grey), 2 (grey + alpha),
@@ -545,7 +561,7 @@ def _pixels_of(image):
     return pixels / full_scale
 
 
-def load_image_file(source):
+def load_image_file(source: ImageSource) -> np.ndarray:
     """Read an image file and return its ink (see ``ink_from_image``).
 
     ``source`` is a path or a binary file object. Pillow decodes it (PNG,
@@ -571,7 +587,8 @@ def load_image_file(source):
             with open(source, "rb") as handle:
                 data = handle.read()
         except OSError as error:
-            raise ImageError(f"{name}: the file cannot be read ({error.strerror or error})") from error
+            reason = error.strerror or error
+            raise ImageError(f"{name}: the file cannot be read ({reason})") from error
         source = io.BytesIO(data)
     try:
         with Image.open(source) as image:
@@ -579,7 +596,8 @@ def load_image_file(source):
             image.load()
             upright = ImageOps.exif_transpose(image)
             if upright.width == 0 or upright.height == 0:
-                raise ImageError(f"{name}: the image has zero size ({upright.width}x{upright.height})")
+                size = f"{upright.width}x{upright.height}"
+                raise ImageError(f"{name}: the image has zero size ({size})")
             pixels = _pixels_of(upright)
     except ImageError:
         raise
@@ -591,7 +609,7 @@ def load_image_file(source):
     return ink_from_image(pixels)
 
 
-def preprocess_file(source):
+def preprocess_file(source: ImageSource) -> np.ndarray:
     """The 28x28 MNIST-style digit in an image file (see ``to_mnist``).
 
     ``source`` is a path or a binary file object. Raises ``ImageError`` if

@@ -15,7 +15,8 @@ def small_digits(count=6):
     """28x28 digit-like images in [0, 1]: rings (zeros) and bars (ones), labels to match."""
     rows, cols = np.mgrid[:28, :28]
     ring = np.clip(1.5 - np.abs(np.hypot((rows - 13.5) / 1.3, cols - 13.5) - 6), 0, 1)
-    bar = np.clip(2.5 - np.abs(cols - 13.5 - 0.25 * (rows - 13.5)), 0, 1) * (np.abs(rows - 13.5) < 9)
+    slanted = np.clip(2.5 - np.abs(cols - 13.5 - 0.25 * (rows - 13.5)), 0, 1)
+    bar = slanted * (np.abs(rows - 13.5) < 9)
     images = np.stack([ring if index % 2 == 0 else bar for index in range(count)])
     return images.astype(np.float32), np.array([0 if i % 2 == 0 else 1 for i in range(count)])
 

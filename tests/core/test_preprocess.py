@@ -579,7 +579,9 @@ def test_stroke_width_does_not_depend_on_the_image_size():
     assert measure_stroke_width(np.zeros((10, 10))) is None
 
 
-@pytest.mark.parametrize("pen", [5, 8, 60, 80], ids=["fine liner", "thin pen", "marker", "fat marker"])
+@pytest.mark.parametrize(
+    "pen", [5, 8, 60, 80], ids=["fine liner", "thin pen", "marker", "fat marker"]
+)
 def test_thin_and_fat_strokes_are_moved_into_mnists_range(pen):
     drawing = canvas_seven(width=pen)
     low, high = MNIST_STROKE_RANGE
@@ -626,7 +628,9 @@ def pillow_bytes(pixels, format, **options):
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize("orientation, stored", [(3, 2), (6, 1), (8, 3)], ids=["180", "90 cw", "90 ccw"])
+@pytest.mark.parametrize(
+    "orientation, stored", [(3, 2), (6, 1), (8, 3)], ids=["180", "90 cw", "90 ccw"]
+)
 def test_exif_orientation_is_honoured(tmp_path, orientation, stored):
     from PIL import Image
 
@@ -656,7 +660,8 @@ def test_file_objects_are_read_and_named_in_errors():
 def test_other_formats_are_read(tmp_path, format, suffix):
     pixels, ink = drawing_pixels((100, 80), dark_on_light=True, channels=3)
     path = tmp_path / f"seven.{suffix}"
-    path.write_bytes(pillow_bytes(pixels, format, **({"lossless": True} if format == "WEBP" else {})))
+    options = {"lossless": True} if format == "WEBP" else {}
+    path.write_bytes(pillow_bytes(pixels, format, **options))
     np.testing.assert_allclose(preprocess_file(path), to_mnist(ink), atol=0.02)
 
 
@@ -721,13 +726,14 @@ def png_with_zero_width():
         )
 
     header = (0).to_bytes(4, "big") + (10).to_bytes(4, "big") + bytes([8, 0, 0, 0, 0])
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+    chunks = chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+    return b"\x89PNG\r\n\x1a\n" + chunks
 
 
 @pytest.mark.parametrize(
     "name, content",
     [
-        ("truncated.jpg", lambda: pillow_bytes(np.full((200, 200, 3), 128, np.uint8), "JPEG")[:300]),
+        ("truncated.jpg", lambda: pillow_bytes(np.full((99, 99, 3), 128, np.uint8), "JPEG")[:300]),
         ("zero_width.png", png_with_zero_width),
         ("fake.webp", lambda: b"RIFF\x00\x00\x00\x00WEBPVP8 garbage"),
         ("truncated.tif", lambda: pillow_bytes(np.zeros((64, 64), np.uint8), "TIFF")[:60]),
@@ -745,7 +751,8 @@ def test_more_broken_files_raise_image_error_naming_the_file(tmp_path, name, con
 
 def test_import_and_image_files_load_neither_tensorflow_nor_qt(tmp_path):
     path = tmp_path / "seven.png"
-    path.write_bytes(pillow_bytes(drawing_pixels((90, 90), dark_on_light=True, channels=3)[0], "PNG"))
+    pixels, _ = drawing_pixels((90, 90), dark_on_light=True, channels=3)
+    path.write_bytes(pillow_bytes(pixels, "PNG"))
     code = (
         "import sys, numpy as np\n"
         "from bngui.core.preprocess import preprocess_file, to_mnist\n"

@@ -70,6 +70,22 @@ def _add_training_options(parser, batches):
         "--loss", choices=LOSSES, default=defaults.loss, help="default sigmoid, as the notebook"
     )
     parser.add_argument("--seed", type=int, default=defaults.seed, help="default 0")
+    parser.add_argument(
+        "--bn-decay", type=float, default=defaults.bn_decay,
+        help="decay of the BN layers' population statistics (Keras's momentum; PyTorch's"
+        f" momentum is 1 - decay), default {defaults.bn_decay} as the notebook",
+    )
+    parser.add_argument(
+        "--augment", action="store_true",
+        help="randomly shift, rotate, scale, shear, thicken or thin and bend every training"
+        " batch, the same way for every variant (off by default, as the notebook)",
+    )
+    parser.add_argument(
+        "--precise-batches", type=int, default=defaults.precise_batches,
+        help="after training, re-estimate the BN population statistics over this many"
+        f" training batches with the weights fixed, and score again (default"
+        f" {defaults.precise_batches}; 0: no precise BN)",
+    )
 
 
 def build_parser():
@@ -110,6 +126,11 @@ def build_parser():
         " with --soak)"
     )
     bench.add_argument("--warmup", type=int, default=5, help="untimed batches first (default 5)")
+    bench.add_argument(
+        "--full-run", type=int, default=0, metavar="BATCHES",
+        help="also make a whole run of this many batches and say where its time goes"
+        " (compiling, training, evaluation, final scoring)",
+    )
     bench.add_argument("--batch-size", type=int, default=TrainSettings().batch_size)
     _add_data_option(bench)
     which = bench.add_mutually_exclusive_group()
@@ -167,8 +188,11 @@ def _settings_from(args):
         batches=args.batches,
         batch_size=args.batch_size,
         learning_rate=args.lr,
-        loss=getattr(args, "loss", "sigmoid"),
-        seed=getattr(args, "seed", 0),
+        loss=args.loss,
+        seed=args.seed,
+        bn_decay=args.bn_decay,
+        augment=args.augment,
+        precise_batches=args.precise_batches,
     )
     return settings.validate()
 
@@ -217,7 +241,10 @@ def _bench_training(args, variant_ids):
     if args.warmup < 1:
         raise SettingsError(f"warmup must be at least 1 batch, not {args.warmup}")
     settings = _bench_settings(args, 60)
-    return run_bench(variant_ids, settings, warmup=args.warmup, data_path=args.data)
+    if args.full_run < 0:
+        raise SettingsError(f"--full-run must be 0 or more batches, not {args.full_run}")
+    return run_bench(variant_ids, settings, warmup=args.warmup, data_path=args.data,
+                     full_run=args.full_run)
 
 
 def _bench_statistics(args, variant_ids):

@@ -52,15 +52,24 @@ def _percent(value):
 
 
 def results_table(finished):
-    """A plain-text table: one row per variant."""
+    """A plain-text table: one row per variant.
+
+    The first three scores are inference with the population statistics the
+    BN layers kept while training (their moving averages, EMA); the precise
+    ones with the statistics re-estimated by precise BN after training.
+    """
     width = max([len("variant")] + [len(record.variant) for record in finished])
     lines = [
-        f"{'variant':<{width}}  validation    test  100 samples  status    seconds",
+        f"{'':<{width}}  {'inference, EMA statistics':^37}  {'precise BN':^17}",
+        f"{'variant':<{width}}  validation    test  100 samples"
+        f"  validation    test  status    seconds",
     ]
     for record in finished:
         lines.append(
             f"{record.variant:<{width}}  {_percent(record.validation_accuracy):>10}"
             f"  {_percent(record.test_accuracy):>6}  {_percent(record.single_sample_accuracy):>11}"
+            f"  {_percent(record.precise_validation_accuracy):>10}"
+            f"  {_percent(record.precise_test_accuracy):>6}"
             f"  {record.status:<8}  {record.train_seconds:>7.1f}"
         )
     return "\n".join(lines)

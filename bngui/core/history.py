@@ -43,6 +43,10 @@ class VariantHistory:
     # events.ActivationPercentiles, in arrival order.
     activation_batches: list = field(default_factory=list)
     activation_percentiles: list = field(default_factory=list)  # [layer][percentile]
+    # events.BatchNormLag, in arrival order.
+    lag_batches: list = field(default_factory=list)
+    lag_variance_ratio: list = field(default_factory=list)  # a tuple per NONLINEAR_LAYERS
+    lag_mean_shift: list = field(default_factory=list)
 
     def series(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """(batches, values) of one series as float arrays."""
@@ -59,6 +63,16 @@ class VariantHistory:
     def training_mode_accuracy(self) -> tuple[np.ndarray, np.ndarray]:
         """(batches, accuracy) of the training step itself, with batch statistics."""
         return np.asarray(self.step_batches, dtype=float), np.asarray(self.step_accuracy, dtype=float)
+
+    def lag_matrix(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(batches, variance ratios, mean shifts): one row per measurement, one column per
+        NONLINEAR_LAYERS (the BN layer of each)."""
+        columns = len(NONLINEAR_LAYERS)
+        return (
+            np.asarray(self.lag_batches, dtype=float),
+            np.asarray(self.lag_variance_ratio, dtype=float).reshape(-1, columns),
+            np.asarray(self.lag_mean_shift, dtype=float).reshape(-1, columns),
+        )
 
     def activation_series(self, layer: str) -> tuple[np.ndarray, np.ndarray]:
         """(batches, percentiles) of one layer in NONLINEAR_LAYERS; one row per batch,
@@ -125,6 +139,12 @@ class RunHistory:
             record = self.variants[event.variant]
             record.activation_batches.append(event.batch)
             record.activation_percentiles.append(event.percentiles)
+        elif isinstance(event, events.BatchNormLag):
+            self.statistics_version = next(_versions)
+            record = self.variants[event.variant]
+            record.lag_batches.append(event.batch)
+            record.lag_variance_ratio.append(tuple(event.variance_ratio))
+            record.lag_mean_shift.append(tuple(event.mean_shift))
         elif isinstance(event, events.Progress):
             self.progress = event
         elif isinstance(event, events.StatusChanged):

@@ -25,7 +25,7 @@ import socket
 import tempfile
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
@@ -44,6 +44,8 @@ TENSORBOARD_DIR = "tensorboard"
 SESSION_FORMAT = "bngui-session"
 EVENTS_FORMAT = "bngui-events"
 SESSION_VERSION = 1  # the newest session layout this bngui reads and writes
+# Settings that older sessions do not list; they ran with the defaults.
+SETTINGS_ADDED_LATER = {"bn_decay", "augment", "precise_batches"}
 UNFINISHED = "unfinished"  # run_status of a session saved before its run finished
 
 
@@ -164,11 +166,16 @@ _EVENT_FIELDS = {
     events.ActivationPercentiles: {
         "variant": _text, "batch": _batch, "percentiles": _percentile_table,
     },
+    events.BatchNormLag: {
+        "variant": _text, "batch": _batch, "variance_ratio": _numbers(len(NONLINEAR_LAYERS)),
+        "mean_shift": _numbers(len(NONLINEAR_LAYERS)),
+    },
     events.VariantDiverged: {"variant": _text, "batch": _batch},
     events.VariantFinished: {
         "variant": _text, "status": _one_of(events.State, events.FINAL_STATES),
         "validation_accuracy": _number, "test_accuracy": _number,
         "single_sample_accuracy": _number, "train_seconds": _number,
+        "precise_validation_accuracy": _number, "precise_test_accuracy": _number,
     },
     events.RunFinished: {"status": _one_of(events.State, events.RUN_OUTCOMES), "seconds": _number},
 }
@@ -189,10 +196,15 @@ def event_from_json(document: object) -> object:
     if kind is None:
         raise ValueError(f"unknown event type {document.get('type')!r}")
     readers = _EVENT_FIELDS[kind]
-    if set(document) != {"type", *readers}:
+    # Fields with a default came later: older files may not have them.
+    optional = {f.name for f in fields(kind) if f.default is not MISSING}
+    given = set(document) - {"type"}
+    if not set(readers) - optional <= given <= set(readers):
         raise ValueError(f"{kind.__name__} needs the fields {', '.join(readers)}")
     values = {}
     for name, read in readers.items():
+        if name not in document:
+            continue
         try:
             values[name] = read(document[name])
         except ValueError as error:
@@ -306,6 +318,16 @@ def tensorboard_scalars(record: VariantHistory) -> list[tuple[str, int, float]]:
         steps, table = record.activation_series(layer)
         for column, percentile in enumerate(ACTIVATION_PERCENTILES):
             add(f"activation/{layer}/p{percentile}", steps, table[:, column])
+    steps, ratios, shifts = record.lag_matrix()
+    for column, layer in enumerate(NONLINEAR_LAYERS):
+        if len(steps):
+            add(f"bn_lag/variance_ratio/{layer}", steps, ratios[:, column])
+            add(f"bn_lag/mean_shift/{layer}", steps, shifts[:, column])
+    result = record.result
+    if result is not None and math.isfinite(result.precise_validation_accuracy):
+        last = int(steps[-1]) if len(steps) else 0
+        add("precise_bn/validation_accuracy", [last], [result.precise_validation_accuracy])
+        add("precise_bn/test_accuracy", [last], [result.precise_test_accuracy])
     return rows
 
 
@@ -423,7 +445,9 @@ def _read_manifest(path):
     if not isinstance(settings, dict):
         raise SessionError(f"{path}: damaged (no \"settings\")")
     known = {f.name for f in fields(TrainSettings)}
-    strange, missing = sorted(set(settings) - known), sorted(known - set(settings))
+    strange = sorted(set(settings) - known)
+    # Sessions saved before a setting existed ran with its default.
+    missing = sorted(known - set(settings) - SETTINGS_ADDED_LATER)
     if strange:
         raise SessionError(
             f"{path}: unknown setting(s) {', '.join(strange)} (written by a newer bngui?)"

@@ -96,6 +96,9 @@ def results_document(settings: dict, finished: Iterable) -> dict:
                 "validation_accuracy": _finite_or_none(record.validation_accuracy),
                 "test_accuracy": _finite_or_none(record.test_accuracy),
                 "single_sample_accuracy": _finite_or_none(record.single_sample_accuracy),
+                # Inference with the population statistics re-estimated by precise BN.
+                "precise_validation_accuracy": _finite_or_none(record.precise_validation_accuracy),
+                "precise_test_accuracy": _finite_or_none(record.precise_test_accuracy),
                 "status": record.status,
                 "train_seconds": round(record.train_seconds, 2),
             }

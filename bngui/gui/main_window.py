@@ -299,6 +299,7 @@ class MainWindow(QMainWindow):
         self.save_session_action.setStatusTip(why_not_save or "")
         if controller.tensorflow_ready:
             self.draw_page.set_tensorflow_ready()
+            controller.prepare(self.setup_panel.selected_variants(), self.setup_panel.settings())
         if running or controller.history.finished is not None:
             self.redraw()  # the run's own status
             return
@@ -386,6 +387,7 @@ class MainWindow(QMainWindow):
         self.curves.refresh(self.history)
 
     def _on_variants_changed(self, variant_ids):
+        self.controller.prepare(variant_ids, self.setup_panel.settings())
         if not self.controller.running:
             self._set_shown_variants(variant_ids)
             self.curves.refresh(self.history)

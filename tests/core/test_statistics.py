@@ -128,7 +128,7 @@ def test_learning_rate_twins_start_from_the_same_weights_at_ten_times_the_rate()
     trainer = LockstepTrainer(
         ["baseline", "baseline-lr10"], tiny_splits(), TrainSettings(learning_rate=0.002)
     )
-    rates = {vid: float(opt.learning_rate.numpy()) for vid, opt in trainer.optimizers.items()}
+    rates = trainer.learning_rates
     assert rates == pytest.approx({"baseline": 0.002, "baseline-lr10": 0.02})
     for mine, twins in zip(trainer.models["baseline-lr10"].weights, trainer.models["baseline"].weights):
         np.testing.assert_array_equal(mine.numpy(), twins.numpy())

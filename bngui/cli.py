@@ -157,6 +157,16 @@ def build_parser():
         " closed in the middle of a run (exit codes, thread messages); default variants:"
         f" {' '.join(GUI_BENCH_VARIANTS)}, runs of 100 batches",
     )
+    which.add_argument(
+        "--handwriting", dest="benchmark", action="store_const", const="handwriting",
+        help="how well the shipped models (or --models) read digits MNIST's writers did not"
+        " write: MNIST test digits re-drawn with three pens, distorted fonts, photos of paper;"
+        " accuracy and preprocessing latency per condition",
+    )
+    bench.add_argument("--models", metavar="DIR",
+                       help="with --handwriting: a folder of models (default: the shipped ones)")
+    bench.add_argument("--per-condition", type=int, default=500,
+                       help="with --handwriting: digits per condition (default 500)")
     bench.add_argument("--runs", type=int, default=10, help="with --soak: runs in one window")
     bench.add_argument("--launches", type=int, default=20,
                        help="with --soak: launches closed mid-run")
@@ -171,7 +181,8 @@ def build_parser():
 
     classify = commands.add_parser(
         "classify",
-        help="classify digit images (PNG, JPEG; any size, either polarity) like the canvas does",
+        help="classify digit images (PNG, JPEG, WebP, TIFF, ...; any size, either polarity,"
+        " photos of paper too) like the canvas does",
         description="Classify digit images with the canvas's preprocessing and models. An"
         " unreadable or empty image gets a one-line error and the others are still"
         " classified; the exit code is then 1.",
@@ -280,6 +291,13 @@ def _bench_soak(args, variant_ids):
                                           launches=args.launches))
 
 
+def _bench_handwriting(args, variant_ids):
+    from bngui.bench.handwriting import run_handwriting_bench
+
+    return run_handwriting_bench(models_dir=args.models, per_condition=args.per_condition,
+                                 data_path=args.data)
+
+
 # bngui bench's benchmarks: (function, default variants).
 BENCHMARKS = {
     "training": (_bench_training, BENCH_VARIANTS),
@@ -287,6 +305,7 @@ BENCHMARKS = {
     "gui": (_bench_gui, GUI_BENCH_VARIANTS),
     "canvas": (_bench_canvas, NOTEBOOK_VARIANT_IDS),
     "soak": (_bench_soak, GUI_BENCH_VARIANTS),
+    "handwriting": (_bench_handwriting, NOTEBOOK_VARIANT_IDS),
 }
 
 

@@ -1,7 +1,7 @@
 """The "Draw a digit" page: canvas, what the models see, and every model's answer.
 
-Drawing → ``to_mnist`` (the MNIST recipe, in the GUI thread: about a
-millisecond) → the 28x28 preview → a prediction request to the inference
+Drawing → ``to_mnist`` (stray marks dropped, strokes brought to MNIST's width,
+then the MNIST recipe; in the GUI thread, a few milliseconds) → the 28x28 preview → a prediction request to the inference
 thread → one row per model. A stroke's end always asks for a prediction;
 while drawing, the canvas asks at a throttled rate.
 """

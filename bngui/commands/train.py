@@ -119,9 +119,12 @@ def run_train(variant_ids, settings, data_path=None, out=None):
 
     if out:
         from bngui.core.session import SessionError, save_session
+        from bngui.core.variants import PRECISE_SUFFIX
 
         try:
-            save_session(out, settings, history, trainer.models)
+            precise = {f"{variant_id}{PRECISE_SUFFIX}": model
+                       for variant_id, model in trainer.precise_models().items()}
+            save_session(out, settings, history, {**trainer.models, **precise})
         except (SessionError, OSError) as error:
             print(f"bngui: cannot save the session: {error}", file=sys.stderr)
             return 1

@@ -36,7 +36,13 @@ from bngui.core import events, storage
 from bngui.core.history import RunHistory, VariantHistory
 from bngui.core.layer_names import ACTIVATION_PERCENTILES, NONLINEAR_LAYERS, WEIGHT_LAYERS
 from bngui.core.settings import SettingsError, TrainSettings
-from bngui.core.variants import VARIANTS_BY_ID
+from bngui.core.variants import (
+    PRECISE_SUFFIX,
+    VARIANTS_BY_ID,
+    is_model_id,
+    model_info,
+    model_order,
+)
 
 SESSION_FILE = "session.json"
 EVENTS_FILE = "events.json"
@@ -59,7 +65,7 @@ class Session:
     settings: TrainSettings
     history: RunHistory
     variant_ids: tuple
-    model_ids: tuple  # the variants whose trained model was saved, in variant order
+    model_ids: tuple  # the saved models: variant ids (and ``ID-precise``), in catalogue order
     models_dir: Path
     created: str  # ISO 8601 local time with offset
     bngui_version: str  # the bngui that saved it
@@ -223,6 +229,13 @@ def events_json_text(recorded: Iterable) -> str:
 # -- saving ---------------------------------------------------------------------------
 
 
+def _of_the_run(model_id, variant_ids):
+    """Whether a model id is one of the run's variants, or one of them with precise BN."""
+    return is_model_id(model_id) and model_info(model_id).variant.id in variant_ids and (
+        model_id in variant_ids or model_id.endswith(PRECISE_SUFFIX))
+
+
+
 def check_session_folder(folder: str | os.PathLike) -> None:
     """Raise SessionError unless ``folder`` may be written as a session.
 
@@ -261,10 +274,10 @@ def save_session(folder: str | os.PathLike, settings: TrainSettings, history: Ru
     variant_ids = tuple(history.variant_ids)
     if not variant_ids:
         raise ValueError("a session needs at least one variant")
-    strangers = sorted(set(models) - set(variant_ids))
+    strangers = sorted(model_id for model_id in models if not _of_the_run(model_id, variant_ids))
     if strangers:
         raise ValueError(f"models for variants that are not in the run: {', '.join(strangers)}")
-    models = {variant_id: models[variant_id] for variant_id in variant_ids if variant_id in models}
+    models = {model_id: models[model_id] for model_id in sorted(models, key=model_order)}
     results = [history.variants[v].result for v in variant_ids if history.variants[v].result]
     recorded = tuple(history.recorded)
 
@@ -438,7 +451,8 @@ def _read_manifest(path):
         raise SessionError(f"{path}: damaged (a variant id is listed twice)")
 
     model_ids = manifest.get("models")
-    if not isinstance(model_ids, list) or any(v not in variant_ids for v in model_ids):
+    if not isinstance(model_ids, list) or not all(
+            isinstance(v, str) and _of_the_run(v, variant_ids) for v in model_ids):
         raise SessionError(f"{path}: damaged (\"models\" must list some of the session's variants)")
 
     settings = manifest.get("settings")

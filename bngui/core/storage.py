@@ -21,7 +21,7 @@ import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from bngui.core.variants import VARIANTS_BY_ID
+from bngui.core.variants import VARIANTS_BY_ID, is_model_id
 
 METRICS_FILE = "metrics.csv"
 RESULTS_FILE = "results.json"
@@ -150,14 +150,15 @@ def _check_bngui_model(model, path):
 
 
 def load_model(path: str | os.PathLike) -> tuple[str, object]:
-    """Load one saved model; its variant id is the file name without ``.keras``."""
+    """Load one saved model; its model id (a variant id, ``ID-precise``, the drawing model's)
+    is the file name without ``.keras``."""
     # Importing layers registers bngui's own layer classes for deserialisation.
     import bngui.core.layers  # noqa: F401
     from bngui.core.tf_runtime import keras
 
     path = Path(path)
     variant_id = path.name[: -len(MODEL_SUFFIX)] if path.name.endswith(MODEL_SUFFIX) else path.stem
-    if variant_id not in VARIANTS_BY_ID:
+    if not is_model_id(variant_id):
         raise ModelFileError(
             f"{path}: not a bngui model file (the name must be a variant id followed by"
             f" {MODEL_SUFFIX}, such as baseline{MODEL_SUFFIX})"

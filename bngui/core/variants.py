@@ -139,3 +139,67 @@ def get_variant(variant_id: str) -> Variant:
         raise UnknownVariantError(
             f"unknown variant {variant_id!r}; known variants: {', '.join(VARIANT_IDS)}"
         ) from None
+
+
+# -- models beyond the variants --------------------------------------------------------
+# A model is named by the variant whose network it is, possibly with a suffix: a
+# variant's trained network with the population statistics of precise BN, or the
+# BN model shipped for drawing (trained longer, on augmented batches).
+
+PRECISE_SUFFIX = "-precise"
+DRAWING_MODEL_ID = "keras-conv-bn-relu-drawing"
+DRAWING_MODEL_VARIANT = "keras-conv-bn-relu"
+DRAWING_MODEL_BATCHES = 8000
+DRAWING_MODEL_COLOR = "#000000"  # black: the one model not of the run's palette
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a model id names: its network's variant, and how to show it."""
+
+    id: str
+    variant: Variant
+    label: str
+    color: str
+
+    @property
+    def has_batch_norm(self) -> bool:
+        return self.variant.has_batch_norm
+
+
+def model_info(model_id: str) -> ModelInfo:
+    """The variant and label of a model id: a variant id, ``ID-precise`` or the drawing model."""
+    if model_id in VARIANTS_BY_ID:
+        variant = VARIANTS_BY_ID[model_id]
+        return ModelInfo(model_id, variant, variant.label, variant.color)
+    if model_id == DRAWING_MODEL_ID:
+        variant = VARIANTS_BY_ID[DRAWING_MODEL_VARIANT]
+        return ModelInfo(model_id, variant,
+                         f"BN, trained for drawing: {DRAWING_MODEL_BATCHES:,} batches, augmented",
+                         DRAWING_MODEL_COLOR)
+    if model_id.endswith(PRECISE_SUFFIX):
+        variant = get_variant(model_id[: -len(PRECISE_SUFFIX)])
+        if variant.has_batch_norm:
+            return ModelInfo(model_id, variant, f"{variant.label} (precise BN)", variant.color)
+    raise UnknownVariantError(
+        f"unknown model {model_id!r}: a variant id, a BN variant's id followed by"
+        f" {PRECISE_SUFFIX}, or {DRAWING_MODEL_ID}"
+    )
+
+
+def is_model_id(model_id: str) -> bool:
+    try:
+        model_info(model_id)
+    except UnknownVariantError:
+        return False
+    return True
+
+
+def model_order(model_id: str) -> tuple:
+    """A key that sorts models as the catalogue lists variants, each followed by its kin."""
+    try:
+        info = model_info(model_id)
+    except UnknownVariantError:
+        return (len(VARIANT_IDS), 0, model_id)
+    kin = 0 if info.id == info.variant.id else 1 if info.id.endswith(PRECISE_SUFFIX) else 2
+    return (VARIANT_IDS.index(info.variant.id), kin, model_id)

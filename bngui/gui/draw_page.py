@@ -1,9 +1,10 @@
 """The "Draw a digit" page: canvas, what the models see, and every model's answer.
 
 Drawing → ``to_mnist`` (stray marks dropped, strokes brought to MNIST's width,
-then the MNIST recipe; in the GUI thread, a few milliseconds) → the 28x28 preview → a prediction request to the inference
-thread → one row per model. A stroke's end always asks for a prediction;
-while drawing, the canvas asks at a throttled rate.
+then the MNIST recipe; in the GUI thread, a few milliseconds) → the 28x28
+preview → a prediction request to the inference thread → one row per model.
+A stroke's end always asks for a prediction; while drawing, the canvas asks at
+a throttled rate.
 """
 
 import numpy as np

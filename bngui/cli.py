@@ -71,6 +71,11 @@ def _add_training_options(parser, batches):
     )
     parser.add_argument("--seed", type=int, default=defaults.seed, help="default 0")
     parser.add_argument(
+        "--seeds", type=int, nargs="+", metavar="SEED",
+        help="repeat the run once per seed (instead of --seed) and report each variant's"
+        " mean ± standard deviation and worst seed",
+    )
+    parser.add_argument(
         "--bn-decay", type=float, default=defaults.bn_decay,
         help="decay of the BN layers' population statistics (Keras's momentum; PyTorch's"
         f" momentum is 1 - decay), default {defaults.bn_decay} as the notebook",
@@ -200,7 +205,8 @@ def _settings_from(args):
         batch_size=args.batch_size,
         learning_rate=args.lr,
         loss=args.loss,
-        seed=args.seed,
+        seed=args.seeds[0] if args.seeds else args.seed,
+        seeds=tuple(args.seeds) if args.seeds and len(args.seeds) > 1 else (),
         bn_decay=args.bn_decay,
         augment=args.augment,
         precise_batches=args.precise_batches,

@@ -67,9 +67,19 @@ PHASE_MESSAGES = {
 
 @dataclass(frozen=True)
 class RunStarted:
+    """A run begins; ``total_batches`` per seed, and ``seeds`` when it repeats over several."""
+
     variant_ids: tuple
     total_batches: int
     batch_size: int
+    seeds: tuple = ()
+
+
+@dataclass(frozen=True)
+class SeedStarted:
+    """In a run over several seeds, what follows (until the next one) is this seed's."""
+
+    seed: int
 
 
 @dataclass(frozen=True)
@@ -194,6 +204,6 @@ class BatchNormLag:
 # order and replays them to show the run again. Progress and status are
 # passing states of a live run.
 REPLAYED_EVENTS = (
-    RunStarted, Metric, TrainingBatchStatistics, ActivationPercentiles, BatchNormLag,
+    RunStarted, SeedStarted, Metric, TrainingBatchStatistics, ActivationPercentiles, BatchNormLag,
     VariantDiverged, VariantFinished, RunFinished,
 )

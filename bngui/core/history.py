@@ -4,6 +4,9 @@ The GUI feeds every trainer event into a ``RunHistory`` as it arrives and
 reads arrays from it when it redraws; no Qt here, so it is tested directly.
 It also records the replayable events in the order they arrived: that list is
 what a session saves, and replaying it into a new history shows the run again.
+
+A run over several seeds keeps one set of series per seed (``seed_runs``);
+``variants`` is the set of the seed being trained (or the last one).
 """
 
 import itertools
@@ -19,6 +22,42 @@ from bngui.core.layer_names import ACTIVATION_PERCENTILES, NONLINEAR_LAYERS, WEI
 # States a variant goes through in the results table, before its final one.
 WAITING, RUNNING, PAUSED = State.WAITING, State.RUNNING, State.PAUSED
 _UNFINISHED = (WAITING, RUNNING, PAUSED)
+
+# The final scores of a variant (fields of events.VariantFinished).
+SCORES = ("validation_accuracy", "test_accuracy", "single_sample_accuracy",
+          "precise_validation_accuracy", "precise_test_accuracy")
+
+
+@dataclass(frozen=True)
+class SeedSummary:
+    """One score of a variant over several seeds: mean, standard deviation, the worst seed."""
+
+    mean: float
+    sd: float
+    worst: float
+    worst_seed: int
+    count: int
+
+
+def summarize_seeds(results: list) -> dict:
+    """``{score: SeedSummary}`` from ``[(seed, VariantFinished)]``, for the scores some seed has.
+
+    The standard deviation is the sample one (n - 1); NaN scores (stopped,
+    no BN) are left out.
+    """
+    summary = {}
+    for score in SCORES:
+        pairs = [(seed, getattr(record, score)) for seed, record in results]
+        pairs = [(seed, value) for seed, value in pairs if np.isfinite(value)]
+        if not pairs:
+            continue
+        values = np.array([value for _, value in pairs])
+        worst_seed, worst = min(pairs, key=lambda pair: pair[1])
+        summary[score] = SeedSummary(float(values.mean()),
+                                     float(values.std(ddof=1)) if len(values) > 1 else 0.0,
+                                     float(worst), worst_seed, len(values))
+    return summary
+
 
 # Versions are unique across histories, so a view that drew one history never
 # mistakes a new one for what it already shows.
@@ -89,9 +128,14 @@ class RunHistory:
 
     def reset(self, variant_ids: Iterable[str]) -> None:
         self.variant_ids = tuple(variant_ids)
-        self.variants = {variant_id: VariantHistory(variant_id) for variant_id in self.variant_ids}
+        self.variants = self._new_seed_run()
+        # [(seed, {variant_id: VariantHistory})], one per seed; the seed is None
+        # until a SeedStarted names it (a run of one seed never does).
+        self.seed_runs: list = [(None, self.variants)]
+        self.seeds: tuple = ()  # the run's seeds, when it repeats over several
         self.recorded: list = []  # the replayable events (events.REPLAYED_EVENTS), in arrival order
         self.metrics: list[events.Metric] = []  # every Metric in arrival order, for CSV export
+        self.metric_seeds: list = []  # the seed of each of them (None: a run of one seed)
         self.progress: events.Progress | None = None
         self.phase: events.Phase | None = None  # the latest one
         self.status = ""  # its message
@@ -102,6 +146,25 @@ class RunHistory:
         self.version = next(_versions)
         # The same for the statistics views (gradient norms, activations).
         self.statistics_version = next(_versions)
+
+    def _new_seed_run(self):
+        return {variant_id: VariantHistory(variant_id) for variant_id in self.variant_ids}
+
+    @property
+    def over_seeds(self) -> bool:
+        return len(self.seed_runs) > 1 or len(self.seeds) > 1
+
+    def across_seeds(self, variant_id: str) -> list:
+        """The variant's VariantHistory of every seed so far, in order."""
+        return [variants[variant_id] for _, variants in self.seed_runs if variant_id in variants]
+
+    def results_by_seed(self) -> dict:
+        """``{variant_id: [(seed, VariantFinished)]}`` of the seeds finished so far."""
+        return {
+            variant_id: [(seed, variants[variant_id].result) for seed, variants in self.seed_runs
+                         if variants[variant_id].result is not None]
+            for variant_id in self.variant_ids
+        }
 
     def copy(self) -> "RunHistory":
         """A new history with the same recorded events: a snapshot a new run cannot change."""
@@ -122,6 +185,7 @@ class RunHistory:
         if isinstance(event, events.Metric):
             self.version = next(_versions)
             self.metrics.append(event)
+            self.metric_seeds.append(self.seed_runs[-1][0])
             record = self.variants[event.variant]
             prefix = "validation" if event.split == events.VALIDATION else "train"
             for suffix, value in (("loss", event.loss), ("accuracy", event.accuracy)):
@@ -156,6 +220,15 @@ class RunHistory:
         elif isinstance(event, events.RunStarted):
             self.version = next(_versions)  # the curves' batch axis spans the planned run
             self.started = event
+            self.seeds = tuple(event.seeds)
+            self._set_states_of_unfinished(RUNNING)
+        elif isinstance(event, events.SeedStarted):
+            self.version = self.statistics_version = next(_versions)
+            if self.seed_runs[-1][0] is None:
+                self.seed_runs[-1] = (event.seed, self.variants)
+            else:
+                self.variants = self._new_seed_run()
+                self.seed_runs.append((event.seed, self.variants))
             self._set_states_of_unfinished(RUNNING)
         elif isinstance(event, events.VariantDiverged):
             self.version = next(_versions)  # the curves mark where it diverged

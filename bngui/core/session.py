@@ -51,7 +51,7 @@ SESSION_FORMAT = "bngui-session"
 EVENTS_FORMAT = "bngui-events"
 SESSION_VERSION = 1  # the newest session layout this bngui reads and writes
 # Settings that older sessions do not list; they ran with the defaults.
-SETTINGS_ADDED_LATER = {"bn_decay", "augment", "precise_batches"}
+SETTINGS_ADDED_LATER = {"bn_decay", "augment", "precise_batches", "seeds"}
 UNFINISHED = "unfinished"  # run_status of a session saved before its run finished
 
 
@@ -135,6 +135,13 @@ def _whole_number(value):
     return value
 
 
+def _seed_list(value):
+    if not isinstance(value, list) or not all(
+            isinstance(item, int) and not isinstance(item, bool) and item >= 0 for item in value):
+        raise ValueError("expected a list of seeds")
+    return tuple(value)
+
+
 def _variant_ids(value):
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ValueError("expected a list of variant ids")
@@ -160,7 +167,9 @@ def _percentile_table(value):
 _EVENT_FIELDS = {
     events.RunStarted: {
         "variant_ids": _variant_ids, "total_batches": _whole_number, "batch_size": _whole_number,
+        "seeds": _seed_list,
     },
+    events.SeedStarted: {"seed": _batch},
     events.Metric: {
         "variant": _text, "batch": _batch, "split": _one_of(events.Split, events.Split),
         "loss": _number, "accuracy": _number,
@@ -281,7 +290,8 @@ def save_session(folder: str | os.PathLike, settings: TrainSettings, history: Ru
     results = [history.variants[v].result for v in variant_ids if history.variants[v].result]
     recorded = tuple(history.recorded)
 
-    storage.write_run(folder, settings.as_dict(), results, history.metrics, models)
+    storage.write_run(folder, settings.as_dict(), results, history.metrics, models,
+                      history.metric_seeds, history.results_by_seed())
     write_tensorboard(folder, history)
     storage.atomic_write_text(folder / EVENTS_FILE, events_json_text(recorded))
     manifest = {
@@ -386,8 +396,11 @@ def write_tensorboard(folder: str | os.PathLike, history: RunHistory) -> Path:
     retired = Path(tempfile.mkdtemp(dir=folder, prefix=f".{TENSORBOARD_DIR}.old."))
     try:
         os.chmod(staging, 0o777 & ~storage.current_umask())  # mkdtemp makes it private
-        for variant_id, record in history.variants.items():
-            _write_scalars(tf, staging / variant_id, tensorboard_scalars(record))
+        for seed, variants in history.seed_runs:
+            for variant_id, record in variants.items():
+                # A run over several seeds: one TensorBoard run per variant and seed.
+                logdir = staging / variant_id if seed is None else staging / variant_id / f"seed_{seed}"
+                _write_scalars(tf, logdir, tensorboard_scalars(record))
         if target.exists():
             os.rename(target, retired / TENSORBOARD_DIR)
         os.rename(staging, target)

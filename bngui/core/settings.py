@@ -8,6 +8,7 @@ MAX_BATCHES = 100_000  # the window and the command line share it
 # The BN decays the window offers (Keras's momentum; PyTorch's momentum is 1 - decay).
 BN_DECAYS = (0.9, 0.99, 0.999)
 MAX_PRECISE_BATCHES = 10_000
+MAX_SEEDS = 20
 
 
 class SettingsError(ValueError):
@@ -22,7 +23,8 @@ class TrainSettings:
     notebook's 0.99); ``augment`` randomly distorts every training batch (the
     same way for every variant of a run; off in the notebook);
     ``precise_batches`` is how many training batches precise BN averages over
-    after the run (0: no precise BN).
+    after the run (0: no precise BN). ``seeds``, when given, repeats the run
+    once per seed (``seed`` is then the first of them).
     """
 
     batches: int = 800
@@ -33,6 +35,17 @@ class TrainSettings:
     bn_decay: float = 0.99
     augment: bool = False
     precise_batches: int = 200
+    seeds: tuple = ()
+
+    def __post_init__(self):
+        # Read back from JSON, the seeds are a list.
+        if isinstance(self.seeds, list):
+            object.__setattr__(self, "seeds", tuple(self.seeds))
+
+    @property
+    def seed_list(self) -> tuple:
+        """The seeds the run trains with, in order."""
+        return self.seeds or (self.seed,)
 
     def validate(self, train_size: int | None = None) -> "TrainSettings":
         if not _whole(self.batches) or not 1 <= self.batches <= MAX_BATCHES:
@@ -55,6 +68,13 @@ class TrainSettings:
             raise SettingsError(f"BN decay must be strictly between 0 and 1, not {decay}")
         if not isinstance(self.augment, bool):
             raise SettingsError(f"augment must be true or false, not {self.augment!r}")
+        if not isinstance(self.seeds, tuple) or not all(
+                _whole(seed) and 0 <= seed < 2**31 for seed in self.seeds):
+            raise SettingsError(f"seeds must be integers from 0 to 2**31-1, not {self.seeds!r}")
+        if len(set(self.seeds)) != len(self.seeds) or len(self.seeds) > MAX_SEEDS:
+            raise SettingsError(f"seeds must be different, and at most {MAX_SEEDS}")
+        if self.seeds and self.seeds[0] != self.seed:
+            raise SettingsError("the first of the seeds must be the seed")
         if not _whole(self.precise_batches) or not 0 <= self.precise_batches <= MAX_PRECISE_BATCHES:
             raise SettingsError(f"precise BN batches must be between 0 and {MAX_PRECISE_BATCHES:,},"
                                 f" not {self.precise_batches}")

@@ -764,6 +764,87 @@ def _call(function, *args):
     return function(*args)
 
 
+class SeedsTrainer:
+    """The same run repeated once per seed in ``settings.seed_list``, as one run.
+
+    Each seed's run reuses the variants compiled for the first (re-initialised
+    with that seed), so only the first seed compiles. Events are those of one
+    run: one RunStarted (listing the seeds) and one RunFinished, and before
+    each seed's events a SeedStarted; progress counts the batches of all seeds.
+    The trained models are the first seed's.
+    """
+
+    def __init__(self, variant_ids, data, settings=None, control=None, collect_statistics=True,
+                 compiled: CompiledVariants | None = None):
+        self.settings = (settings or TrainSettings()).validate(len(data.train_labels))
+        self.control = control or RunControl()
+        self.variant_ids = tuple(variant_ids)
+        self._data = data
+        self._collect_statistics = collect_statistics
+        self._compiled = compiled or CompiledVariants(limit=len(self.variant_ids))
+        # The first seed's trainer is made now, so bad choices are refused at once.
+        self.first = self._trainer(self.settings.seed_list[0])
+        self.results: dict = {}  # {seed: [VariantFinished]}
+        self.models: dict = {}
+        self.precise: dict = {}
+
+    def _trainer(self, seed):
+        import dataclasses
+
+        settings = dataclasses.replace(self.settings, seed=seed, seeds=())
+        return LockstepTrainer(self.variant_ids, self._data, settings, self.control,
+                               self._collect_statistics, self._compiled)
+
+    def run(self, emit: Callable = lambda event: None) -> list:
+        """Train every seed in turn; returns the last seed's ``VariantFinished`` records."""
+        seeds, batches = self.settings.seed_list, self.settings.batches
+        emit(events.RunStarted(self.variant_ids, batches, self.settings.batch_size, tuple(seeds)))
+        started = time.perf_counter()
+        results: list = []
+        stopped = False
+        for number, seed in enumerate(seeds):
+            if self.control.stop_requested:
+                stopped = True
+                break
+            trainer = self.first if number == 0 else self._trainer(seed)
+            emit(events.SeedStarted(seed))
+
+            def forward(event, done_before=number * batches):
+                if isinstance(event, (events.RunStarted, events.RunFinished)):
+                    return
+                if isinstance(event, events.Progress):
+                    total, done = batches * len(seeds), done_before + event.batches_done
+                    rate = event.images_per_second
+                    seconds_per_batch = self.settings.batch_size / rate if rate > 0 else 0.0
+                    event = events.Progress(done, total, rate, seconds_per_batch * (total - done))
+                emit(event)
+
+            results = trainer.run(forward)
+            self.results[seed] = results
+            if number == 0:
+                self.models = trainer.trained_models()
+                self.precise = trainer.precise_models()
+            stopped = any(record.status == events.STOPPED for record in results)
+            if stopped:
+                break
+        emit(events.RunFinished(events.STOPPED if stopped else events.DONE,
+                                time.perf_counter() - started))
+        return results
+
+    def trained_models(self) -> dict:
+        return dict(self.models)
+
+    def precise_models(self) -> dict:
+        return dict(self.precise)
+
+
+def make_trainer(variant_ids, data, settings=None, control=None, collect_statistics=True,
+                 compiled: CompiledVariants | None = None):
+    """A LockstepTrainer, or a SeedsTrainer when the settings list several seeds."""
+    kind = SeedsTrainer if settings is not None and len(settings.seed_list) > 1 else LockstepTrainer
+    return kind(variant_ids, data, settings, control, collect_statistics, compiled)
+
+
 def emit_nothing(event):
     """An emit callback that drops the event (scores measured for a later message)."""
 

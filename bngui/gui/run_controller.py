@@ -26,11 +26,11 @@ logger = logging.getLogger(__name__)
 
 
 def lockstep_trainer(variant_ids, data, settings, control):
-    """The lockstep trainer, on the variants compiled for earlier runs or ahead of this one."""
-    from bngui.core.trainer import LockstepTrainer, shared_compiled_variants
+    """The lockstep trainer (over several seeds if the settings say so), on the variants
+    compiled for earlier runs or ahead of this one."""
+    from bngui.core.trainer import make_trainer, shared_compiled_variants
 
-    return LockstepTrainer(variant_ids, data, settings, control,
-                           compiled=shared_compiled_variants())
+    return make_trainer(variant_ids, data, settings, control, compiled=shared_compiled_variants())
 
 
 class RunController(QObject):

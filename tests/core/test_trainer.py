@@ -7,6 +7,7 @@ the short stop, pause, divergence and retracing runs, each with a fresh
 RunControl.
 """
 
+import dataclasses
 import gc
 import math
 import re
@@ -717,3 +718,52 @@ def test_a_variant_trains_identically_alone_and_beside_another(main_run):
     # in another order.
     assert [m[:2] + m[3:] for m in alone_metrics] == [m[:2] + m[3:] for m in beside_metrics]
     assert [m[2] for m in alone_metrics] == pytest.approx([m[2] for m in beside_metrics], rel=1e-6)
+
+
+def scores(result):
+    """A VariantFinished's scores (the seconds are the clock's)."""
+    return [value for field, value in dataclasses.asdict(result).items()
+            if field.endswith("accuracy")]
+
+
+def test_a_run_over_several_seeds_is_each_seed_run_alone_in_one_stream():
+    from bngui.core.history import RunHistory
+    from bngui.core.trainer import SeedsTrainer, make_trainer
+
+    data = fake_splits(seed=5)
+    settings = TrainSettings(batches=4, seed=1, seeds=(1, 2), precise_batches=2)
+    trainer = make_trainer(["baseline", BN], data, settings)
+    assert isinstance(trainer, SeedsTrainer)
+    recorder = Recorder()
+    history = RunHistory(["baseline", BN])
+
+    def record(event):
+        recorder(event)
+        history.handle(event)
+
+    trainer.run(record)
+    kinds = [type(event) for event in recorder.events]
+    assert kinds.count(events.RunStarted) == 1 and kinds.count(events.RunFinished) == 1
+    assert recorder.events[0].seeds == (1, 2)
+    assert [event.seed for event in recorder.of(events.SeedStarted)] == [1, 2]
+    done = [p.batches_done for p in recorder.of(events.Progress)]
+    assert done == sorted(done) and done[-1] == 8
+    assert all(p.total_batches == 8 for p in recorder.of(events.Progress))
+    # Each seed is exactly the run of that seed alone.
+    for seed in (1, 2):
+        alone = Recorder()
+        LockstepTrainer(["baseline", BN], data, TrainSettings(batches=4, seed=seed,
+                                                              precise_batches=2)).run(alone)
+        mine = [run for run_seed, run in history.seed_runs if run_seed == seed][0]
+        theirs = RunHistory(["baseline", BN])
+        for event in alone.events:
+            theirs.handle(event)
+        for variant in ("baseline", BN):
+            for series in ("train_loss", "validation_accuracy"):
+                np.testing.assert_array_equal(mine[variant].series(series),
+                                              theirs.variants[variant].series(series))
+            np.testing.assert_array_equal(scores(mine[variant].result),
+                                          scores(theirs.variants[variant].result))
+    assert {vid: len(results) for vid, results in history.results_by_seed().items()} == {
+        "baseline": 2, BN: 2}
+    assert set(trainer.trained_models()) == {"baseline", BN}

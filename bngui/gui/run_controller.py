@@ -193,8 +193,9 @@ class RunController(QObject):
         self.changed.emit()
 
     def stop(self):
+        """Stop the run after the batch in progress (its models are kept)."""
         if self.running:
-            self._run.cancel()
+            self._control.stop()
 
     def _on_run_ended(self):
         self.changed.emit()
@@ -291,7 +292,7 @@ class RunController(QObject):
         """Stop training and wait for every job; True when every thread has ended."""
         ended = True
         if self._run is not None:
-            self._run.cancel()
+            self._run.cancel()  # stops, and keeps no model: the window is closing
             ended = self._run.wait(timeout_ms)
         for job in self._jobs:
             job.cancel()

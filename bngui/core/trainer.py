@@ -275,7 +275,25 @@ class CompiledVariant:
     # Unbound forms of the calls, for running several variants in a thread pool.
 
     def train_on(self, images, labels):
-        return self.train(images, labels)
+        """One step on the batch, or with ``batch_split``, one step on each part of it.
+
+        The parts' losses and accuracies are averaged; the gradient norms are
+        the last part's. A non-finite part ends the batch there (the variant
+        is then frozen).
+        """
+        split = self.variant.batch_split
+        if split == 1:
+            return self.train(images, labels)
+        size = max(1, int(images.shape[0]) // split)
+        statistics = []
+        for start in range(0, size * split, size):
+            finite, measured = self.train(images[start : start + size], labels[start : start + size])
+            statistics.append(measured)
+            if not bool(finite):
+                break
+        averaged = tf.concat([tf.reduce_mean(tf.stack(statistics)[:, :2], axis=0),
+                              statistics[-1][2:]], axis=0)
+        return finite, averaged
 
     def evaluate_on(self, images, labels):
         return self.evaluate(images, labels)

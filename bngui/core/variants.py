@@ -26,7 +26,8 @@ BATCH_STATS = "batch-stats"  # batch statistics used at inference too
 # Groups beyond the notebook's ten, in the order the GUI lists them.
 PITFALLS_GROUP = "Pitfalls"
 HEADROOM_GROUP = "Learning-rate headroom"
-GROUPS = [*IMPLEMENTATION_GROUPS.values(), PITFALLS_GROUP, HEADROOM_GROUP]
+BATCH_SIZE_GROUP = "Small batches"
+GROUPS = [*IMPLEMENTATION_GROUPS.values(), PITFALLS_GROUP, HEADROOM_GROUP, BATCH_SIZE_GROUP]
 
 
 @dataclass(frozen=True)
@@ -36,9 +37,11 @@ class Variant:
     ``bn_before_relu`` only matters when there is batch normalization: True is
     conv → BN → ReLU, False is conv → ReLU → BN. ``pitfall`` names a
     deliberate BN bug (FROZEN_STATS, BATCH_STATS). ``learning_rate_factor``
-    scales the run's learning rate for this variant. ``twin_of`` names the
-    variant whose initial weights it shares, so the two differ only in the
-    bug or the rate.
+    scales the run's learning rate for this variant. ``batch_split`` cuts
+    each of the run's batches into that many smaller ones, one training step
+    each: the same images in the same order, in smaller batches. ``twin_of``
+    names the variant whose initial weights it shares, so the two differ only
+    in the bug, the rate or the batch size.
     """
 
     id: str
@@ -50,6 +53,7 @@ class Variant:
     pitfall: str | None = None
     learning_rate_factor: float = 1.0
     twin_of: str | None = None
+    batch_split: int = 1
 
     @property
     def has_batch_norm(self) -> bool:
@@ -66,6 +70,8 @@ class Variant:
             return PITFALLS_GROUP
         if self.learning_rate_factor != 1.0:
             return HEADROOM_GROUP
+        if self.batch_split != 1:
+            return BATCH_SIZE_GROUP
         return IMPLEMENTATION_GROUPS[self.implementation]
 
     @property
@@ -122,8 +128,22 @@ EXTRA_VARIANTS = [
     ),
 ]
 
+# The notebook's BN model and the baseline in batches of 16 and 4 (with the
+# run's batch size of 64): the same images, four or sixteen times as many steps.
+BATCH_SIZE_VARIANTS = [
+    Variant(f"{twin}-batch{64 // split}", f"{label}, batches {split}x smaller",
+            color=color, twin_of=twin, batch_split=split, **block)
+    for twin, label, block, colors in (
+        ("keras-conv-bn-relu", "Keras BN: conv → BN → ReLU", _KERAS_BN_BLOCK,
+         ("#56b4e9", "#a6cee3")),
+        ("baseline", "Baseline (no BN)", dict(implementation=NO_BN, conv_bias=True,
+                                              bn_before_relu=True), ("#cc79a7", "#f4a6c8")),
+    )
+    for split, color in zip((4, 16), colors)
+]
+
 # Every variant bngui can train: the notebook's ten first, then the extras.
-VARIANTS = NOTEBOOK_VARIANTS + EXTRA_VARIANTS
+VARIANTS = NOTEBOOK_VARIANTS + EXTRA_VARIANTS + BATCH_SIZE_VARIANTS
 VARIANTS_BY_ID = {variant.id: variant for variant in VARIANTS}
 VARIANT_IDS = [variant.id for variant in VARIANTS]
 

@@ -767,3 +767,19 @@ def test_a_run_over_several_seeds_is_each_seed_run_alone_in_one_stream():
     assert {vid: len(results) for vid, results in history.results_by_seed().items()} == {
         "baseline": 2, BN: 2}
     assert set(trainer.trained_models()) == {"baseline", BN}
+
+
+def test_a_variant_in_smaller_batches_takes_more_steps_on_the_same_images():
+    from bngui.core.variants import get_variant
+
+    data = fake_splits(seed=6)
+    trainer = LockstepTrainer(["baseline", "baseline-batch16", "baseline-batch4"], data,
+                              TrainSettings(batches=2, precise_batches=0))
+    # Twins: the same initial weights.
+    for small in ("baseline-batch16", "baseline-batch4"):
+        for mine, theirs in zip(trainer.models[small].weights, trainer.models["baseline"].weights):
+            np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+    trainer.run()
+    steps = {vid: float(entry._steps.numpy()) for vid, entry in trainer.compiled.items()}
+    assert steps == {"baseline": 2.0, "baseline-batch16": 8.0, "baseline-batch4": 32.0}
+    assert get_variant("baseline-batch4").batch_split == 16

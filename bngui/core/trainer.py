@@ -29,7 +29,7 @@ from bngui.core.models import CLASSES, build_model, nonlinearity_inputs_model
 from bngui.core.run_control import RunControl
 from bngui.core.settings import LOSSES, SettingsError, TrainSettings
 from bngui.core.tf_runtime import keras, tf
-from bngui.core.variants import Variant, get_variant
+from bngui.core.variants import PRECISE_SUFFIX, Variant, get_variant
 
 TRAIN_METRIC_EVERY = 25
 VALIDATION_EVERY = 100
@@ -410,8 +410,11 @@ class LockstepTrainer:
 
     def trained_models(self) -> dict:
         """The trained models to keep after the run: copies, which the next run of the same
-        (compiled, reused) variants leaves alone."""
-        return {variant_id: entry.detached_model() for variant_id, entry in self.compiled.items()}
+        (compiled, reused) variants leaves alone, and those with precise-BN statistics
+        (``ID-precise``)."""
+        kept = {variant_id: entry.detached_model() for variant_id, entry in self.compiled.items()}
+        precise = {f"{vid}{PRECISE_SUFFIX}": model for vid, model in self.precise_models().items()}
+        return {**kept, **precise}
 
     # -- compiled pieces -------------------------------------------------------------
 
@@ -840,7 +843,8 @@ class SeedsTrainer:
             results = trainer.run(forward)
             self.results[seed] = results
             if number == 0:
-                self.models = trainer.trained_models()
+                kept = trainer.trained_models()
+                self.models = {vid: model for vid, model in kept.items() if vid in self.variant_ids}
                 self.precise = trainer.precise_models()
             stopped = any(record.status == events.STOPPED for record in results)
             if stopped:
@@ -850,7 +854,8 @@ class SeedsTrainer:
         return results
 
     def trained_models(self) -> dict:
-        return dict(self.models)
+        precise = {f"{vid}{PRECISE_SUFFIX}": model for vid, model in self.precise.items()}
+        return {**self.models, **precise}
 
     def precise_models(self) -> dict:
         return dict(self.precise)

@@ -9,20 +9,35 @@ a throttled rate.
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QPalette, QPen, QShortcut
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QImage,
+    QKeySequence,
+    QPainter,
+    QPalette,
+    QPen,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QApplication,
     QCheckBox,
     QFileDialog,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QSizePolicy,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from bngui.core.predict import has_batch_norm
 from bngui.core.preprocess import MNIST_SIZE, to_mnist
+from bngui.core.variants import model_info
 from bngui.gui.canvas_widget import CanvasWidget
 from bngui.gui.inference import LOADED, SHIPPED, TRAINED, InferenceThread
 from bngui.gui.predictions_widget import BUG_COLOR, PredictionsWidget
@@ -47,6 +62,68 @@ BUG_EXPLANATION = (
     "BN models now normalize this one drawing with its own statistics, as in training:"
     " their answers no longer depend on the drawing."
 )
+
+
+# The company a drawing keeps in "Same digit, different company": 63 other
+# test digits drawn at random, or 63 copies of the first test digit of this class.
+COMPANY_SIZE = 63
+COPIED_DIGIT = 1
+COMPANY_RANDOM, COMPANY_COPIES = "random", "copies"
+
+
+def company_batches(test_images, test_labels, seed=0):
+    """``{COMPANY_RANDOM: 63 random test digits, COMPANY_COPIES: 63 copies of one digit}``."""
+    rng = np.random.default_rng(seed)
+    random = test_images[rng.choice(len(test_images), COMPANY_SIZE, replace=False)]
+    first = int(np.flatnonzero(np.asarray(test_labels) == COPIED_DIGIT)[0])
+    copies = np.repeat(test_images[first : first + 1], COMPANY_SIZE, axis=0)
+    return {COMPANY_RANDOM: random, COMPANY_COPIES: copies}
+
+
+class CompanyTable(QTableWidget):
+    """Same digit, different company: each BN model's answer for the drawing normalized
+    with batch statistics alone, inside 63 random test digits, inside 63 copies of one."""
+
+    def __init__(self, parent=None):
+        super().__init__(0, 4, parent)
+        self.setHorizontalHeaderLabels([
+            self.tr("Model"), self.tr("Alone"),
+            self.tr("Among {count}\nrandom digits").format(count=COMPANY_SIZE),
+            self.tr("Among {count}\ncopies of a {digit}").format(count=COMPANY_SIZE,
+                                                                digit=COPIED_DIGIT),
+        ])
+        self.verticalHeader().setVisible(False)
+        self.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.setSelectionMode(QAbstractItemView.NoSelection)
+        self.setFocusPolicy(Qt.NoFocus)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.Stretch)
+        for column in (1, 2, 3):
+            header.setSectionResizeMode(column, QHeaderView.ResizeToContents)
+        self.setToolTip(self.tr(
+            "In training mode, batch normalization normalizes the drawing with the mean and\n"
+            "variance of the batch it is in. Alone, in a batch of varied digits or in a batch\n"
+            "of identical ones, the same drawing gets different answers: the answer depends\n"
+            "on the company. In inference mode (the correct way) it would not."))
+
+    def show_answers(self, alone, company):
+        """``alone``: ``{variant_id: probabilities}``; ``company``: ``{name: {variant_id: ...}}``."""
+        rows = [vid for vid in alone if vid in company.get(COMPANY_RANDOM, {})]
+        self.setRowCount(len(rows))
+        for row, variant_id in enumerate(rows):
+            info = model_info(variant_id)
+            name = QTableWidgetItem(info.label)
+            name.setForeground(QBrush(QColor(info.color)))
+            self.setItem(row, 0, name)
+            for column, scores in enumerate(
+                    (alone[variant_id], company[COMPANY_RANDOM][variant_id],
+                     company[COMPANY_COPIES][variant_id]), start=1):
+                digit = int(np.argmax(scores))
+                item = QTableWidgetItem(f"{digit}  ({scores[digit]:.0%})")
+                item.setTextAlignment(Qt.AlignCenter)
+                self.setItem(row, column, item)
+        self.setFixedHeight(self.horizontalHeader().height() + sum(
+            self.rowHeight(row) for row in range(self.rowCount())) + 2 * self.frameWidth())
 
 
 def _set_text_colour(widget, colour):
@@ -152,6 +229,8 @@ class DrawPage(QWidget):
         self.shown_id = 0  # the latest request whose results are on screen
         self.last_digit = None
         self.last_seconds = None
+        self._company = None  # the digits a drawing is batched with, once MNIST is loaded
+        self._alone = {}  # the BN models' answers for the drawing alone
         self._build()
 
     # -- construction ---------------------------------------------------------
@@ -213,6 +292,10 @@ class DrawPage(QWidget):
         self.bug_label.setWordWrap(True)
         _set_text_colour(self.bug_label, BUG_COLOR)
         self.bug_label.hide()
+        self.company_title = QLabel(self.tr("<b>Same digit, different company</b>"))
+        self.company = CompanyTable()
+        for widget in (self.company_title, self.company):
+            widget.hide()
         self.predictions = PredictionsWidget()
         self.timing_label = QLabel("")
         _set_text_colour(self.timing_label, QColor("#6b6b6b"))
@@ -220,6 +303,8 @@ class DrawPage(QWidget):
         right.addLayout(toggle)
         right.addWidget(self.bug_label)
         right.addWidget(self.predictions, 1)
+        right.addWidget(self.company_title)
+        right.addWidget(self.company)
         right.addWidget(self.timing_label)
 
         layout = QHBoxLayout(self)
@@ -254,6 +339,9 @@ class DrawPage(QWidget):
             self.inference = InferenceThread(self)
             self.inference.models_changed.connect(self._on_models_changed)
             self.inference.predicted.connect(self._on_predicted)
+            self.inference.company_predicted.connect(self._on_company_predicted)
+            if self._company is not None:
+                self.inference.set_company(self._company)
             self.inference.loaded.connect(self._on_loaded)
             self.inference.saved.connect(self._on_saved)
             self.inference.failed.connect(self.error)
@@ -327,7 +415,25 @@ class DrawPage(QWidget):
     def batch_statistics(self):
         return self.batch_statistics_box.isChecked()
 
+    def set_company_digits(self, test_images, test_labels):
+        """Test digits for "Same digit, different company" (once MNIST is loaded)."""
+        if self._company is not None:
+            return
+        self._company = company_batches(test_images, test_labels)
+        if self.inference is not None:
+            self.inference.set_company(self._company)
+
+    def _on_company_predicted(self, request_id, company):
+        if request_id != self.shown_id or not self.batch_statistics:
+            return
+        self.company.show_answers(self._alone, company)
+        for widget in (self.company_title, self.company):
+            widget.setVisible(self.company.rowCount() > 0)
+
     def _on_batch_statistics_toggled(self, checked):
+        if not checked:
+            for widget in (self.company_title, self.company):
+                widget.hide()
         self.bug_label.setVisible(checked)
         _set_text_colour(self.batch_statistics_label, BUG_COLOR if checked else None)
         self.refresh()
@@ -362,6 +468,7 @@ class DrawPage(QWidget):
             return
         self.shown_id = request_id
         self.last_seconds = seconds
+        self._alone = {vid: scores for vid, scores in probabilities.items() if has_batch_norm(vid)}
         self.predictions.show_predictions(probabilities, batch_statistics)
         self.timing_label.setText(
             f"{len(probabilities)} model(s), {seconds * 1000:.0f} ms"

@@ -297,6 +297,9 @@ class MainWindow(QMainWindow):
         self.save_session_action.setEnabled(why_not_save is None)
         # A disabled menu entry says why in the status bar when pointed at.
         self.save_session_action.setStatusTip(why_not_save or "")
+        if controller.data is not None:
+            self.draw_page.set_company_digits(controller.data.test_images,
+                                              controller.data.test_labels)
         if controller.tensorflow_ready:
             self.draw_page.set_tensorflow_ready()
             controller.prepare(self.setup_panel.selected_variants(), self.setup_panel.settings())

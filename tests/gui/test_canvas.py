@@ -239,3 +239,35 @@ def test_saving_writes_the_trained_models(qtbot, page, tmp_path, shipped_models)
     models, problems = load_models(tmp_path)
     assert list(models) == ["baseline"] and not problems
 
+
+
+@pytest.mark.mnist
+def test_same_digit_different_company(qtbot, page, tensorflow, mnist):
+    """With batch statistics, the drawing is also classified inside two batches: among 63
+    random test digits and among 63 copies of one digit; the answers depend on the batch."""
+    from bngui.gui.draw_page import COMPANY_COPIES, COMPANY_RANDOM, company_batches
+
+    batches = company_batches(mnist.test_images, mnist.test_labels)
+    assert batches[COMPANY_RANDOM].shape == batches[COMPANY_COPIES].shape == (63, 28, 28, 1)
+    assert len({arr.tobytes() for arr in batches[COMPANY_COPIES]}) == 1
+    page.set_company_digits(mnist.test_images, mnist.test_labels)
+    page.set_tensorflow_ready()
+    qtbot.waitUntil(lambda: len(page.models) == 2, timeout=WAIT_MS)
+    assert not page.company.isVisible()
+    with qtbot.waitSignal(page.predictions_shown, timeout=WAIT_MS):
+        draw_a_one(qtbot, page)
+    assert not page.company.isVisible()  # only with batch statistics
+
+    page.batch_statistics_box.setChecked(True)
+    qtbot.waitUntil(lambda: page.company.isVisible() and page.company.rowCount() == 1,
+                    timeout=WAIT_MS)
+    # One row: the BN model (the baseline has no batch statistics to depend on).
+    assert "Keras BN" in page.company.item(0, 0).text()
+    answers = [page.company.item(0, column).text() for column in (1, 2, 3)]
+    assert all(text[0].isdigit() and "%" in text for text in answers)
+    # Among varied digits the drawing gets close to its inference-mode answer (a 1);
+    # alone it collapses: the company matters.
+    assert answers[1].startswith("1")
+    assert answers != [answers[0]] * 3
+    page.batch_statistics_box.setChecked(False)
+    assert not page.company.isVisible()

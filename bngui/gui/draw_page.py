@@ -40,6 +40,7 @@ from bngui.core.preprocess import MNIST_SIZE, to_mnist
 from bngui.core.variants import model_info
 from bngui.gui.canvas_widget import CanvasWidget
 from bngui.gui.inference import LOADED, SHIPPED, TRAINED, InferenceThread
+from bngui.gui.jobs import Job
 from bngui.gui.predictions_widget import BUG_COLOR, PredictionsWidget
 
 EMPTY_HINT = "Draw a digit on the black square.\nAn empty canvas is not a digit: no prediction."
@@ -249,6 +250,13 @@ class DrawPage(QWidget):
         self.save_button = QPushButton("Save drawing…")
         self.save_button.setToolTip("Save the drawing as a PNG image (bngui classify reads it)")
         self.save_button.clicked.connect(self.save_drawing_dialog)
+        self.open_button = QPushButton(self.tr("Open image…"))
+        self.open_button.setToolTip(self.tr(
+            "Classify an image file: a scan or a phone photo of a digit on paper (PNG, JPEG,"
+            " WebP, TIFF, ...). It is turned upright, its lighting evened out and the digit"
+            " found, as bngui classify does."))
+        self.open_button.clicked.connect(self.open_image_dialog)
+        self._opening = None  # the job reading an image file
         for sequence, slot in (("Ctrl+Z", self.canvas.undo), ("Delete", self.canvas.clear),
                                ("Backspace", self.canvas.clear)):
             shortcut = QShortcut(QKeySequence(sequence), self)
@@ -264,7 +272,7 @@ class DrawPage(QWidget):
         side = QVBoxLayout()
         side.addWidget(preview_title)
         side.addSpacing(6)
-        for button in (self.clear_button, self.undo_button, self.save_button):
+        for button in (self.clear_button, self.undo_button, self.open_button, self.save_button):
             side.addWidget(button)
         side.addStretch(1)
         under_canvas = QHBoxLayout()
@@ -379,9 +387,10 @@ class DrawPage(QWidget):
         A job already running (loading or tracing one model) is finished
         first: usually well under a second, a few seconds on a busy CPU.
         """
+        opened = self._opening is None or self._opening.wait(timeout_ms)
         if self.inference is None:
-            return True
-        return self.inference.stop(timeout_ms)
+            return opened
+        return self.inference.stop(timeout_ms) and opened
 
     def _on_models_changed(self, models):
         self.models = list(models)
@@ -449,7 +458,12 @@ class DrawPage(QWidget):
     def refresh(self):
         """Preprocess the drawing, show it, and ask for predictions (or show a hint)."""
         self.request_id += 1
-        digit = None if self.canvas.is_empty() else to_mnist(self.canvas.ink())
+        # An opened image alone is preprocessed at its full size, as bngui classify does.
+        opened = self.canvas.opened_ink_alone()
+        if self.canvas.is_empty():
+            digit = None
+        else:
+            digit = to_mnist(opened if opened is not None else self.canvas.ink())
         self.last_digit = digit
         self.preview.set_digit(digit)
         if digit is None or not self.models or self.inference is None:
@@ -475,6 +489,30 @@ class DrawPage(QWidget):
             + ("" if request_id == self.request_id else " (still drawing)")
         )
         self.predictions_shown.emit(request_id)
+
+    def open_image_dialog(self):
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Open an image of a digit"), "",
+            self.tr("Images (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp *.gif);;All files (*)"))
+        if path:
+            self.open_image(path)
+
+    def open_image(self, path):
+        """Read an image file in the background and put its ink on the canvas; the job."""
+        from bngui.core.preprocess import ImageError, load_image_file
+
+        job = Job(lambda state: load_image_file(path), expected=(ImageError, OSError),
+                  name="bngui-open-image", parent=self)
+        job.succeeded.connect(self._on_image_opened)
+        job.failed.connect(self.error)
+        self._opening = job
+        job.start()
+        return job
+
+    def _on_image_opened(self, ink):
+        self.canvas.set_opened_ink(ink)
+        if self.last_digit is None:
+            self.error.emit(self.tr("No digit was found in that image."))
 
     def save_drawing_dialog(self):
         if self.canvas.is_empty():

@@ -28,6 +28,7 @@ from bngui.core.settings import SettingsError, TrainSettings
 from bngui.core.storage import write_metrics_csv
 from bngui.gui.curves_widget import OVERLAY, SIDE_BY_SIDE, CurvesWidget
 from bngui.gui.draw_page import DrawPage
+from bngui.gui.garbage import collect_on_the_gui_thread
 from bngui.gui.inference import LOADED, TRAINED
 from bngui.gui.network_view import NetworkView
 from bngui.gui.plot_style import PRESENTATION_FONT_PT
@@ -57,6 +58,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("bngui: why batch normalization matters")
         self.store = settings if settings is not None else QSettings("bngui", "bngui")
         self.data_path = data_path
+        collect_on_the_gui_thread()
         self.controller = RunController(make_trainer, self)
         self.controller.changed.connect(self._update_state)
         self.controller.message.connect(lambda text: self.statusBar().showMessage(text, 10000))

@@ -60,6 +60,10 @@ class VariantHistory:
         """(batches, accuracy) of the training step itself, with batch statistics."""
         return np.asarray(self.step_batches, dtype=float), np.asarray(self.step_accuracy, dtype=float)
 
+    def training_mode_loss(self) -> tuple[np.ndarray, np.ndarray]:
+        """(batches, loss) of the training step itself, with batch statistics."""
+        return np.asarray(self.step_batches, dtype=float), np.asarray(self.step_loss, dtype=float)
+
     def activation_series(self, layer: str) -> tuple[np.ndarray, np.ndarray]:
         """(batches, percentiles) of one layer in NONLINEAR_LAYERS; one row per batch,
         one column per ACTIVATION_PERCENTILES."""
@@ -88,6 +92,25 @@ class RunHistory:
         self.version = next(_versions)
         # The same for the statistics views (gradient norms, activations).
         self.statistics_version = next(_versions)
+
+    @property
+    def batches_done(self) -> int:
+        """How many batches the run has trained, as far as its events tell.
+
+        Progress is not reported for the first batch (there is no speed yet), so
+        the batches of the training metrics count too; a run that finished with
+        every variant done trained them all.
+        """
+        done = self.progress.batches_done if self.progress is not None else 0
+        for record in self.variants.values():
+            for batches in (record.batches["train_loss"], record.step_batches):
+                if batches:
+                    done = max(done, int(batches[-1]) + 1)
+        finished = self.finished
+        if (finished is not None and finished.status == events.DONE and self.started is not None
+                and all(record.state == events.DONE for record in self.variants.values())):
+            done = self.started.total_batches
+        return done
 
     def copy(self) -> "RunHistory":
         """A new history with the same recorded events: a snapshot a new run cannot change."""

@@ -4,6 +4,9 @@ import math
 from dataclasses import asdict, dataclass
 
 LOSSES = ("sigmoid", "softmax")
+# The limits the command line and the window share (the window's fields use them as their ranges).
+MAX_BATCHES = 100_000
+MAX_BATCH_SIZE = 4096
 
 
 class SettingsError(ValueError):
@@ -21,10 +24,12 @@ class TrainSettings:
     seed: int = 0
 
     def validate(self, train_size: int | None = None) -> "TrainSettings":
-        if not isinstance(self.batches, int) or not 1 <= self.batches <= 1_000_000:
-            raise SettingsError(f"batches must be between 1 and 1,000,000, not {self.batches}")
-        if not isinstance(self.batch_size, int) or not 1 <= self.batch_size <= 4096:
-            raise SettingsError(f"batch size must be between 1 and 4096, not {self.batch_size}")
+        if not isinstance(self.batches, int) or not 1 <= self.batches <= MAX_BATCHES:
+            raise SettingsError(f"batches must be between 1 and {MAX_BATCHES:,}, not {self.batches}")
+        if not isinstance(self.batch_size, int) or not 1 <= self.batch_size <= MAX_BATCH_SIZE:
+            raise SettingsError(
+                f"batch size must be between 1 and {MAX_BATCH_SIZE}, not {self.batch_size}"
+            )
         if train_size is not None and self.batch_size > train_size:
             raise SettingsError(
                 f"batch size {self.batch_size} is larger than the {train_size} training images"

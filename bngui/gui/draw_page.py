@@ -309,8 +309,11 @@ class DrawPage(QWidget):
             if quiet:
                 self.message.emit(f"Shipped models: {text}")
             else:
-                loaded = "" if not variant_ids else f"Loaded: {', '.join(variant_ids)}.\n\n"
-                self.error.emit(f"{loaded}Some models could not be loaded:\n{text}")
+                if variant_ids:
+                    self.error.emit(f"Loaded: {', '.join(variant_ids)}.\n\n"
+                                    f"Some models could not be loaded:\n{text}")
+                else:
+                    self.error.emit(f"No models were loaded from {folder}:\n{text}")
         if not self.models or self.canvas.is_empty():
             self._show_state_hint()
 

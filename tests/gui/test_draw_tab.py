@@ -10,7 +10,7 @@ def test_the_window_has_a_draw_tab_and_model_menu_entries(make_window):
     titles = [window.tabs.tabText(index) for index in range(window.tabs.count())]
     assert titles == ["Training curves", "Inside the network", "Draw a digit"]
     file_actions = [action.text() for action in window.menuBar().actions()[0].menu().actions()]
-    assert "&Load models…" in file_actions and "&Save models…" in file_actions
+    assert "&Load models…" in file_actions and "Save &models…" in file_actions
     # The results table makes room for drawing, and comes back with the curves.
     assert window.results.isVisible()
     window.tabs.setCurrentWidget(window.draw_page)

@@ -73,10 +73,10 @@ def table_rows(window):
 
 
 def start_and_wait_for_first_progress(qtbot, window):
-    click(qtbot, window.setup_panel.start_button)
+    click(qtbot, window.run_bar.start_button)
     assert window.controller.running
-    assert not window.setup_panel.start_button.isEnabled()
-    assert window.setup_panel.pause_button.isEnabled() and window.setup_panel.stop_button.isEnabled()
+    assert not window.run_bar.start_button.isEnabled()
+    assert window.run_bar.pause_button.isEnabled() and window.run_bar.stop_button.isEnabled()
     qtbot.waitUntil(lambda: window.history.progress is not None, timeout=FIRST_PROGRESS_TIMEOUT_MS)
 
 
@@ -91,10 +91,10 @@ def test_pause_resume_and_layout_switches_while_training(qtbot, fake_window):
     assert not window.open_session_action.isEnabled()
 
     # Pause: the trainer acknowledges it, and no batch is trained while paused.
-    click(qtbot, window.setup_panel.pause_button)
+    click(qtbot, window.run_bar.pause_button)
     qtbot.waitUntil(lambda: window.history.phase == Phase.PAUSED, timeout=10_000)
     assert window.controller.paused
-    assert window.setup_panel.pause_button.text() == "Resume"
+    assert window.run_bar.pause_button.text() == "Resume"
     paused_at = batches_done(window)
     assert paused_at < 1000
     for _ in range(2):
@@ -104,8 +104,8 @@ def test_pause_resume_and_layout_switches_while_training(qtbot, fake_window):
     assert {row["State"] for row in table_rows(window).values()} == {"paused"}
 
     # Resume: training goes on.
-    click(qtbot, window.setup_panel.pause_button)
-    assert window.setup_panel.pause_button.text() == "Pause"
+    click(qtbot, window.run_bar.pause_button)
+    assert window.run_bar.pause_button.text() == "Pause"
     qtbot.waitUntil(lambda: batches_done(window) > paused_at, timeout=10_000)
     assert window.history.phase == Phase.TRAINING
 
@@ -127,10 +127,10 @@ def test_pause_resume_and_layout_switches_while_training(qtbot, fake_window):
     qtbot.waitUntil(lambda: len(points(window, BN, "train_loss")[0]) > shown, timeout=10_000)
 
     # The end: Start comes back once the run has finished.
-    qtbot.waitUntil(lambda: window.setup_panel.start_button.isEnabled(), timeout=60_000)
+    qtbot.waitUntil(lambda: window.run_bar.start_button.isEnabled(), timeout=60_000)
     assert not window.controller.running and window.start_action.isEnabled()
     assert window.history.finished.status == events.DONE
-    assert not window.setup_panel.pause_button.isEnabled()
+    assert not window.run_bar.pause_button.isEnabled()
     assert window.run_status.text().startswith("Run done in")
     assert window.save_session_action.isEnabled()
 
@@ -143,7 +143,7 @@ def test_a_short_real_run_shows_its_curves_results_and_saves_a_session(
         qtbot, make_window, mnist_path, tmp_path):
     # Start-up as the application does it: TensorFlow and MNIST loaded in the background.
     window = make_window(data_path=str(mnist_path))
-    assert not window.setup_panel.start_button.isEnabled() and not window.start_action.isEnabled()
+    assert not window.run_bar.start_button.isEnabled() and not window.start_action.isEnabled()
     assert not window.save_session_action.isEnabled()
     window.start_loading()
     qtbot.waitUntil(lambda: window.ready, timeout=120_000)
@@ -153,7 +153,7 @@ def test_a_short_real_run_shows_its_curves_results_and_saves_a_session(
     configure_run(window, NOTEBOOK_PAIR, SHORT_RUN_BATCHES)
 
     start_and_wait_for_first_progress(qtbot, window)
-    qtbot.waitUntil(lambda: window.setup_panel.start_button.isEnabled(), timeout=RUN_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.run_bar.start_button.isEnabled(), timeout=RUN_TIMEOUT_MS)
     assert not window.controller.running
     assert window.history.finished.status == events.DONE
     assert window.run_status.text().startswith("Run done in")
@@ -308,17 +308,17 @@ def test_stop_ends_the_run_within_seconds(qtbot, fake_window):
 
     started = time.perf_counter()
     with qtbot.waitSignal(window.controller.run_finished, timeout=10_000):
-        click(qtbot, window.setup_panel.stop_button)
+        click(qtbot, window.run_bar.stop_button)
     assert time.perf_counter() - started < 5
 
     assert not window.controller.running
     assert window.history.finished.status == events.STOPPED
     assert {record.state for record in window.history.variants.values()} == {events.STOPPED}
     assert {row["State"] for row in table_rows(window).values()} == {events.STOPPED}
-    panel = window.setup_panel
-    assert panel.start_button.isEnabled()
-    assert not panel.pause_button.isEnabled() and not panel.stop_button.isEnabled()
-    assert panel.batches.isEnabled()
+    bar = window.run_bar
+    assert bar.start_button.isEnabled()
+    assert not bar.pause_button.isEnabled() and not bar.stop_button.isEnabled()
+    assert window.setup_panel.batches.isEnabled()
     assert window.run_status.text().startswith("Run stopped in")
 
 
@@ -361,7 +361,7 @@ APP_EXIT_SCRIPT = textwrap.dedent(
             if window.ready:
                 window.setup_panel.select_variants(["baseline"])
                 window.setup_panel.batches.setValue(5000)
-                window.setup_panel.start_button.click()
+                window.run_bar.start_button.click()
                 started = window.controller.running
                 print("training started", flush=True)
             return
@@ -453,7 +453,7 @@ def test_presentation_mode_enlarges_fonts_and_lines(qtbot, make_window):
     assert window.presentation_action.isChecked()
     assert window.font().pointSize() > font_before
     assert line_width() > width_before
-    assert window.setup_panel.start_button.font().pointSize() > font_before  # children inherit it
+    assert window.run_bar.start_button.font().pointSize() > font_before  # children inherit it
 
     qtbot.keyClick(window, Qt.Key_F5)
     assert not window.presentation_action.isChecked()

@@ -144,6 +144,8 @@ class SetupPanel(QWidget):
         self.learning_rate.valueChanged.connect(self._on_setting_changed)
         self.loss.currentIndexChanged.connect(self._on_setting_changed)
         self.preset.currentIndexChanged.connect(self._on_preset_chosen)
+        # Choosing the preset shown again sets its settings again, as Restore does.
+        self.preset.activated.connect(self._on_preset_chosen)
         self.apply_preset(DEFAULT_PRESET)
         self.set_details_shown(True)
 

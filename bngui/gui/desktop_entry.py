@@ -12,11 +12,24 @@ import shutil
 import sys
 from pathlib import Path
 
-from bngui.resource_files import resources_dir
+from bngui import resource_files
 
 APP_ID = "bngui"  # the desktop file's name, the icon's name and the window class (app.py)
 ICON_SIZES = (16, 24, 32, 48, 64, 128, 256)
 _RESERVED = '"`$\\'  # characters escaped inside a quoted Exec argument
+
+
+def shipped_file(relative):
+    """A file of resources/ (the icon, the desktop file's template).
+
+    The installed resources first, then this checkout's: an editable install
+    made from another checkout maps ``bngui.resources`` there, where a newer
+    file may be missing.
+    """
+    for folder in (resource_files.resources_dir(), resource_files._CHECKOUT_RESOURCES):
+        if (folder / relative).is_file():
+            return folder / relative
+    return resource_files.resources_dir() / relative
 
 
 def data_home():
@@ -42,7 +55,7 @@ def launch_command():
 
 
 def desktop_entry_text(command=None):
-    template = (resources_dir() / f"{APP_ID}.desktop").read_text(encoding="utf-8")
+    template = shipped_file(f"{APP_ID}.desktop").read_text(encoding="utf-8")
     exec_line = " ".join(_quote(argument) for argument in (command or launch_command()))
     return template.replace("@EXEC@", exec_line)
 
@@ -59,9 +72,8 @@ def installed_files(home=None):
 
 def install_desktop_entry(home=None, command=None):
     """Write the desktop entry and the icons; returns the paths written."""
-    icons = resources_dir() / "icons"
-    sources = {"scalable icon": icons / f"{APP_ID}.svg"}
-    sources.update({f"{size} px icon": icons / f"{APP_ID}-{size}.png" for size in ICON_SIZES})
+    sources = {"scalable icon": shipped_file(f"icons/{APP_ID}.svg")}
+    sources.update({f"{size} px icon": shipped_file(f"icons/{APP_ID}-{size}.png") for size in ICON_SIZES})
     written = []
     for what, target in installed_files(home).items():
         target.parent.mkdir(parents=True, exist_ok=True)

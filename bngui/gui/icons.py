@@ -2,19 +2,13 @@
 
 from PySide6.QtGui import QIcon
 
-from bngui.gui.desktop_entry import APP_ID, ICON_SIZES
-from bngui.resource_files import resources_dir
-
-
-def icons_dir():
-    return resources_dir() / "icons"
+from bngui.gui.desktop_entry import APP_ID, ICON_SIZES, shipped_file
 
 
 def icon_files():
     """{size in pixels: PNG path} and the scalable SVG (size None) of bngui's icon."""
-    folder = icons_dir()
-    files = {size: folder / f"{APP_ID}-{size}.png" for size in ICON_SIZES}
-    files[None] = folder / f"{APP_ID}.svg"
+    files = {size: shipped_file(f"icons/{APP_ID}-{size}.png") for size in ICON_SIZES}
+    files[None] = shipped_file(f"icons/{APP_ID}.svg")
     return files
 
 

@@ -479,14 +479,229 @@ def test_the_experiment_panel_can_be_hidden_and_brought_back(qtbot, make_window)
 
 
 def test_presets_of_issue_five_and_their_names_whatever_the_order(make_window):
-    from bngui.gui.setup_panel import PRESETS
+    from bngui.gui.presets import PRESETS
 
     panel = make_window().setup_panel
     panel.preset.setCurrentText("Why inference mode matters")
     assert set(panel.selected_variants()) == {
         "keras-conv-bn-relu", "keras-conv-bn-relu-frozen-stats", "keras-conv-bn-relu-batch-stats"}
     # A session lists its variants in its own order; the preset is still recognised.
-    panel.select_variants(list(reversed(PRESETS["Learning-rate headroom (x10)"])))
+    panel.select_variants(list(reversed(PRESETS["Learning-rate headroom (x10)"].variants)))
     assert panel.preset.currentText() == "Learning-rate headroom (x10)"
     panel.select_variants(["baseline", "keras-conv-bn-relu-lr10"])
     assert panel.preset.currentText() == "Custom"
+
+
+# -- classroom-ready (issue 12) ----------------------------------------------------------
+
+
+def run_fake(qtbot, window, variants=NOTEBOOK_PAIR, batches=60):
+    configure_run(window, variants, batches)
+    with qtbot.waitSignal(window.controller.run_finished, timeout=30_000):
+        click(qtbot, window.run_bar.start_button)
+    window.redraw()
+
+
+def test_the_table_is_marked_as_the_previous_run_when_the_setup_changes(qtbot, fake_window):
+    window = fake_window()
+    run_fake(qtbot, window)
+    panel = window.setup_panel
+    assert not window.results_caption.isVisible() and not window.results.previous_run
+    panel.batches.setValue(61)  # the settings changed
+    assert window.results_caption.isVisible() and window.results.previous_run
+    assert window.results.item(0, 0).font().italic()
+    panel.batches.setValue(60)  # back to the run's own
+    assert not window.results_caption.isVisible() and not window.results.previous_run
+    panel.apply_preset("All ten")  # the selection changed
+    assert window.results_caption.isVisible()
+    assert set(table_rows(window)) == set(NOTEBOOK_PAIR)  # still that run's rows, greyed
+    assert window.curves.variant_ids == tuple(NOTEBOOK_PAIR)  # and its curves
+    # A new run belongs to the table again.
+    panel.batches.setValue(30)
+    run_fake(qtbot, window, window.setup_panel.selected_variants(), 30)
+    assert not window.results_caption.isVisible() and len(table_rows(window)) == 10
+
+
+def test_a_one_batch_run_counts_its_batch_and_shows_its_points(qtbot, fake_window):
+    window = fake_window()
+    run_fake(qtbot, window, NOTEBOOK_PAIR, 1)
+    progress = window.run_bar.progress
+    assert progress.text() == "batch 1 / 1" and progress.value() == progress.maximum() == 1
+    smoothed, _ = window.curves.curves[(BN, "train_accuracy")]
+    assert len(points(window, BN, "train_accuracy")[0]) == 1 and smoothed.opts["symbol"] == "o"
+
+
+def test_menus_have_distinct_mnemonics(make_window):
+    import re
+
+    window = make_window()
+    menus = [action for action in window.menuBar().actions() if action.menu()]
+
+    def letters(actions):
+        found = [re.search(r"&(\w)", action.text()) for action in actions
+                 if not action.isSeparator() and action.isVisible()]
+        assert all(found), [action.text() for action in actions]
+        return [match.group(1).lower() for match in found]
+
+    top = letters(menus)
+    assert len(top) == len(set(top)), top
+    for menu in menus:
+        inner = letters(menu.menu().actions())
+        assert len(inner) == len(set(inner)), (menu.text(), inner)
+
+
+def test_the_training_batch_mode_is_chosen_in_the_window_and_kept(qtbot, make_window):
+    from bngui.gui.curves_widget import INFERENCE_MODE, TRAINING_MODE
+
+    window = make_window()
+    window.training_mode_box.setCurrentIndex(window.training_mode_box.findData(TRAINING_MODE))
+    assert window.curves.training_mode == TRAINING_MODE and window.training_mode_action.isChecked()
+    assert "training mode" in window.curves.plots[0].titleLabel.text
+    window.save_settings()
+    window.close()
+    again = make_window()
+    assert again.curves.training_mode == TRAINING_MODE
+    again.training_mode_action.trigger()
+    assert again.curves.training_mode == INFERENCE_MODE
+    assert again.training_mode_box.currentData() == INFERENCE_MODE
+
+
+def test_presentation_mode_folds_the_setup_details_but_keeps_the_run_bar(qtbot, make_window):
+    window = make_window()
+    assert window.setup_panel.details_shown
+    window.presentation_action.trigger()
+    assert not window.setup_panel.details_shown
+    assert window.run_bar.isVisible() and window.run_bar.start_button.isVisible()
+    assert window.run_bar.font().pointSize() > window.setup_panel.font().pointSize()
+    window.presentation_action.trigger()
+    assert window.setup_panel.details_shown
+
+
+def test_first_launch_with_mnist_says_what_to_do(fake_window):
+    window = fake_window()
+    assert window.curves.hint.isVisible()
+    assert "Choose a preset" in window.curves.hint.text() and "Start" in window.curves.hint.text()
+    assert not window.notice.isVisible()
+    assert window.run_bar.status.text() == "Ready to start"
+    assert window.windowIcon().availableSizes()  # bngui's own icon
+
+
+def test_first_launch_without_mnist_says_drawing_works_and_how_to_get_it(qtbot, make_window):
+    window = make_window(data_path="/nowhere/mnist.npz")
+    window.controller.data_missing.emit("MNIST was not found at /nowhere/mnist.npz")
+    qtbot.waitUntil(lambda: window.data_dialog.isVisible(), timeout=5000)
+    window.data_dialog.reject()  # closed: the notice stays
+    notice = window.notice
+    assert notice.isVisible()
+    text = notice.text.text()
+    assert "Draw a digit" in text and "shipped" in text and "Download" in text
+    labels = [button.text() for button in notice.buttons]
+    assert labels == ["Download MNIST", "Choose a file…", "Draw a digit"]
+    # In the run bar, which is always on screen, and above the empty plots.
+    assert notice.parentWidget().isAncestorOf(window.run_bar)
+    assert "MNIST" in window.run_bar.status.text() and not window.run_bar.start_button.isEnabled()
+    assert "Drawing a digit already works" in window.curves.hint.text()
+    qtbot.mouseClick(notice.buttons[2], Qt.LeftButton)
+    assert window.tabs.currentWidget() is window.draw_page
+    # MNIST arrives: the notice goes.
+    from fake_trainer import tiny_data
+
+    window.controller.set_data(tiny_data())
+    assert not notice.isVisible()
+
+
+def exported_parts_size(window):
+    from bngui.gui.export import parts_size
+
+    return parts_size(window._export_parts())
+
+
+def svg_size(path):
+    """(width, height) in CSS pixels, and the viewBox, of an SVG file."""
+    root = ElementTree.parse(path).getroot()
+
+    def pixels(value):
+        number = float(value.rstrip("mpx"))
+        return number * 96 / 25.4 if value.endswith("mm") else number
+
+    box = [float(value) for value in root.get("viewBox").split()]
+    return pixels(root.get("width")), pixels(root.get("height")), box
+
+
+def colour_pixels(image, colour):
+    """How many pixels of ``image`` are near ``colour`` (a '#rrggbb')."""
+    from PySide6.QtGui import QColor
+
+    target = QColor(colour)
+    converted = image.convertToFormat(QImage.Format.Format_RGB32)
+    bits = np.frombuffer(converted.constBits(), np.uint8).reshape(converted.height(), -1, 4)[:, :converted.width()]
+    close = ((np.abs(bits[..., 2].astype(int) - target.red()) < 40)
+             & (np.abs(bits[..., 1].astype(int) - target.green()) < 40)
+             & (np.abs(bits[..., 0].astype(int) - target.blue()) < 40))
+    return int(close.sum())
+
+
+def render_svg(path, size):
+    from PySide6.QtGui import QPainter
+    from PySide6.QtSvg import QSvgRenderer
+
+    renderer = QSvgRenderer(str(path))
+    assert renderer.isValid()
+    image = QImage(size, QImage.Format.Format_ARGB32)
+    image.fill(Qt.white)
+    painter = QPainter(image)
+    renderer.render(painter)
+    painter.end()
+    return image
+
+
+@pytest.mark.parametrize("tab", ["curves", "network"])
+def test_exports_have_the_plots_size_and_hold_every_curve(qtbot, fake_window, tmp_path, tab):
+    window = fake_window()
+    window.resize(1440, 900)
+    run_fake(qtbot, window, NOTEBOOK_PAIR, 300)
+    if tab == "network":
+        window.tabs.setCurrentWidget(window.network_view)
+        window.redraw()
+    size = exported_parts_size(window)
+    assert size.width() > 500 and size.height() > 300
+    svg = tmp_path / "plots.svg"
+    window.export_plots(svg)
+    width, height, box = svg_size(svg)
+    for measured, expected in ((width, size.width()), (height, size.height()),
+                               (box[2], size.width()), (box[3], size.height())):
+        assert abs(measured - expected) <= 0.05 * expected, (measured, expected)
+    # Every curve inside, as on screen: as many pixels of BN's colour in the drawing as
+    # in the window's own picture of the same views.
+    drawn = render_svg(svg, size)
+    png = tmp_path / "plots.png"
+    window.export_plots(png)
+    picture = QImage(str(png))
+    assert abs(picture.width() / picture.devicePixelRatio() - size.width()) <= 1
+    colour = VARIANTS_BY_ID[BN].color
+    on_screen = colour_pixels(picture.scaled(size), colour)
+    assert on_screen > 200
+    assert 0.7 * on_screen <= colour_pixels(drawn, colour) <= 1.3 * on_screen
+
+
+def test_save_session_makes_a_new_folder_and_refuses_someone_elses(qtbot, fake_window, tmp_path,
+                                                                   monkeypatch, message_boxes):
+    from PySide6.QtWidgets import QFileDialog
+
+    window = fake_window()
+    run_fake(qtbot, window)
+    target = tmp_path / "lectures" / "week 3"  # neither exists yet
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *args, **kwargs: (str(target), "")))
+    window.save_session_dialog()
+    qtbot.waitUntil(lambda: (target / "session.json").is_file(), timeout=30_000)
+    qtbot.waitUntil(lambda: not window.controller.jobs, timeout=30_000)
+    assert window.statusBar().currentMessage().startswith("Session saved to")
+    # Saving over a session replaces it; a folder of other files is refused at once.
+    foreign = tmp_path / "thesis"
+    foreign.mkdir()
+    (foreign / "chapter1.tex").write_text("text")
+    assert window.save_session(foreign) is None
+    assert "not empty and not a bngui session" in message_boxes[-1]
+    assert sorted(path.name for path in foreign.iterdir()) == ["chapter1.tex"]
+    message_boxes.clear()

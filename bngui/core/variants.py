@@ -95,8 +95,9 @@ def _placement_variants(prefix, implementation, title, colors):
 # Colour-blind-safe colours from Okabe & Ito's palette and Paul Tol's "muted"
 # scheme (their pale and yellow tones left out: too faint on white for a projector),
 # chosen once here so a variant looks the same in every plot, table and bar chart.
-# Baselines are warm, batch-normalized variants cool; the line style is the second
-# cue (LINE_STYLES), so baseline and BN also differ in greyscale.
+# The baselines take the oranges (vermillion, orange; wine at 10x), which no BN
+# variant uses; the line style is the second cue (LINE_STYLES), so baseline and
+# BN also differ in greyscale.
 OKABE_ITO = {
     "orange": "#E69F00", "sky blue": "#56B4E9", "bluish green": "#009E73",
     "blue": "#0072B2", "vermillion": "#D55E00", "reddish purple": "#CC79A7", "black": "#000000",

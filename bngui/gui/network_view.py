@@ -476,11 +476,12 @@ class NetworkView(BuiltWhenShown, QWidget):
 
     def _label_last_batches(self, history):
         """Every batch axis labels the last batch recorded (pyqtgraph would leave it out at the edge)."""
-        last = [batches[-1] for record in history.variants.values()
-                for batches in (record.activation_batches, record.step_batches) if batches]
-        end = max(last) if last else None
-        for plot in (*self.activation_plots.values(), *self.heatmap_plots.values()):
-            plot.getAxis("bottom").set_end(end)
+        records = history.variants.values()
+        for plots, batches in ((self.activation_plots, [r.activation_batches for r in records]),
+                               (self.heatmap_plots, [r.step_batches for r in records])):
+            last = [series[-1] for series in batches if series]
+            for plot in plots.values():
+                plot.getAxis("bottom").set_end(max(last) if last else None)
 
     def _draw_gradients(self, history):
         images, latest = {}, {}

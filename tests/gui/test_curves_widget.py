@@ -458,7 +458,8 @@ def test_pointing_at_a_variant_highlights_its_curves_in_every_panel(qtbot):
     assert widget.highlighted == "keras-conv-bn-relu"
     for series in SERIES:
         highlighted = pen_of(widget, "keras-conv-bn-relu", series)
-        assert highlighted.widthF() == pytest.approx(normal[("keras-conv-bn-relu", series)] * HIGHLIGHT_WIDTH_FACTOR)
+        expected = normal[("keras-conv-bn-relu", series)] * HIGHLIGHT_WIDTH_FACTOR
+        assert highlighted.widthF() == pytest.approx(expected)
         assert highlighted.color().alpha() == 255
         assert pen_of(widget, "baseline", series).color().alpha() == FADED_ALPHA
     QApplication.sendEvent(row, QEvent(QEvent.Type.Leave))

@@ -634,7 +634,8 @@ def colour_pixels(image, colour):
 
     target = QColor(colour)
     converted = image.convertToFormat(QImage.Format.Format_RGB32)
-    bits = np.frombuffer(converted.constBits(), np.uint8).reshape(converted.height(), -1, 4)[:, :converted.width()]
+    rows = np.frombuffer(converted.constBits(), np.uint8).reshape(converted.height(), -1, 4)
+    bits = rows[:, :converted.width()]
     close = ((np.abs(bits[..., 2].astype(int) - target.red()) < 40)
              & (np.abs(bits[..., 1].astype(int) - target.green()) < 40)
              & (np.abs(bits[..., 0].astype(int) - target.blue()) < 40))

@@ -166,7 +166,7 @@ def test_names_are_never_cut_and_the_header_follows_the_font(qtbot):
 def test_columns_come_from_one_list_with_short_headers(table):
     from bngui.gui.results_table import COLUMN_SPECS
 
-    assert COLUMNS == tuple(name for name, _, _ in COLUMN_SPECS)
+    assert tuple(name for name, _, _ in COLUMN_SPECS) == COLUMNS
     for column, (_, header, tip) in enumerate(COLUMN_SPECS):
         item = table.horizontalHeaderItem(column)
         assert item.text() == header and header.count("\n") <= 1

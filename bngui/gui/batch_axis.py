@@ -31,6 +31,15 @@ def readable_spacing(spacing, pixels_per_unit, label_size, whole=False, gap=LABE
 class ValueAxis(pg.AxisItem):
     """A left axis whose labels never overlap, however low the plot."""
 
+    def boundingRect(self):
+        rect = super().boundingRect()
+        if self.grid is not False:
+            # With a grid pyqtgraph forgets the room it allows the labels past the
+            # ends, and "0" and "1" of an accuracy axis sit on them.
+            half = QFontMetrics(self.style["tickFont"] or QFont()).height() // 2 + 1
+            rect = rect.adjusted(0, -half, 0, half)
+        return rect
+
     def tickSpacing(self, minVal, maxVal, size):
         levels = super().tickSpacing(minVal, maxVal, size)
         if not levels or size <= 0 or maxVal <= minVal or self.logMode:

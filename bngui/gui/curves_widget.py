@@ -58,6 +58,10 @@ EXPLODED_LOSS = 5.0
 # presentation size), and the smallest font a title is shrunk to.
 TITLE_MARGIN_PX = {False: 70, True: 100}
 MIN_TITLE_PT = 7
+# A title too wide for its column shrinks down to this share of its size on one
+# line before it breaks onto two.
+TITLE_SHRINK_BEFORE_WRAPPING = 0.7
+MAX_TITLE_LINES = 3  # of a variant's name, side by side
 # Room at both ends of the batch axis, as a fraction of what it shows.
 BATCH_AXIS_PADDING = {False: 0.03, True: 0.04}
 # Side by side, up to this many columns each shows its own y values.
@@ -184,7 +188,7 @@ class CurvesWidget(BuiltWhenShown, QWidget):
         self.highlighted = None
         self.planned_batches = DEFAULT_PLANNED_BATCHES  # the axis of empty plots
         self._hint_text = ""
-        self._has_run = False
+        self._has_points = False
         self._plots = []  # every PlotItem of the current layout
         self._titles = []  # (plot, html of a point size (and narrow or not), preferred point size)
         self._y_labels = []
@@ -236,13 +240,14 @@ class CurvesWidget(BuiltWhenShown, QWidget):
     def set_planned_batches(self, batches):
         """The batch axis of the plots before a run (the length the next run would have)."""
         self.planned_batches = max(1, int(batches))
-        if not self._has_run and not self._stale:
+        if not self._has_points and not self._stale:
             self._fit_empty_batch_axes()
 
     def set_hint(self, text):
         """What the empty plots tell the user to do ("" for nothing)."""
-        self._hint_text = text
-        self._update_hint()
+        if text != self._hint_text:
+            self._hint_text = text
+            self._update_hint()
 
     def set_hidden(self, variant_ids):
         """Hide the curves of these variants (the variant list does it on a click)."""
@@ -338,7 +343,7 @@ class CurvesWidget(BuiltWhenShown, QWidget):
                   "Validation accuracy": self.tr("Validation accuracy")}
         subtitle = self._mode_text(series)
 
-        def html(size, narrow=False):
+        def html(size, lines=1):
             return (f"{titles[title]}<br><span style='font-size:{max(MIN_TITLE_PT, size - 3)}pt;"
                     f" color:{MUTED_COLOR}'>{subtitle}</span>")
 
@@ -351,9 +356,14 @@ class CurvesWidget(BuiltWhenShown, QWidget):
         else:
             subtitle = self.tr("inference mode")
 
-        def html(size, narrow=False):
-            # A narrow column breaks the name after its first word ("Keras", "tf.nn").
-            shown = name.replace(" ", "<br>", 1) if narrow else name
+        def html(size, lines=1):
+            # A narrow column breaks the name after its first word ("Keras", "tf.nn"),
+            # a very narrow one also after the placement's first arrow.
+            shown = name
+            if lines >= 2:
+                shown = shown.replace(" ", "<br>", 1)
+            if lines >= 3 and "→" in shown:
+                shown = shown.replace("→", "→<br>", 1)
             return (f"<span style='color:{variant.color}; font-weight:bold'>{shown}</span><br>"
                     f"<span style='font-size:{max(MIN_TITLE_PT, size - 3)}pt; color:{MUTED_COLOR}'>"
                     f"{subtitle}</span>")
@@ -427,6 +437,8 @@ class CurvesWidget(BuiltWhenShown, QWidget):
         # Room between columns for half the last batch's label of one (it sits on the edge).
         spacing = QFontMetrics(self.style.font()).horizontalAdvance(f"{self.planned_batches}") // 2 + 6
         self._graphics.ci.layout.setHorizontalSpacing(spacing)
+        # and room at the right for the last column's.
+        self._graphics.ci.setContentsMargins(9, 9, spacing, 9)
         if self.mode == OVERLAY:
             self._build_overlay()
             self._show_hidden()
@@ -446,19 +458,34 @@ class CurvesWidget(BuiltWhenShown, QWidget):
         """
         if self._stale or not self._titles or not self.isVisible():
             return  # a hidden widget's width is not final; shown, it fits again
-        room = max(40.0, self._graphics.width() / self.columns - TITLE_MARGIN_PX[self.presentation])
-        for plot, html, preferred in self._titles:
-            label = plot.titleLabel
-            narrow = False
-            label.setText(html(preferred), size=f"{preferred}pt", color=TEXT_COLOR)
+        # A title spans its plot's view; the y axes beside the views, and the gaps
+        # between the columns, are not its to take.
+        columns = self.columns
+        with_values = columns if self.mode == OVERLAY or len(self.shown_variants) <= INNER_VALUES_UP_TO else 1
+        spacing = self._graphics.ci.layout.horizontalSpacing()
+        taken = with_values * TITLE_MARGIN_PX[self.presentation] + (columns - 1) * (spacing + 8)
+        room = max(40.0, (self._graphics.width() - taken) / columns)
+
+        def fitting_size(html, preferred, lines):
+            """The largest size (half points, at most ``preferred``) at which ``html`` fits."""
+            label = self._titles[0][0].titleLabel
+            label.setText(html(preferred, lines), size=f"{preferred}pt", color=TEXT_COLOR)
             width = label.itemRect().width()
-            if width > room:
-                narrow = True
-                label.setText(html(preferred, narrow), size=f"{preferred}pt", color=TEXT_COLOR)
-                width = label.itemRect().width()
-            if width > room:
-                size = max(MIN_TITLE_PT, int(2 * preferred * room / width) / 2)  # half points
-                label.setText(html(size, narrow), size=f"{size}pt", color=TEXT_COLOR)
+            return preferred if width <= room else int(2 * preferred * room / width) / 2
+
+        # One line while it can keep most of its size, else more lines; then every
+        # title gets the same size and lines, so the layout looks even.
+        lines = 1
+        while True:
+            sizes = [fitting_size(html, preferred, lines) for _, html, preferred in self._titles]
+            shrunk = any(size < TITLE_SHRINK_BEFORE_WRAPPING * preferred
+                         for size, (_, _, preferred) in zip(sizes, self._titles))
+            if not shrunk or lines == MAX_TITLE_LINES:
+                break
+            lines += 1
+        size = max(MIN_TITLE_PT, min(sizes))
+        for plot, html, _ in self._titles:
+            plot.titleLabel.setText(html(size, lines), size=f"{size}pt", color=TEXT_COLOR)
         self._fit_axis_labels()
         # pyqtgraph gives a title a fixed height, too little for two lines; and
         # every title gets the height of the tallest, so the plots line up.
@@ -564,8 +591,8 @@ class CurvesWidget(BuiltWhenShown, QWidget):
     # -- the hint over empty plots --------------------------------------------
 
     def _update_hint(self):
-        text = self._hint_text if not self._has_run else ""
-        if self._has_run and self.variant_ids and not self.shown_variants:
+        text = self._hint_text if not self._has_points else ""
+        if self._has_points and self.variant_ids and not self.shown_variants:
             text = self.tr("Every variant is hidden: click one in the list on the right to show it.")
         self.hint.setText(text)
         self.hint.setVisible(bool(text))
@@ -591,7 +618,7 @@ class CurvesWidget(BuiltWhenShown, QWidget):
         if version == self._drawn_version:
             return
         self._drawn_version = version
-        self._has_run = history.started is not None
+        self._has_points = bool(history.metrics)  # the hint goes with the first points
         self._update_hint()
         for (variant_id, series), (smoothed, raw) in self._curves.items():
             record = history.variants.get(variant_id)
@@ -635,7 +662,7 @@ class CurvesWidget(BuiltWhenShown, QWidget):
             item.setSymbol(None)
 
     def _fit_empty_batch_axes(self):
-        if not self._has_run:
+        if not self._has_points:
             self._set_batch_end(self.planned_batches)
 
     def _fit_batch_axes(self, history):

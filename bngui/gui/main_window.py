@@ -444,6 +444,9 @@ class MainWindow(QMainWindow):
 
     def _empty_plots_hint(self):
         controller = self.controller
+        if controller.running:
+            return self.tr("Preparing the run: building the models and tracing the training step.\n"
+                           "With many variants the first points can take a minute.")
         if controller.data is None and self._data_missing:
             return self.tr("Training needs MNIST: see the notice above.\n"
                            "Drawing a digit already works (the Draw a digit tab).")
@@ -542,6 +545,7 @@ class MainWindow(QMainWindow):
         status = self._run_status_text()
         if status:
             self.run_bar.set_status(status)
+        self.curves.set_hint(self._empty_plots_hint())
 
     def _run_status_text(self):
         history = self.history
@@ -625,6 +629,16 @@ class MainWindow(QMainWindow):
             self.presentation_action.blockSignals(True)
             self.presentation_action.setChecked(enabled)
             self.presentation_action.blockSignals(False)
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        # The results table keeps its share of the height (a dock keeps its pixels):
+        # dragged larger or smaller by hand, it keeps that share.
+        old = event.oldSize().height()
+        if old > 0 and self.results_dock.isVisible() and event.size().height() != old:
+            share = min(0.6, self.results_dock.height() / old)
+            self.resizeDocks([self.results_dock], [int(share * event.size().height())],
+                             Qt.Orientation.Vertical)
 
     def _fit_results_height(self):
         self.resizeDocks([self.results_dock], [int(self.height() * RESULTS_SHARE)], Qt.Orientation.Vertical)

@@ -706,3 +706,15 @@ def test_save_session_makes_a_new_folder_and_refuses_someone_elses(qtbot, fake_w
     assert "not empty and not a bngui session" in message_boxes[-1]
     assert sorted(path.name for path in foreign.iterdir()) == ["chapter1.tex"]
     message_boxes.clear()
+
+
+def test_the_empty_plots_say_when_a_run_is_being_prepared(qtbot, fake_window):
+    window = fake_window(seconds_per_batch=0.05)
+    configure_run(window, NOTEBOOK_PAIR, 200)
+    click(qtbot, window.run_bar.start_button)
+    assert "Preparing the run" in window.curves.hint.text() and window.curves.hint.isVisible()
+    qtbot.waitUntil(lambda: bool(window.history.metrics), timeout=10_000)
+    window.redraw()
+    assert not window.curves.hint.isVisible()
+    with qtbot.waitSignal(window.controller.run_finished, timeout=10_000):
+        window.stop_training()

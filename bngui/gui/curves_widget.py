@@ -79,6 +79,7 @@ RAW_ALPHA = 70
 SIDE_TRAINING_ALPHA = 160
 SIDE_TRAINING_WIDTH = 0.6  # of the line width: training thinner than validation
 DEFAULT_PLANNED_BATCHES = 800
+HINT_HEIGHT_SHARE = 0.3  # the hint over empty plots is centred this far down
 
 # (series, panel title) of the overlay layout, in reading order.
 OVERLAY_PANELS = (
@@ -604,7 +605,9 @@ class CurvesWidget(BuiltWhenShown, QWidget):
         area = self.plot_area.rect()
         width = min(area.width() - 40, max(360, area.width() // 2))
         height = self.hint.heightForWidth(width)
-        self.hint.setGeometry((area.width() - width) // 2, (area.height() - height) // 2, width, height)
+        # In the upper row's data, where it hides no axis labels.
+        top = max(0, int(area.height() * HINT_HEIGHT_SHARE) - height // 2)
+        self.hint.setGeometry((area.width() - width) // 2, top, width, height)
         self.hint.raise_()
 
     # -- drawing --------------------------------------------------------------

@@ -452,7 +452,8 @@ class MainWindow(QMainWindow):
                            "Drawing a digit already works (the Draw a digit tab).")
         if not controller.ready:
             return self.tr("Loading TensorFlow and MNIST…\nThen choose a preset and press Start.")
-        return self.tr("Choose a preset in the experiment panel and press Start (Ctrl+Return).")
+        return self.tr("Press Start (Ctrl+Return) to train the ticked variants,\n"
+                       "or choose another preset in the experiment panel first.")
 
     def _short_readiness_text(self):
         controller = self.controller

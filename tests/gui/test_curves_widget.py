@@ -630,6 +630,7 @@ def test_empty_plots_say_what_to_do_and_show_the_planned_run(qtbot, curves):
     assert curves.hint.isVisible() and curves.hint.text() == "Choose a preset and press Start"
     hint, area = curves.hint.geometry(), curves.plot_area.rect()
     assert area.contains(hint) and abs(hint.center().x() - area.center().x()) <= 2
+    assert hint.center().y() < area.center().y()  # over the upper plots, off the axes between
     for low, high in batch_axis_ranges(curves):
         assert low <= 0 and 300 <= high < 320
     history = RunHistory(VARIANTS[:2])

@@ -580,7 +580,7 @@ def test_presentation_mode_folds_the_setup_details_but_keeps_the_run_bar(qtbot, 
 def test_first_launch_with_mnist_says_what_to_do(fake_window):
     window = fake_window()
     assert window.curves.hint.isVisible()
-    assert "Choose a preset" in window.curves.hint.text() and "Start" in window.curves.hint.text()
+    assert "Press Start" in window.curves.hint.text() and "preset" in window.curves.hint.text()
     assert not window.notice.isVisible()
     assert window.run_bar.status.text() == "Ready to start"
     assert window.windowIcon().availableSizes()  # bngui's own icon

@@ -58,10 +58,9 @@ EXPLODED_LOSS = 5.0
 # presentation size), and the smallest font a title is shrunk to.
 TITLE_MARGIN_PX = {False: 70, True: 100}
 MIN_TITLE_PT = 7
-# A title too wide for its column shrinks down to this share of its size on one
-# line before it breaks onto two.
-TITLE_SHRINK_BEFORE_WRAPPING = 0.7
 MAX_TITLE_LINES = 3  # of a variant's name, side by side
+TITLE_HEIGHT_SHARE = 0.3  # of a side-by-side cell (its two plots), at most, for its title
+TITLE_TINY = 0.75  # a title shrunk below this share of its size may take a line more
 # Room at both ends of the batch axis, as a fraction of what it shows.
 BATCH_AXIS_PADDING = {False: 0.03, True: 0.04}
 # Side by side, up to this many columns each shows its own y values.
@@ -390,8 +389,9 @@ class CurvesWidget(BuiltWhenShown, QWidget):
                                       axisItems={"bottom": BatchAxis("bottom"), "left": ValueAxis("left")})
         style = self.style
         if title_html is not None:
-            plot.setTitle(title_html(style.title_pt), size=f"{style.title_pt}pt", color=TEXT_COLOR)
-            self._titles.append((plot, title_html, style.title_pt))
+            size = self.title_pt
+            plot.setTitle(title_html(size), size=f"{size}pt", color=TEXT_COLOR)
+            self._titles.append((plot, title_html, size))
         # Six axes or more repaint with every redraw: cached, they repaint only
         # when their range changes.
         style.style_plot(plot, y_label, x_label, cached_axes=True)
@@ -474,16 +474,18 @@ class CurvesWidget(BuiltWhenShown, QWidget):
             width = label.itemRect().width()
             return preferred if width <= room else int(2 * preferred * room / width) / 2
 
-        # One line while it can keep most of its size, else more lines; then every
-        # title gets the same size and lines, so the layout looks even.
+        # More lines rather than a smaller font, as many as the height leaves room
+        # for (a low window needs its plots more), and beyond that only against a
+        # tiny font; then every title gets the same size and lines, so the layout
+        # looks even.
+        most_lines = self._title_lines_that_fit()
         lines = 1
-        while True:
-            sizes = [fitting_size(html, preferred, lines) for _, html, preferred in self._titles]
-            shrunk = any(size < TITLE_SHRINK_BEFORE_WRAPPING * preferred
-                         for size, (_, _, preferred) in zip(sizes, self._titles))
-            if not shrunk or lines == MAX_TITLE_LINES:
+        while lines < MAX_TITLE_LINES:
+            shares = [fitting_size(html, preferred, lines) / preferred for _, html, preferred in self._titles]
+            if min(shares) >= 1 or lines >= most_lines and min(shares) >= TITLE_TINY:
                 break
             lines += 1
+        sizes = [fitting_size(html, preferred, lines) for _, html, preferred in self._titles]
         size = max(MIN_TITLE_PT, min(sizes))
         for plot, html, _ in self._titles:
             plot.titleLabel.setText(html(size, lines), size=f"{size}pt", color=TEXT_COLOR)
@@ -497,6 +499,24 @@ class CurvesWidget(BuiltWhenShown, QWidget):
         # The layout keeps the width it had to take for wider titles; once it
         # has taken in the new title sizes, give it the view's width again.
         QTimer.singleShot(0, self, self._fit_layout_to_view)  # not after the widget is gone
+
+    @property
+    def title_pt(self):
+        """Panel titles a little larger than the text; side by side the variant's name, which
+        has many columns beside it, as large as the text."""
+        return self.style.title_pt if self.mode == OVERLAY else self.style.font_pt
+
+    def _title_lines_that_fit(self):
+        """How many lines a variant's name may take side by side, so that its title (with
+        the line saying the mode) takes at most TITLE_HEIGHT_SHARE of its cell's height."""
+        if self.mode == OVERLAY:
+            return 1
+        rows = math.ceil(max(1, len(self.shown_variants)) / self.columns)
+        cell = self._graphics.height() / rows
+        style = self.style
+        name_line = QFontMetrics(style.font(self.title_pt)).height()
+        mode_line = QFontMetrics(style.font(max(MIN_TITLE_PT, self.title_pt - 3))).height()
+        return max(1, min(MAX_TITLE_LINES, int((TITLE_HEIGHT_SHARE * cell - mode_line) // name_line)))
 
     def _fit_axis_labels(self):
         """A y label longer than its plot is tall would run into the next one: it is left out

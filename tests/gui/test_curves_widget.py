@@ -331,7 +331,7 @@ def test_a_loss_zoom_by_hand_is_kept_until_the_a_button(qtbot, curves):
     (SIDE_BY_SIDE, 4, False, 560, True),
     (SIDE_BY_SIDE, 10, True, 1100, True),  # all ten, the panel hidden, two rows of five
 ])
-def test_titles_shrink_so_the_plots_fit_the_view(qtbot, mode, count, presentation, width, shrunk):
+def test_titles_adapt_so_the_plots_fit_the_view(qtbot, mode, count, presentation, width, shrunk):
     widget = CurvesWidget()
     qtbot.addWidget(widget)
     widget.set_presentation(presentation)
@@ -342,13 +342,18 @@ def test_titles_shrink_so_the_plots_fit_the_view(qtbot, mode, count, presentatio
     layout = widget.graphics.ci
     qtbot.waitUntil(lambda: layout.geometry().width() == widget.graphics.width(), timeout=2000)
     assert layout.effectiveSizeHint(Qt.SizeHint.MinimumSize).width() <= widget.graphics.width()
-    preferred = f"{(18 if presentation else 11) + 2}pt"
+    preferred = f"{widget.title_pt}pt"
+    assert widget.title_pt == (18 if presentation else 11) + (2 if mode == OVERLAY else 0)
     titled = [plot for plot in widget.plots if plot.titleLabel.text]
-    assert any(plot.titleLabel.opts["size"] != preferred for plot in titled) == shrunk
+    # Adapted: smaller, or broken onto more lines than the name and the mode's.
+    adapted = [plot.titleLabel.opts["size"] != preferred or plot.titleLabel.text.count("<br>") > 1
+               for plot in titled]
+    assert any(adapted) == shrunk
     # Wide enough, every title has its full size again.
     widget.resize(600 * max(count, 4), 650)
     qtbot.waitUntil(lambda: layout.geometry().width() == widget.graphics.width(), timeout=2000)
-    assert all(plot.titleLabel.opts["size"] == preferred for plot in titled)
+    assert all(plot.titleLabel.opts["size"] == preferred and plot.titleLabel.text.count("<br>") == 1
+               for plot in titled)
 
 
 def test_with_many_columns_only_the_first_shows_the_shared_y_values(curves):
@@ -514,7 +519,7 @@ def test_ten_variants_side_by_side_wrap_into_two_rows_of_five(qtbot):
     # Every title is readable (not shrunk to the smallest size) and names its variant.
     for variant, plot in placed.items():
         assert float(plot.titleLabel.opts["size"].rstrip("pt")) > MIN_TITLE_PT
-        assert compact_label(variant).split(" ")[-1] in plot.titleLabel.text
+        assert compact_label(variant).split(" ")[-1] in plot.titleLabel.text.replace("<br>", "")
     # Five columns of tick labels that do not run into each other.
     check_batch_labels(qtbot, widget, 800, [layout.getItem(3, column) for column in range(5)])
 

@@ -519,6 +519,7 @@ class MainWindow(QMainWindow):
         if not self.controller.start(variant_ids, settings):
             return
         self._set_shown_variants(variant_ids)
+        self.statusBar().clearMessage()  # "Ready" is over; the run bar says what the run does
         self.results.set_previous_run(False)
         self.results_caption.setVisible(False)
         self.run_bar.reset_progress(settings.batches)

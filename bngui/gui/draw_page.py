@@ -310,10 +310,12 @@ class DrawPage(QWidget):
                 self.message.emit(f"Shipped models: {text}")
             else:
                 if variant_ids:
-                    self.error.emit(f"Loaded: {', '.join(variant_ids)}.\n\n"
-                                    f"Some models could not be loaded:\n{text}")
+                    self.error.emit(self.tr("Loaded: {loaded}.\n\nSome models could not be loaded:\n"
+                                            "{problems}").format(loaded=", ".join(variant_ids),
+                                                                 problems=text))
                 else:
-                    self.error.emit(f"No models were loaded from {folder}:\n{text}")
+                    self.error.emit(self.tr("No models were loaded from {folder}:\n{problems}").format(
+                        folder=folder, problems=text))
         if not self.models or self.canvas.is_empty():
             self._show_state_hint()
 

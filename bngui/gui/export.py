@@ -7,12 +7,17 @@ beyond the plots) and plain widgets (the variant list, the legend of the plots).
 
 import contextlib
 
-from PySide6.QtCore import QPoint, QRect, QRectF, QSize, Qt
+from PySide6.QtCore import QCoreApplication, QPoint, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsView, QWidget
 
 SVG_RESOLUTION_DPI = 96  # a CSS pixel: the SVG's width and height match the pixels on screen
+
+
+def _cannot_write():
+    # The window's message names the file: "Could not write PATH: ...".
+    return QCoreApplication.translate("Export", "the file cannot be written there")
 
 
 def _part_size(part):
@@ -63,7 +68,7 @@ def write_svg(parts, path, title="bngui"):
     generator.setTitle(title)
     painter = QPainter()
     if not painter.begin(generator):
-        raise OSError(f"cannot write {path}")
+        raise OSError(_cannot_write())
     try:
         painter.fillRect(QRectF(0, 0, size.width(), size.height()), Qt.GlobalColor.white)
         _paint(painter, parts)
@@ -85,4 +90,4 @@ def write_png(parts, path):
     finally:
         painter.end()
     if not image.save(str(path)):
-        raise OSError(f"cannot write {path}")
+        raise OSError(_cannot_write())

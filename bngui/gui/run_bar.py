@@ -57,6 +57,7 @@ class RunBar(QWidget):
         self.stop_button.setToolTip(self.tr("End the run; what was trained stays on screen (Ctrl+.)"))
         for button in (self.start_button, self.pause_button, self.stop_button):
             button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+            button.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
             layout.addWidget(button)
         self.start_button.clicked.connect(self.start_requested)
         self.pause_button.clicked.connect(self.pause_requested)
@@ -69,7 +70,8 @@ class RunBar(QWidget):
         self.progress.setTextVisible(True)
         self.progress.setFormat(self.tr("no run yet"))
         self.progress.setMinimumWidth(self.fontMetrics().horizontalAdvance("batch 100000 / 100000") + 40)
-        self.progress.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        # Fixed in height: a notice below must not stretch the bar.
+        self.progress.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         layout.addWidget(self.progress, 1)
         layout.addSpacing(8)
 

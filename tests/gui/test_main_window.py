@@ -718,3 +718,15 @@ def test_the_empty_plots_say_when_a_run_is_being_prepared(qtbot, fake_window):
     assert not window.curves.hint.isVisible()
     with qtbot.waitSignal(window.controller.run_finished, timeout=10_000):
         window.stop_training()
+
+
+def test_the_notice_does_not_stretch_the_run_bar(qtbot, make_window):
+    window = make_window()
+    height = window.run_bar.progress.height()
+    window.controller.data_missing.emit("MNIST was not found")
+    qtbot.waitUntil(lambda: window.data_dialog.isVisible(), timeout=5000)
+    window.data_dialog.reject()
+    qtbot.waitUntil(lambda: window.notice.isVisible(), timeout=2000)
+    qtbot.wait(20)  # the tool bar lays itself out again at the next turn of the event loop
+    assert window.run_bar.progress.height() == height
+    assert window.run_bar.start_button.height() <= window.run_bar.start_button.sizeHint().height()

@@ -72,6 +72,27 @@ def _add_training_options(parser, batches):
         "--loss", choices=LOSSES, default=defaults.loss, help="default sigmoid, as the notebook"
     )
     parser.add_argument("--seed", type=int, default=defaults.seed, help="default 0")
+    parser.add_argument(
+        "--seeds", type=int, nargs="+", metavar="SEED",
+        help="repeat the run once per seed (instead of --seed) and report each variant's"
+        " mean ± standard deviation and worst seed",
+    )
+    parser.add_argument(
+        "--bn-decay", type=float, default=defaults.bn_decay,
+        help="decay of the BN layers' population statistics (Keras's momentum; PyTorch's"
+        f" momentum is 1 - decay), default {defaults.bn_decay} as the notebook",
+    )
+    parser.add_argument(
+        "--augment", action="store_true",
+        help="randomly shift, rotate, scale, shear, thicken or thin and bend every training"
+        " batch, the same way for every variant (off by default, as the notebook)",
+    )
+    parser.add_argument(
+        "--precise-batches", type=int, default=defaults.precise_batches,
+        help="after training, re-estimate the BN population statistics over this many"
+        f" training batches with the weights fixed, and score again (default"
+        f" {defaults.precise_batches}; 0: no precise BN)",
+    )
 
 
 def build_parser():
@@ -122,6 +143,11 @@ def build_parser():
         " with --soak)"
     )
     bench.add_argument("--warmup", type=int, default=5, help="untimed batches first (default 5)")
+    bench.add_argument(
+        "--full-run", type=int, default=0, metavar="BATCHES",
+        help="also make a whole run of this many batches and say where its time goes"
+        " (compiling, training, evaluation, final scoring)",
+    )
     bench.add_argument("--batch-size", type=int, default=TrainSettings().batch_size)
     _add_data_option(bench)
     which = bench.add_mutually_exclusive_group()
@@ -148,6 +174,16 @@ def build_parser():
         " closed in the middle of a run (exit codes, thread messages); default variants:"
         f" {' '.join(GUI_BENCH_VARIANTS)}, runs of 100 batches",
     )
+    which.add_argument(
+        "--handwriting", dest="benchmark", action="store_const", const="handwriting",
+        help="how well the shipped models (or --models) read digits MNIST's writers did not"
+        " write: MNIST test digits re-drawn with three pens, distorted fonts, photos of paper;"
+        " accuracy and preprocessing latency per condition",
+    )
+    bench.add_argument("--models", metavar="DIR",
+                       help="with --handwriting: a folder of models (default: the shipped ones)")
+    bench.add_argument("--per-condition", type=int, default=500,
+                       help="with --handwriting: digits per condition (default 500)")
     bench.add_argument("--runs", type=int, default=10, help="with --soak: runs in one window")
     bench.add_argument("--launches", type=int, default=20,
                        help="with --soak: launches closed mid-run")
@@ -162,7 +198,8 @@ def build_parser():
 
     classify = commands.add_parser(
         "classify",
-        help="classify digit images (PNG, JPEG; any size, either polarity) like the canvas does",
+        help="classify digit images (PNG, JPEG, WebP, TIFF, ...; any size, either polarity,"
+        " photos of paper too) like the canvas does",
         description="Classify digit images with the canvas's preprocessing and models. An"
         " unreadable or empty image gets a one-line error and the others are still"
         " classified; the exit code is then 1.",
@@ -179,8 +216,12 @@ def _settings_from(args):
         batches=args.batches,
         batch_size=args.batch_size,
         learning_rate=args.lr,
-        loss=getattr(args, "loss", "sigmoid"),
-        seed=getattr(args, "seed", 0),
+        loss=args.loss,
+        seed=args.seeds[0] if args.seeds else args.seed,
+        seeds=tuple(args.seeds) if args.seeds and len(args.seeds) > 1 else (),
+        bn_decay=args.bn_decay,
+        augment=args.augment,
+        precise_batches=args.precise_batches,
     )
     return settings.validate()
 
@@ -250,7 +291,10 @@ def _bench_training(args, variant_ids):
     if args.warmup < 1:
         raise SettingsError(f"warmup must be at least 1 batch, not {args.warmup}")
     settings = _bench_settings(args, 60)
-    return run_bench(variant_ids, settings, warmup=args.warmup, data_path=args.data)
+    if args.full_run < 0:
+        raise SettingsError(f"--full-run must be 0 or more batches, not {args.full_run}")
+    return run_bench(variant_ids, settings, warmup=args.warmup, data_path=args.data,
+                     full_run=args.full_run)
 
 
 def _bench_statistics(args, variant_ids):
@@ -286,6 +330,13 @@ def _bench_soak(args, variant_ids):
                                           launches=args.launches))
 
 
+def _bench_handwriting(args, variant_ids):
+    from bngui.bench.handwriting import run_handwriting_bench
+
+    return run_handwriting_bench(models_dir=args.models, per_condition=args.per_condition,
+                                 data_path=args.data)
+
+
 # bngui bench's benchmarks: (function, default variants).
 BENCHMARKS = {
     "training": (_bench_training, BENCH_VARIANTS),
@@ -293,6 +344,7 @@ BENCHMARKS = {
     "gui": (_bench_gui, GUI_BENCH_VARIANTS),
     "canvas": (_bench_canvas, NOTEBOOK_VARIANT_IDS),
     "soak": (_bench_soak, GUI_BENCH_VARIANTS),
+    "handwriting": (_bench_handwriting, NOTEBOOK_VARIANT_IDS),
 }
 
 

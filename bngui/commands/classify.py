@@ -15,7 +15,7 @@ import sys
 
 import numpy as np
 
-from bngui.core.variants import VARIANT_IDS
+from bngui.core.variants import model_order
 
 PROGRAM = "bngui classify"
 
@@ -27,8 +27,7 @@ def _error(message):
 
 def _ordered(models):
     """Models in the catalogue's order (baseline first), unknown ids last."""
-    rank = {variant_id: index for index, variant_id in enumerate(VARIANT_IDS)}
-    return dict(sorted(models.items(), key=lambda item: (rank.get(item[0], len(rank)), item[0])))
+    return dict(sorted(models.items(), key=lambda item: model_order(item[0])))
 
 
 def load_classifier_models(models_dir=None):

@@ -52,17 +52,50 @@ def _percent(value):
 
 
 def results_table(finished):
-    """A plain-text table: one row per variant."""
+    """A plain-text table: one row per variant.
+
+    The first three scores are inference with the population statistics the
+    BN layers kept while training (their moving averages, EMA); the precise
+    ones with the statistics re-estimated by precise BN after training.
+    """
     width = max([len("variant")] + [len(record.variant) for record in finished])
     lines = [
-        f"{'variant':<{width}}  validation    test  100 samples  status    seconds",
+        f"{'':<{width}}  {'inference, EMA statistics':^37}  {'precise BN':^17}",
+        f"{'variant':<{width}}  validation    test  100 samples"
+        f"  validation    test  status    seconds",
     ]
     for record in finished:
         lines.append(
             f"{record.variant:<{width}}  {_percent(record.validation_accuracy):>10}"
             f"  {_percent(record.test_accuracy):>6}  {_percent(record.single_sample_accuracy):>11}"
+            f"  {_percent(record.precise_validation_accuracy):>10}"
+            f"  {_percent(record.precise_test_accuracy):>6}"
             f"  {record.status:<8}  {record.train_seconds:>7.1f}"
         )
+    return "\n".join(lines)
+
+
+def seeds_table(by_seed):
+    """A plain-text table of a run over several seeds: mean ± sd and the worst seed per score."""
+    from bngui.core.history import summarize_seeds
+
+    columns = (("validation", "validation_accuracy"), ("test", "test_accuracy"),
+               ("100 samples", "single_sample_accuracy"),
+               ("precise validation", "precise_validation_accuracy"))
+    width = max([len("variant")] + [len(variant_id) for variant_id in by_seed])
+    lines = [f"{'variant':<{width}}  seeds"
+             + "".join(f"  {name + ' mean ± sd (worst, seed)':>38}" for name, _ in columns)]
+    for variant_id, results in by_seed.items():
+        summary = summarize_seeds(results)
+        cells = []
+        for _, score in columns:
+            if score in summary:
+                s = summary[score]
+                cells.append(f"{s.mean:.4f} ± {s.sd:.4f} ({s.worst:.4f}, {s.worst_seed})")
+            else:
+                cells.append("-")
+        lines.append(f"{variant_id:<{width}}  {len(results):>5}"
+                     + "".join(f"  {cell:>38}" for cell in cells))
     return "\n".join(lines)
 
 
@@ -84,14 +117,14 @@ def run_train(variant_ids, settings, data_path=None, out=None):
 
     from bngui.core.history import RunHistory
     from bngui.core.run_control import RunControl
-    from bngui.core.trainer import LockstepTrainer
+    from bngui.core.trainer import make_trainer
 
     control = RunControl()
     # Ctrl+C stops training between batches and still reports and saves.
     previous_handler = signal.signal(signal.SIGINT, lambda *_: control.stop())
     started = time.perf_counter()
     try:
-        trainer = LockstepTrainer(variant_ids, data, settings, control)
+        trainer = make_trainer(variant_ids, data, settings, control)
         log = _NotebookLog(variant_ids, settings.batches)
         history = RunHistory(trainer.variant_ids)  # everything the session keeps
 
@@ -104,15 +137,24 @@ def run_train(variant_ids, settings, data_path=None, out=None):
         signal.signal(signal.SIGINT, previous_handler)
     wall = time.perf_counter() - started
 
+    seeds = settings.seed_list
     print()
-    print(results_table(log.finished))
-    print(f"wall time: {wall:.1f} s for {len(variant_ids)} variant(s), {settings.batches} batches")
+    if len(seeds) > 1:
+        print(seeds_table(history.results_by_seed()))
+    else:
+        print(results_table(log.finished))
+    print(f"wall time: {wall:.1f} s for {len(variant_ids)} variant(s), {settings.batches} batches"
+          + (f" x {len(seeds)} seeds" if len(seeds) > 1 else ""))
 
     if out:
         from bngui.core.session import SessionError, save_session
+        from bngui.core.variants import PRECISE_SUFFIX
 
         try:
-            save_session(out, settings, history, trainer.models)
+            precise = {f"{variant_id}{PRECISE_SUFFIX}": model
+                       for variant_id, model in trainer.precise_models().items()}
+            # A run over several seeds saves the first seed's models.
+            save_session(out, settings, history, {**trainer.models, **precise})
         except (SessionError, OSError) as error:
             print(f"bngui: cannot save the session: {error}", file=sys.stderr)
             return 1

@@ -351,7 +351,12 @@ class BatchNormProbe:
         moments = self._traced(self.moments_function)
         for batch in indices:
             total += moments(self._as_input(images[batch])).numpy()
-        means, variances = np.split((total / len(indices)).astype(np.float32), 2)
+        return self.statistics_from_moments(total / len(indices))
+
+    def statistics_from_moments(self, moments) -> Statistics:
+        """``{layer name: (mean, variance)}`` from one vector as ``moments_function`` returns
+        (every layer's mean, then every layer's variance), for example an average of them."""
+        means, variances = np.split(np.asarray(moments).astype(np.float32), 2)
         boundaries = np.cumsum(self._feature_counts)[:-1]
         return {
             name: (mean, variance)

@@ -6,6 +6,7 @@ they can cross threads safely. Phases and states are enums whose values are
 the words stored in session files; what a user reads is derived from them.
 """
 
+import math
 from dataclasses import dataclass
 from enum import Enum
 
@@ -34,6 +35,7 @@ class Phase(_Word):
     TRAINING = "training"
     PAUSED = "paused"
     SCORING = "scoring"  # final validation, test and 100-sample scores
+    PRECISE = "precise"  # precise BN: population statistics re-estimated, then scored
 
 
 class State(_Word):
@@ -59,14 +61,25 @@ PHASE_MESSAGES = {
     Phase.TRAINING: "Training",
     Phase.PAUSED: "Paused",
     Phase.SCORING: "Scoring validation and test sets",
+    Phase.PRECISE: "Precise BN: re-estimating the population statistics",
 }
 
 
 @dataclass(frozen=True)
 class RunStarted:
+    """A run begins; ``total_batches`` per seed, and ``seeds`` when it repeats over several."""
+
     variant_ids: tuple
     total_batches: int
     batch_size: int
+    seeds: tuple = ()
+
+
+@dataclass(frozen=True)
+class SeedStarted:
+    """In a run over several seeds, what follows (until the next one) is this seed's."""
+
+    seed: int
 
 
 @dataclass(frozen=True)
@@ -115,12 +128,21 @@ class VariantDiverged:
 
 @dataclass(frozen=True)
 class VariantFinished:
+    """A variant's final scores, in inference mode with its population (EMA) statistics.
+
+    The precise ones are scored again after precise BN re-estimated the
+    population statistics with the weights fixed; NaN for a variant without
+    BN, or when precise BN was off or the run was stopped.
+    """
+
     variant: str
     status: State  # one of FINAL_STATES
     validation_accuracy: float
     test_accuracy: float
     single_sample_accuracy: float
     train_seconds: float
+    precise_validation_accuracy: float = math.nan
+    precise_test_accuracy: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -159,10 +181,29 @@ class ActivationPercentiles:
     percentiles: tuple
 
 
+@dataclass(frozen=True)
+class BatchNormLag:
+    """How far each BN layer's population statistics are from its input's true statistics.
+
+    Measured on the fixed probe batch in training mode (nothing changed), at
+    the validation cadence, for variants with BN. One value per name in
+    ``layer_names.NONLINEAR_LAYERS`` (the BN layer of that convolution or of
+    the 100-unit layer): ``variance_ratio`` is population over true variance
+    (geometric mean over features; 1 is agreement), ``mean_shift`` the
+    population mean's distance from the true mean in true standard
+    deviations (root mean square over features; 0 is agreement).
+    """
+
+    variant: str
+    batch: int
+    variance_ratio: tuple
+    mean_shift: tuple
+
+
 # The events that make up what a run showed: a session saves them in arrival
 # order and replays them to show the run again. Progress and status are
 # passing states of a live run.
 REPLAYED_EVENTS = (
-    RunStarted, Metric, TrainingBatchStatistics, ActivationPercentiles,
+    RunStarted, SeedStarted, Metric, TrainingBatchStatistics, ActivationPercentiles, BatchNormLag,
     VariantDiverged, VariantFinished, RunFinished,
 )

@@ -30,7 +30,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from bngui.core.variants import VARIANTS_BY_ID
+from bngui.core.variants import UnknownVariantError, model_info
 
 CLASSES = 10
 IMAGE_SIZE = 28
@@ -66,8 +66,10 @@ def as_image_batch(images) -> np.ndarray:
 
 def has_batch_norm(variant_id: str) -> bool:
     """Whether the variant (by id) has batch normalization; unknown ids count as not."""
-    variant = VARIANTS_BY_ID.get(variant_id)
-    return variant is not None and variant.has_batch_norm
+    try:
+        return model_info(variant_id).has_batch_norm
+    except UnknownVariantError:
+        return False
 
 
 def uses_batch_statistics(variant_id: str, batch_statistics: bool) -> bool:

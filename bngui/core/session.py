@@ -25,7 +25,7 @@ import socket
 import tempfile
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
@@ -36,7 +36,13 @@ from bngui.core import events, storage
 from bngui.core.history import RunHistory, VariantHistory
 from bngui.core.layer_names import ACTIVATION_PERCENTILES, NONLINEAR_LAYERS, WEIGHT_LAYERS
 from bngui.core.settings import SettingsError, TrainSettings
-from bngui.core.variants import VARIANTS_BY_ID
+from bngui.core.variants import (
+    PRECISE_SUFFIX,
+    VARIANTS_BY_ID,
+    is_model_id,
+    model_info,
+    model_order,
+)
 
 SESSION_FILE = "session.json"
 EVENTS_FILE = "events.json"
@@ -44,6 +50,8 @@ TENSORBOARD_DIR = "tensorboard"
 SESSION_FORMAT = "bngui-session"
 EVENTS_FORMAT = "bngui-events"
 SESSION_VERSION = 1  # the newest session layout this bngui reads and writes
+# Settings that older sessions do not list; they ran with the defaults.
+SETTINGS_ADDED_LATER = {"bn_decay", "augment", "precise_batches", "seeds"}
 UNFINISHED = "unfinished"  # run_status of a session saved before its run finished
 
 
@@ -57,7 +65,7 @@ class Session:
     settings: TrainSettings
     history: RunHistory
     variant_ids: tuple
-    model_ids: tuple  # the variants whose trained model was saved, in variant order
+    model_ids: tuple  # the saved models: variant ids (and ``ID-precise``), in catalogue order
     models_dir: Path
     created: str  # ISO 8601 local time with offset
     bngui_version: str  # the bngui that saved it
@@ -127,6 +135,13 @@ def _whole_number(value):
     return value
 
 
+def _seed_list(value):
+    if not isinstance(value, list) or not all(
+            isinstance(item, int) and not isinstance(item, bool) and item >= 0 for item in value):
+        raise ValueError("expected a list of seeds")
+    return tuple(value)
+
+
 def _variant_ids(value):
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ValueError("expected a list of variant ids")
@@ -152,7 +167,9 @@ def _percentile_table(value):
 _EVENT_FIELDS = {
     events.RunStarted: {
         "variant_ids": _variant_ids, "total_batches": _whole_number, "batch_size": _whole_number,
+        "seeds": _seed_list,
     },
+    events.SeedStarted: {"seed": _batch},
     events.Metric: {
         "variant": _text, "batch": _batch, "split": _one_of(events.Split, events.Split),
         "loss": _number, "accuracy": _number,
@@ -164,11 +181,16 @@ _EVENT_FIELDS = {
     events.ActivationPercentiles: {
         "variant": _text, "batch": _batch, "percentiles": _percentile_table,
     },
+    events.BatchNormLag: {
+        "variant": _text, "batch": _batch, "variance_ratio": _numbers(len(NONLINEAR_LAYERS)),
+        "mean_shift": _numbers(len(NONLINEAR_LAYERS)),
+    },
     events.VariantDiverged: {"variant": _text, "batch": _batch},
     events.VariantFinished: {
         "variant": _text, "status": _one_of(events.State, events.FINAL_STATES),
         "validation_accuracy": _number, "test_accuracy": _number,
         "single_sample_accuracy": _number, "train_seconds": _number,
+        "precise_validation_accuracy": _number, "precise_test_accuracy": _number,
     },
     events.RunFinished: {"status": _one_of(events.State, events.RUN_OUTCOMES), "seconds": _number},
 }
@@ -189,10 +211,15 @@ def event_from_json(document: object) -> object:
     if kind is None:
         raise ValueError(f"unknown event type {document.get('type')!r}")
     readers = _EVENT_FIELDS[kind]
-    if set(document) != {"type", *readers}:
+    # Fields with a default came later: older files may not have them.
+    optional = {f.name for f in fields(kind) if f.default is not MISSING}
+    given = set(document) - {"type"}
+    if not set(readers) - optional <= given <= set(readers):
         raise ValueError(f"{kind.__name__} needs the fields {', '.join(readers)}")
     values = {}
     for name, read in readers.items():
+        if name not in document:
+            continue
         try:
             values[name] = read(document[name])
         except ValueError as error:
@@ -209,6 +236,13 @@ def events_json_text(recorded: Iterable) -> str:
 
 
 # -- saving ---------------------------------------------------------------------------
+
+
+def _of_the_run(model_id, variant_ids):
+    """Whether a model id is one of the run's variants, or one of them with precise BN."""
+    return is_model_id(model_id) and model_info(model_id).variant.id in variant_ids and (
+        model_id in variant_ids or model_id.endswith(PRECISE_SUFFIX))
+
 
 
 def check_session_folder(folder: str | os.PathLike) -> None:
@@ -249,14 +283,15 @@ def save_session(folder: str | os.PathLike, settings: TrainSettings, history: Ru
     variant_ids = tuple(history.variant_ids)
     if not variant_ids:
         raise ValueError("a session needs at least one variant")
-    strangers = sorted(set(models) - set(variant_ids))
+    strangers = sorted(model_id for model_id in models if not _of_the_run(model_id, variant_ids))
     if strangers:
         raise ValueError(f"models for variants that are not in the run: {', '.join(strangers)}")
-    models = {variant_id: models[variant_id] for variant_id in variant_ids if variant_id in models}
+    models = {model_id: models[model_id] for model_id in sorted(models, key=model_order)}
     results = [history.variants[v].result for v in variant_ids if history.variants[v].result]
     recorded = tuple(history.recorded)
 
-    storage.write_run(folder, settings.as_dict(), results, history.metrics, models)
+    storage.write_run(folder, settings.as_dict(), results, history.metrics, models,
+                      history.metric_seeds, history.results_by_seed())
     write_tensorboard(folder, history)
     storage.atomic_write_text(folder / EVENTS_FILE, events_json_text(recorded))
     manifest = {
@@ -306,6 +341,16 @@ def tensorboard_scalars(record: VariantHistory) -> list[tuple[str, int, float]]:
         steps, table = record.activation_series(layer)
         for column, percentile in enumerate(ACTIVATION_PERCENTILES):
             add(f"activation/{layer}/p{percentile}", steps, table[:, column])
+    steps, ratios, shifts = record.lag_matrix()
+    for column, layer in enumerate(NONLINEAR_LAYERS):
+        if len(steps):
+            add(f"bn_lag/variance_ratio/{layer}", steps, ratios[:, column])
+            add(f"bn_lag/mean_shift/{layer}", steps, shifts[:, column])
+    result = record.result
+    if result is not None and math.isfinite(result.precise_validation_accuracy):
+        last = int(steps[-1]) if len(steps) else 0
+        add("precise_bn/validation_accuracy", [last], [result.precise_validation_accuracy])
+        add("precise_bn/test_accuracy", [last], [result.precise_test_accuracy])
     return rows
 
 
@@ -351,8 +396,11 @@ def write_tensorboard(folder: str | os.PathLike, history: RunHistory) -> Path:
     retired = Path(tempfile.mkdtemp(dir=folder, prefix=f".{TENSORBOARD_DIR}.old."))
     try:
         os.chmod(staging, 0o777 & ~storage.current_umask())  # mkdtemp makes it private
-        for variant_id, record in history.variants.items():
-            _write_scalars(tf, staging / variant_id, tensorboard_scalars(record))
+        for seed, variants in history.seed_runs:
+            for variant_id, record in variants.items():
+                # A run over several seeds: one TensorBoard run per variant and seed.
+                logdir = staging / variant_id if seed is None else staging / variant_id / f"seed_{seed}"
+                _write_scalars(tf, logdir, tensorboard_scalars(record))
         if target.exists():
             os.rename(target, retired / TENSORBOARD_DIR)
         os.rename(staging, target)
@@ -416,14 +464,17 @@ def _read_manifest(path):
         raise SessionError(f"{path}: damaged (a variant id is listed twice)")
 
     model_ids = manifest.get("models")
-    if not isinstance(model_ids, list) or any(v not in variant_ids for v in model_ids):
+    if not isinstance(model_ids, list) or not all(
+            isinstance(v, str) and _of_the_run(v, variant_ids) for v in model_ids):
         raise SessionError(f"{path}: damaged (\"models\" must list some of the session's variants)")
 
     settings = manifest.get("settings")
     if not isinstance(settings, dict):
         raise SessionError(f"{path}: damaged (no \"settings\")")
     known = {f.name for f in fields(TrainSettings)}
-    strange, missing = sorted(set(settings) - known), sorted(known - set(settings))
+    strange = sorted(set(settings) - known)
+    # Sessions saved before a setting existed ran with its default.
+    missing = sorted(known - set(settings) - SETTINGS_ADDED_LATER)
     if strange:
         raise SessionError(
             f"{path}: unknown setting(s) {', '.join(strange)} (written by a newer bngui?)"

@@ -21,7 +21,7 @@ import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from bngui.core.variants import VARIANTS_BY_ID
+from bngui.core.variants import VARIANTS_BY_ID, is_model_id
 
 METRICS_FILE = "metrics.csv"
 RESULTS_FILE = "results.json"
@@ -66,46 +66,72 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     _atomic_write(path, write)
 
 
-def metrics_csv_text(metrics: Iterable) -> str:
-    """CSV text of ``events.Metric`` records (or objects with the same fields)."""
+def metrics_csv_text(metrics: Iterable, seeds: Iterable | None = None) -> str:
+    """CSV text of ``events.Metric`` records (or objects with the same fields).
+
+    With ``seeds`` (the seed of each metric, for a run over several seeds) a
+    last column says which seed each row belongs to.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(METRIC_COLUMNS)
-    for metric in metrics:
-        writer.writerow(
-            (metric.variant, metric.batch, metric.split, f"{metric.loss:.6g}", f"{metric.accuracy:.6g}")
-        )
+    seeds = list(seeds) if seeds is not None and any(s is not None for s in seeds) else None
+    writer.writerow(METRIC_COLUMNS + (("seed",) if seeds else ()))
+    for index, metric in enumerate(metrics):
+        row = (metric.variant, metric.batch, metric.split, f"{metric.loss:.6g}",
+               f"{metric.accuracy:.6g}")
+        writer.writerow(row + ((seeds[index],) if seeds else ()))
     return buffer.getvalue()
 
 
-def write_metrics_csv(path: str | os.PathLike, metrics: Iterable) -> None:
-    atomic_write_text(path, metrics_csv_text(metrics))
+def write_metrics_csv(path: str | os.PathLike, metrics: Iterable,
+                      seeds: Iterable | None = None) -> None:
+    atomic_write_text(path, metrics_csv_text(metrics, seeds))
 
 
 def _finite_or_none(value):
     return None if value is None or not math.isfinite(value) else float(value)
 
 
-def results_document(settings: dict, finished: Iterable) -> dict:
-    """The results.json content for ``settings`` (a dict) and ``VariantFinished`` records."""
+def _scores(record) -> dict:
     return {
-        "settings": dict(settings),
-        "variants": {
-            record.variant: {
-                "label": VARIANTS_BY_ID[record.variant].label,
-                "validation_accuracy": _finite_or_none(record.validation_accuracy),
-                "test_accuracy": _finite_or_none(record.test_accuracy),
-                "single_sample_accuracy": _finite_or_none(record.single_sample_accuracy),
-                "status": record.status,
-                "train_seconds": round(record.train_seconds, 2),
-            }
-            for record in finished
-        },
+        "validation_accuracy": _finite_or_none(record.validation_accuracy),
+        "test_accuracy": _finite_or_none(record.test_accuracy),
+        "single_sample_accuracy": _finite_or_none(record.single_sample_accuracy),
+        # Inference with the population statistics re-estimated by precise BN.
+        "precise_validation_accuracy": _finite_or_none(record.precise_validation_accuracy),
+        "precise_test_accuracy": _finite_or_none(record.precise_test_accuracy),
+        "status": str(record.status),
+        "train_seconds": round(record.train_seconds, 2),
     }
 
 
-def write_results_json(path: str | os.PathLike, settings: dict, finished: Iterable) -> None:
-    text = json.dumps(results_document(settings, finished), indent=2)
+def results_document(settings: dict, finished: Iterable, by_seed: dict | None = None) -> dict:
+    """The results.json content for ``settings`` (a dict) and ``VariantFinished`` records.
+
+    For a run over several seeds, ``by_seed`` is ``{variant_id: [(seed,
+    VariantFinished)]}``: each variant then also gets every seed's scores
+    and, per score, the mean, standard deviation and worst seed.
+    """
+    from bngui.core.history import summarize_seeds
+
+    variants = {}
+    for record in finished:
+        entry = {"label": VARIANTS_BY_ID[record.variant].label, **_scores(record)}
+        seeds = (by_seed or {}).get(record.variant, [])
+        if len(seeds) > 1:
+            entry["seeds"] = {str(seed): _scores(result) for seed, result in seeds}
+            entry["over_seeds"] = {
+                score: {"mean": summary.mean, "sd": summary.sd, "worst": summary.worst,
+                        "worst_seed": summary.worst_seed, "seeds": summary.count}
+                for score, summary in summarize_seeds(seeds).items()
+            }
+        variants[record.variant] = entry
+    return {"settings": dict(settings), "variants": variants}
+
+
+def write_results_json(path: str | os.PathLike, settings: dict, finished: Iterable,
+                       by_seed: dict | None = None) -> None:
+    text = json.dumps(results_document(settings, finished, by_seed), indent=2)
     atomic_write_text(path, text + "\n")
 
 
@@ -124,12 +150,13 @@ def save_models(models: dict, folder: str | os.PathLike) -> Path:
 
 
 def write_run(folder: str | os.PathLike, settings: dict, finished: Iterable, metrics: Iterable,
-              models: dict) -> None:
+              models: dict, metric_seeds: Iterable | None = None,
+              by_seed: dict | None = None) -> None:
     """Write a whole run folder: metrics, results and models."""
     folder = Path(folder)
     save_models(models, folder)
-    write_metrics_csv(folder / METRICS_FILE, metrics)
-    write_results_json(folder / RESULTS_FILE, settings, finished)
+    write_metrics_csv(folder / METRICS_FILE, metrics, metric_seeds)
+    write_results_json(folder / RESULTS_FILE, settings, finished, by_seed)
 
 
 def _check_bngui_model(model, path):
@@ -147,14 +174,15 @@ def _check_bngui_model(model, path):
 
 
 def load_model(path: str | os.PathLike) -> tuple[str, object]:
-    """Load one saved model; its variant id is the file name without ``.keras``."""
+    """Load one saved model; its model id (a variant id, ``ID-precise``, the drawing model's)
+    is the file name without ``.keras``."""
     # Importing layers registers bngui's own layer classes for deserialisation.
     import bngui.core.layers  # noqa: F401
     from bngui.core.tf_runtime import keras
 
     path = Path(path)
     variant_id = path.name[: -len(MODEL_SUFFIX)] if path.name.endswith(MODEL_SUFFIX) else path.stem
-    if variant_id not in VARIANTS_BY_ID:
+    if not is_model_id(variant_id):
         raise ModelFileError(
             f"{path}: not a bngui model file (the name must be a variant id followed by"
             f" {MODEL_SUFFIX}, such as baseline{MODEL_SUFFIX})"

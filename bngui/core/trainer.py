@@ -1,36 +1,60 @@
 """The lockstep trainer: several variants trained side by side on the same batches.
 
-All chosen variants are trained in one compiled ``tf.function`` step, so they
-see the same images in the same order (a fair comparison) and TensorFlow can
-run the independent networks in parallel, which makes a variant cheaper than
-training it on its own. Progress is reported as records from ``events``.
+Every variant is a ``CompiledVariant``: its network, its Adam state and its
+own compiled functions (a training step, scoring, statistics), each traced
+once for any batch size. The lockstep trainer feeds every batch to all of
+them, two at a time in parallel threads (TensorFlow releases the GIL while a
+graph runs), so the variants see the same images in the same order: a fair
+comparison. One graph per variant keeps tracing proportional to the number
+of variants, and a variant compiled once can be trained again, re-initialised,
+in the next run (``CompiledVariants``, the window's cache).
+
+Progress is reported as records from ``events``.
 """
 
+import threading
 import time
 import zlib
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import numpy as np
 
-from bngui.core import events
+from bngui.core import bn_statistics, events
 from bngui.core.events import Phase
 from bngui.core.layer_names import ACTIVATION_PERCENTILES, WEIGHT_LAYERS
 from bngui.core.models import CLASSES, build_model, nonlinearity_inputs_model
 from bngui.core.run_control import RunControl
 from bngui.core.settings import LOSSES, SettingsError, TrainSettings
 from bngui.core.tf_runtime import keras, tf
-from bngui.core.variants import get_variant
+from bngui.core.variants import PRECISE_SUFFIX, Variant, get_variant
 
 TRAIN_METRIC_EVERY = 25
 VALIDATION_EVERY = 100
 SINGLE_SAMPLES = 100
-# Images evaluated per call across all variants; keeps one evaluation call
-# short enough that a stop request is honoured within about half a second.
-EVAL_IMAGES_PER_CALL = 2000
-# The fixed probe batch for activation statistics: the first validation images.
+# Images per scoring call of one variant: a stop request waits for at most one
+# round of such calls (well under half a second for ten variants).
+EVALUATION_CHUNK = 500
+SINGLE_SAMPLE_CHUNK = 25
+# The fixed probe batch for the activation and BN-lag statistics: the first validation images.
 PROBE_IMAGES = 64
+# Variants computed at once: one per core of the 2-core laptops bngui is made for.
+PARALLEL_VARIANTS = 2
+
+# Adam as TF1's AdamOptimizer, which the notebook used: epsilon 1e-8.
+ADAM_BETA_1 = 0.9
+ADAM_BETA_2 = 0.999
+ADAM_EPSILON = 1e-8
+
+_IMAGES = tf.TensorSpec([None, 28, 28, 1], tf.float32, name="images")
+_LABELS = tf.TensorSpec([None], tf.int32, name="labels")
+_SEED = tf.TensorSpec([2], tf.int64, name="seed")
+_STATISTICS = 2 + len(WEIGHT_LAYERS)  # loss, accuracy, one gradient norm per layer
 
 
-def loss_function(name):
+def loss_function(name: str) -> Callable:
     """Mean loss of logits against integer labels."""
     if name == "sigmoid":
         # The notebook's choice: ten independent sigmoids against one-hot labels.
@@ -49,21 +73,297 @@ def loss_function(name):
     return loss
 
 
-def variant_seed(seed, variant_id):
+def variant_seed(seed: int, variant_id: str) -> int:
     """A reproducible per-variant seed (the same in every process, unlike hash())."""
     return (seed * 1_000_003 + zlib.crc32(variant_id.encode())) % 2**32
 
 
-def keras_loss(name):
+def keras_loss(name: str):
     """The same loss as a Keras loss object, for ``model.fit`` (the benchmark's reference)."""
     if name == "sigmoid":
         return keras.losses.BinaryCrossentropy(from_logits=True)
     return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
 
-def make_optimizer(learning_rate):
-    # epsilon 1e-8 is TF1 AdamOptimizer's default, which the notebook used.
-    return keras.optimizers.Adam(learning_rate=learning_rate, epsilon=1e-8)
+def make_optimizer(learning_rate: float):
+    """Keras's Adam with the trainer's constants (the benchmark's ``model.fit`` uses it)."""
+    return keras.optimizers.Adam(learning_rate=learning_rate, beta_1=ADAM_BETA_1,
+                                 beta_2=ADAM_BETA_2, epsilon=ADAM_EPSILON)
+
+
+def initial_model(variant: Variant, seed: int, bn_decay: float):
+    """The variant's network with its initial weights for ``seed``.
+
+    The weights come from the seed and the variant's own id (or its twin's),
+    so a variant starts the same whichever others are trained beside it, and
+    a twin starts exactly like its original.
+    """
+    keras.utils.set_random_seed(variant_seed(seed, variant.init_id))
+    return build_model(variant, bn_decay)
+
+
+def _percentiles(values, quantiles):
+    # Exact percentiles by sorting; the probe batch keeps this small.
+    ordered = tf.sort(tf.reshape(values, [-1]))
+    last = tf.cast(tf.size(ordered) - 1, tf.float32)
+    return tf.gather(ordered, tf.cast(tf.round(quantiles * last), tf.int32))
+
+
+class CompiledVariant:
+    """One variant's network, Adam state and compiled functions, for one loss and BN decay.
+
+    ``trace()`` compiles every function (and runs each once, so TensorFlow
+    optimises its graph then, not during the first batch) without changing
+    the network; ``reinitialize(seed, learning_rate)`` gives it the initial
+    weights of a seed and fresh optimizer state, so it can train again.
+
+    The functions are concrete functions traced for batches of any size:
+    ``train`` (one Adam step in training mode; a step whose loss or
+    gradients are not finite changes no weight), ``evaluate``,
+    ``single_sample_correct`` (each image scored alone, as a batch of one),
+    ``percentiles`` (of every ReLU's input) and, with BN, ``lag``.
+    """
+
+    def __init__(self, variant: Variant, loss: str = "sigmoid", bn_decay: float = 0.99,
+                 seed: int = 0):
+        self.variant = variant
+        self.key = (variant.id, loss, float(bn_decay))
+        self._loss = loss_function(loss)
+        self._bn_decay = float(bn_decay)
+        self.model = initial_model(variant, seed, bn_decay)
+        self._seed = seed
+        self._initial_weights = self.model.get_weights()
+        variables = self.model.trainable_variables
+        self._momentums = [tf.Variable(tf.zeros_like(v), trainable=False) for v in variables]
+        self._velocities = [tf.Variable(tf.zeros_like(v), trainable=False) for v in variables]
+        self._steps = tf.Variable(0.0, trainable=False)  # applied Adam steps
+        self.learning_rate = tf.Variable(0.001, trainable=False, dtype=tf.float32)
+        self._lock = threading.Lock()
+        self._traced = False
+
+    # -- state -----------------------------------------------------------------------
+
+    def reinitialize(self, seed: int, learning_rate: float) -> None:
+        """The seed's initial weights and population statistics, no optimizer history."""
+        with self._lock:
+            if seed != self._seed:
+                # Built with the seed's random numbers, then copied: the compiled
+                # functions keep using this network's variables.
+                self._initial_weights = initial_model(self.variant, seed, self._bn_decay).get_weights()
+                self._seed = seed
+            self._restore_initial_state()
+            self.learning_rate.assign(learning_rate)
+
+    def _restore_initial_state(self):
+        self.model.set_weights(self._initial_weights)
+        for slot in (*self._momentums, *self._velocities):
+            slot.assign(tf.zeros_like(slot))
+        self._steps.assign(0.0)
+
+    @property
+    def has_batch_norm(self) -> bool:
+        return self.variant.has_batch_norm
+
+    # -- compiling -------------------------------------------------------------------
+
+    def trace(self) -> None:
+        """Compile every function now (once); the network's state is as before afterwards."""
+        with self._lock:
+            if self._traced:
+                return
+            saved = self.model.get_weights()
+            steps = float(self._steps.numpy())
+            slots = [slot.numpy() for slot in (*self._momentums, *self._velocities)]
+            self._compile()
+            images = np.zeros((2, 28, 28, 1), np.float32)
+            labels = np.zeros(2, np.int32)
+            # A first call lets TensorFlow optimise each graph now.
+            self.train(images, labels)
+            self.evaluate(images, labels)
+            self.single_sample_correct(images[:1], labels[:1])
+            self.percentiles(images)
+            if self.lag is not None:
+                self.lag(images)
+            self.model.set_weights(saved)
+            for slot, value in zip((*self._momentums, *self._velocities), slots):
+                slot.assign(value)
+            self._steps.assign(steps)
+            self._traced = True
+
+    def _compile(self):
+        model, loss_fn = self.model, self._loss
+        variables = model.trainable_variables
+        position = {id(variable): index for index, variable in enumerate(variables)}
+        kernels = [position[id(model.get_layer(name).kernel)] for name in WEIGHT_LAYERS]
+
+        def train(images, labels):
+            with tf.GradientTape() as tape:
+                logits = model(images, training=True)
+                loss = loss_fn(labels, logits)
+            gradients = tape.gradient(loss, variables)
+            finite = tf.reduce_all(
+                [tf.math.is_finite(loss)]
+                + [tf.reduce_all(tf.math.is_finite(gradient)) for gradient in gradients]
+            )
+            self._apply_adam(variables, gradients, finite)
+            predicted = tf.argmax(logits, axis=1, output_type=tf.int32)
+            accuracy = tf.reduce_mean(tf.cast(predicted == labels, tf.float32))
+            norms = [tf.norm(gradients[index]) for index in kernels]
+            return finite, tf.stack([loss, accuracy, *norms])
+
+        def evaluate(images, labels):
+            # In inference mode: summed loss and number correct.
+            logits = model(images, training=False)
+            count = tf.cast(tf.shape(labels)[0], tf.float32)
+            predicted = tf.argmax(logits, axis=1, output_type=tf.int32)
+            return loss_fn(labels, logits) * count, tf.reduce_sum(tf.cast(predicted == labels, tf.float32))
+
+        def single_sample_correct(images, labels):
+            # Each image alone, as a batch of one: what breaks BN at inference
+            # when it wrongly normalises with the batch's own statistics.
+            def digit(image):
+                logits = model(image[None], training=False)
+                return tf.argmax(logits[0], output_type=tf.int32)
+
+            predicted = tf.map_fn(digit, images, fn_output_signature=tf.int32)
+            return tf.reduce_sum(tf.cast(predicted == labels, tf.float32))
+
+        relu_inputs = nonlinearity_inputs_model(model)
+        quantiles = tf.constant([p / 100 for p in ACTIVATION_PERCENTILES], tf.float32)
+
+        def percentiles(images):
+            # Per ReLU: percentiles of its input, in inference mode.
+            return tf.stack([_percentiles(values, quantiles)
+                             for values in relu_inputs(images, training=False)])
+
+        def concrete(function, *signature):
+            # Traced explicitly for its one signature: it never retraces, and a
+            # graph per variant is not mistaken for retracing by TensorFlow's warning.
+            return tf.function(function).get_concrete_function(*signature)
+
+        self.train = concrete(train, _IMAGES, _LABELS)
+        self.evaluate = concrete(evaluate, _IMAGES, _LABELS)
+        self.single_sample_correct = concrete(single_sample_correct, _IMAGES, _LABELS)
+        self.percentiles = concrete(percentiles, _IMAGES)
+        self.lag = None
+        if self.has_batch_norm:
+            probe = bn_statistics.batch_norm_probe(model)
+            self.lag = concrete(probe.lag_outputs, _IMAGES)
+
+    def _apply_adam(self, variables, gradients, finite):
+        """One fused Adam update per variable; nothing changes when ``finite`` is false.
+
+        A non-finite step gets a learning rate of 0 and zero gradients, so the
+        weights keep their last finite values (a diverged variant can still
+        be scored) and its step count does not advance.
+        """
+        steps = self._steps + tf.cast(finite, tf.float32)
+        power = tf.maximum(steps, 1.0)
+        beta_1_power, beta_2_power = ADAM_BETA_1**power, ADAM_BETA_2**power
+        learning_rate = tf.where(finite, self.learning_rate, 0.0)
+        for variable, gradient, momentum, velocity in zip(
+            variables, gradients, self._momentums, self._velocities
+        ):
+            tf.raw_ops.ResourceApplyAdam(
+                var=variable.value.handle, m=momentum.handle, v=velocity.handle,
+                beta1_power=beta_1_power, beta2_power=beta_2_power, lr=learning_rate,
+                beta1=ADAM_BETA_1, beta2=ADAM_BETA_2, epsilon=ADAM_EPSILON,
+                grad=tf.where(finite, gradient, tf.zeros_like(gradient)),
+            )
+        self._steps.assign(steps)
+
+    # Unbound forms of the calls, for running several variants in a thread pool.
+
+    def train_on(self, images, labels):
+        """One step on the batch, or with ``batch_split``, one step on each part of it.
+
+        The parts' losses and accuracies are averaged; the gradient norms are
+        the last part's. A non-finite part ends the batch there (the variant
+        is then frozen).
+        """
+        split = self.variant.batch_split
+        if split == 1:
+            return self.train(images, labels)
+        size = max(1, int(images.shape[0]) // split)
+        statistics = []
+        for start in range(0, size * split, size):
+            finite, measured = self.train(images[start : start + size], labels[start : start + size])
+            statistics.append(measured)
+            if not bool(finite):
+                break
+        averaged = tf.concat([tf.reduce_mean(tf.stack(statistics)[:, :2], axis=0),
+                              statistics[-1][2:]], axis=0)
+        return finite, averaged
+
+    def evaluate_on(self, images, labels):
+        return self.evaluate(images, labels)
+
+    def single_samples_on(self, images, labels):
+        return self.single_sample_correct(images, labels)
+
+    def probe_statistics_on(self, images):
+        """Activation percentiles and (with BN) the population statistics' lag."""
+        return self.percentiles(images), (self.lag(images) if self.lag is not None else None)
+
+    def detached_model(self):
+        """A copy of the network as it is now, which later runs of this one do not touch."""
+        copy = keras.models.clone_model(self.model)
+        copy.set_weights(self.model.get_weights())
+        return copy
+
+
+class CompiledVariants:
+    """Compiled variants kept from run to run: a cache of at most ``limit``, oldest dropped.
+
+    A run of variants already here starts without tracing; ``prepare`` traces
+    them ahead of a run (the window does it in the background as soon as the
+    choice of variants is known).
+    """
+
+    def __init__(self, limit: int = 16):
+        self.limit = limit
+        self._entries: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, variant: Variant, settings: TrainSettings) -> CompiledVariant:
+        key = (variant.id, settings.loss, float(settings.bn_decay))
+        with self._lock:
+            entry = self._entries.pop(key, None)
+            if entry is None:
+                entry = CompiledVariant(variant, settings.loss, settings.bn_decay, settings.seed)
+            self._entries[key] = entry  # now the most recent
+            while len(self._entries) > self.limit:
+                self._entries.popitem(last=False)
+            return entry
+
+    def is_traced(self, variant_ids: Iterable[str], settings: TrainSettings) -> bool:
+        with self._lock:
+            return all(
+                (entry := self._entries.get((vid, settings.loss, float(settings.bn_decay))))
+                is not None and entry._traced
+                for vid in variant_ids
+            )
+
+    def prepare(self, variant_ids: Iterable[str], settings: TrainSettings,
+                cancelled: Callable[[], bool] = lambda: False) -> None:
+        """Build and trace the variants now, one by one, unless ``cancelled``."""
+        for variant_id in variant_ids:
+            if cancelled():
+                return
+            self.get(get_variant(variant_id), settings).trace()
+
+
+_shared = None
+_shared_lock = threading.Lock()
+
+
+def shared_compiled_variants() -> CompiledVariants:
+    """The process's cache of compiled variants (the window keeps its runs' variants there)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = CompiledVariants()
+        return _shared
 
 
 class LockstepTrainer:
@@ -71,11 +371,14 @@ class LockstepTrainer:
 
     With ``collect_statistics`` the run also reports, per variant, the training
     step's own loss, accuracy and per-layer gradient norms every
-    TRAIN_METRIC_EVERY batches, and the percentiles of every ReLU's input on a
-    fixed probe batch at the validation cadence.
+    TRAIN_METRIC_EVERY batches, and at the validation cadence the percentiles
+    of every ReLU's input and, with BN, the lag of the population statistics,
+    on a fixed probe batch. ``compiled`` is a ``CompiledVariants`` cache to
+    take compiled variants from (a new one by default).
     """
 
-    def __init__(self, variant_ids, data, settings=None, control=None, collect_statistics=True):
+    def __init__(self, variant_ids, data, settings=None, control=None, collect_statistics=True,
+                 compiled: CompiledVariants | None = None):
         if not variant_ids:
             raise SettingsError("choose at least one variant")
         self.variants = [get_variant(variant_id) for variant_id in variant_ids]
@@ -86,195 +389,126 @@ class LockstepTrainer:
         self.control = control or RunControl()
         self.variant_ids = tuple(variant.id for variant in self.variants)
         self.collect_statistics = collect_statistics
-
-        self.models = {}
+        cache = compiled or CompiledVariants(limit=len(self.variants))
+        self.compiled = {variant.id: cache.get(variant, self.settings) for variant in self.variants}
         for variant in self.variants:
-            # Each variant's initial weights come from the seed and its own id (or
-            # its twin's), so a variant starts the same whichever others are
-            # trained beside it, and a twin starts exactly like its original.
-            keras.utils.set_random_seed(variant_seed(self.settings.seed, variant.init_id))
-            self.models[variant.id] = build_model(variant)
-        self.optimizers = {
-            variant.id: make_optimizer(self.settings.learning_rate * variant.learning_rate_factor)
-            for variant in self.variants
-        }
-        for variant_id, model in self.models.items():
-            # Create the optimizer's slots now, outside the compiled step.
-            self.optimizers[variant_id].build(model.trainable_variables)
-        self._loss = loss_function(self.settings.loss)
-        self._train_step = self._compile_train_step()
-        self._evaluate = self._compile_evaluate()
-        self._probe = self._compile_probe() if collect_statistics else None
-
-    # -- compiled functions -------------------------------------------------
-
-    def _compile_train_step(self):
-        models = [self.models[variant_id] for variant_id in self.variant_ids]
-        optimizers = [self.optimizers[variant_id] for variant_id in self.variant_ids]
-        loss_fn = self._loss
-
-        def train_one(model, optimizer, images, labels, collect):
-            with tf.GradientTape() as tape:
-                logits = model(images, training=True)
-                loss = loss_fn(labels, logits)
-            variables = model.trainable_variables
-            gradients = tape.gradient(loss, variables)
-            finite = tf.reduce_all(
-                [tf.math.is_finite(loss)]
-                + [tf.reduce_all(tf.math.is_finite(g)) for g in gradients]
+            self.compiled[variant.id].reinitialize(
+                self.settings.seed, self.settings.learning_rate * variant.learning_rate_factor
             )
-            kernel_gradients = _kernel_gradients(model, variables, gradients)
-
-            def statistics():
-                predicted = tf.argmax(logits, axis=1, output_type=tf.int32)
-                accuracy = tf.reduce_mean(tf.cast(predicted == labels, tf.float32))
-                norms = [tf.norm(gradient) for gradient in kernel_gradients]
-                return tf.stack([loss, accuracy, *norms])
-
-            # The statistics are computed only on the batches that report them.
-            measured = tf.cond(
-                collect, statistics, lambda: tf.zeros([2 + len(WEIGHT_LAYERS)])
-            )
-
-            def apply():
-                optimizer.apply(gradients, variables)
-                return tf.constant(True)
-
-            # A non-finite step is not applied, so a diverged variant keeps its
-            # last finite weights and can still be evaluated.
-            return tf.cond(finite, apply, lambda: tf.constant(False)), measured
-
-        def skip():
-            return tf.constant(False), tf.zeros([2 + len(WEIGHT_LAYERS)])
-
-        @tf.function(
-            input_signature=[
-                tf.TensorSpec([None, 28, 28, 1], tf.float32),
-                tf.TensorSpec([None], tf.int32),
-                tf.TensorSpec([len(models)], tf.bool),
-                tf.TensorSpec([], tf.bool),
-            ]
-        )
-        def train_step(images, labels, active, collect):
-            applied, measured = [], []
-            for index, (model, optimizer) in enumerate(zip(models, optimizers)):
-                was_applied, statistics = tf.cond(
-                    active[index],
-                    lambda m=model, o=optimizer: train_one(m, o, images, labels, collect),
-                    skip,
-                )
-                applied.append(was_applied)
-                measured.append(statistics)
-            return tf.stack(applied), tf.stack(measured)
-
-        return train_step
-
-    def _compile_evaluate(self):
-        models = [self.models[variant_id] for variant_id in self.variant_ids]
-        loss_fn = self._loss
-
-        @tf.function(
-            input_signature=[
-                tf.TensorSpec([None, 28, 28, 1], tf.float32),
-                tf.TensorSpec([None], tf.int32),
-            ]
-        )
-        def evaluate(images, labels):
-            # Per variant, in inference mode: summed loss and number correct.
-            count = tf.cast(tf.shape(labels)[0], tf.float32)
-            loss_sums, correct = [], []
-            for model in models:
-                logits = model(images, training=False)
-                loss_sums.append(loss_fn(labels, logits) * count)
-                predicted = tf.argmax(logits, axis=1, output_type=tf.int32)
-                correct.append(tf.reduce_sum(tf.cast(predicted == labels, tf.float32)))
-            return tf.stack(loss_sums), tf.stack(correct)
-
-        return evaluate
-
-    def _compile_probe(self):
-        probes = [nonlinearity_inputs_model(self.models[i]) for i in self.variant_ids]
-        quantiles = tf.constant([p / 100 for p in ACTIVATION_PERCENTILES], tf.float32)
-
-        def percentiles(values):
-            # Exact percentiles by sorting; the probe batch keeps this small.
-            ordered = tf.sort(tf.reshape(values, [-1]))
-            last = tf.cast(tf.size(ordered) - 1, tf.float32)
-            positions = tf.cast(tf.round(quantiles * last), tf.int32)
-            return tf.gather(ordered, positions)
-
-        @tf.function(input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)])
-        def probe(images):
-            # Per variant, per ReLU: percentiles of its input, in inference mode.
-            return tf.stack(
-                [
-                    tf.stack([percentiles(values) for values in probe_model(images, training=False)])
-                    for probe_model in probes
-                ]
-            )
-
-        return probe
-
-    def train_step(self, images, labels, active=None, collect=False):
-        """Train every active variant on one batch.
-
-        Returns which variants were updated, and per variant the training-mode
-        loss, accuracy and gradient norms (zeros unless ``collect``).
-        """
-        if active is None:
-            active = np.ones(len(self.variant_ids), dtype=bool)
-        applied, measured = self._train_step(images, labels, active, tf.constant(collect))
-        return applied.numpy(), measured.numpy()
-
-    # -- measuring ------------------------------------------------------------
+        self._augment = None
+        self.precise: dict = {}  # {variant_id: precise-BN statistics} after a run
+        self.timings: dict = {}
 
     @property
-    def _eval_chunk(self):
-        """Images per evaluation call, so that all variants together see about EVAL_IMAGES_PER_CALL."""
-        return max(64, EVAL_IMAGES_PER_CALL // len(self.variant_ids))
+    def models(self) -> dict:
+        """``{variant_id: keras model}``, trained in place."""
+        return {variant_id: entry.model for variant_id, entry in self.compiled.items()}
 
-    def _measure(self, images, labels):
-        """Mean loss and accuracy per variant over a whole set, in chunks.
+    @property
+    def learning_rates(self) -> dict:
+        return {vid: float(entry.learning_rate.numpy()) for vid, entry in self.compiled.items()}
+
+    def trained_models(self) -> dict:
+        """The trained models to keep after the run: copies, which the next run of the same
+        (compiled, reused) variants leaves alone, and those with precise-BN statistics
+        (``ID-precise``)."""
+        kept = {variant_id: entry.detached_model() for variant_id, entry in self.compiled.items()}
+        precise = {f"{vid}{PRECISE_SUFFIX}": model for vid, model in self.precise_models().items()}
+        return {**kept, **precise}
+
+    # -- compiled pieces -------------------------------------------------------------
+
+    def trace(self) -> None:
+        """Compile every variant's functions (those not compiled yet) and the augmentation."""
+        for entry in self.compiled.values():
+            entry.trace()
+        if self.settings.augment and self._augment is None:
+            from bngui.core.augment import augment_batch
+
+            self._augment = tf.function(augment_batch).get_concrete_function(_IMAGES, _SEED)
+
+    @staticmethod
+    def _each(pool, function, items, *args):
+        """``function(item, *args)`` for every item, PARALLEL_VARIANTS at a time; results in order."""
+        if pool is None or len(items) == 1:
+            return [function(item, *args) for item in items]
+        futures = [pool.submit(function, item, *args) for item in items]
+        return [future.result() for future in futures]
+
+    def train_step(self, images, labels, active=None, pool=None):
+        """Train every active variant on one batch (the same batch for all).
+
+        Returns which variants were updated (inactive ones and non-finite
+        steps are not) and per variant the training-mode loss, accuracy and
+        gradient norms (zeros for inactive ones).
+        """
+        entries = list(self.compiled.values())
+        if active is None:
+            active = np.ones(len(entries), dtype=bool)
+        chosen = [entry for entry, on in zip(entries, active) if on]
+        images = tf.convert_to_tensor(images, tf.float32)
+        labels = tf.convert_to_tensor(labels, tf.int32)
+        outputs = iter(self._each(pool, CompiledVariant.train_on, chosen, images, labels))
+        applied = np.zeros(len(entries), dtype=bool)
+        measured = np.zeros((len(entries), _STATISTICS), dtype=np.float32)
+        for index, on in enumerate(active):
+            if on:
+                finite, statistics = next(outputs)
+                applied[index], measured[index] = bool(finite), statistics.numpy()
+        return applied, measured
+
+    # -- measuring -------------------------------------------------------------------
+
+    def _measure(self, pool, images, labels, entries):
+        """Mean loss and accuracy of each entry over a whole set, in chunks.
 
         Returns None if a stop was requested on the way.
         """
-        loss_sums = np.zeros(len(self.variant_ids))
-        correct = np.zeros(len(self.variant_ids))
-        chunk = self._eval_chunk
-        for start in range(0, len(labels), chunk):
+        loss_sums, correct = np.zeros(len(entries)), np.zeros(len(entries))
+        for start in range(0, len(labels), EVALUATION_CHUNK):
             if self.control.stop_requested:
                 return None
-            chunk_loss, chunk_correct = self._evaluate(
-                images[start : start + chunk], labels[start : start + chunk]
-            )
-            loss_sums += chunk_loss.numpy()
-            correct += chunk_correct.numpy()
+            chunk_images = tf.convert_to_tensor(images[start : start + EVALUATION_CHUNK])
+            chunk_labels = tf.convert_to_tensor(labels[start : start + EVALUATION_CHUNK])
+            results = self._each(pool, CompiledVariant.evaluate_on, entries, chunk_images,
+                                 chunk_labels)
+            loss_sums += [float(loss) for loss, _ in results]
+            correct += [float(hits) for _, hits in results]
         return loss_sums / len(labels), correct / len(labels)
 
-    def _single_sample_accuracy(self):
+    def _single_sample_accuracy(self, pool, entries):
         """The notebook's check: the first 100 test images scored one at a time.
 
         Returns None if a stop was requested on the way.
         """
-        correct = np.zeros(len(self.variant_ids))
-        images, labels = self.data.test_images, self.data.test_labels
-        for index in range(min(SINGLE_SAMPLES, len(labels))):
+        count = min(SINGLE_SAMPLES, len(self.data.test_labels))
+        images, labels = self.data.test_images[:count], self.data.test_labels[:count]
+        correct = np.zeros(len(entries))
+        for start in range(0, count, SINGLE_SAMPLE_CHUNK):
             if self.control.stop_requested:
                 return None
-            _, hit = self._evaluate(images[index : index + 1], labels[index : index + 1])
-            correct += hit.numpy()
-        return correct / min(SINGLE_SAMPLES, len(labels))
+            chunk_images = tf.convert_to_tensor(images[start : start + SINGLE_SAMPLE_CHUNK])
+            chunk_labels = tf.convert_to_tensor(labels[start : start + SINGLE_SAMPLE_CHUNK],
+                                                tf.int32)
+            correct += [float(hits) for hits in self._each(
+                pool, CompiledVariant.single_samples_on, entries, chunk_images, chunk_labels)]
+        return correct / count
 
-    # -- the run -------------------------------------------------------------
+    def probe_percentiles(self) -> np.ndarray:
+        """Per variant, per ReLU: the 15th/50th/85th percentile of its input on the probe batch."""
+        probe = tf.convert_to_tensor(self.data.validation_images[:PROBE_IMAGES])
+        return np.stack([entry.percentiles(probe).numpy() for entry in self.compiled.values()])
 
-    def run(self, emit=lambda event: None):
+    # -- the run ---------------------------------------------------------------------
+
+    def run(self, emit: Callable = lambda event: None) -> list:
         """Train until done or stopped; report every event through ``emit``.
 
         Returns the list of ``VariantFinished`` records.
         """
         settings, control = self.settings, self.control
-        ids = self.variant_ids
-        data = self.data
+        ids, data = self.variant_ids, self.data
+        entries = list(self.compiled.values())
         train_images = data.train_images
         train_labels = data.train_labels.astype(np.int32)
         validation_labels = data.validation_labels.astype(np.int32)
@@ -282,108 +516,151 @@ class LockstepTrainer:
 
         emit(events.RunStarted(ids, settings.batches, settings.batch_size))
         emit(events.StatusChanged.of(Phase.COMPILING))
-        self._trace_measurements()
+        # Seconds spent in each part of the run (bngui bench reports them).
+        self.timings = dict.fromkeys(("compile", "train", "evaluate", "final"), 0.0)
+        with self._timed("compile"):
+            self.trace()
         active = np.ones(len(ids), dtype=bool)
         diverged = np.zeros(len(ids), dtype=bool)
         finished_seconds = np.zeros(len(ids))
+        last_validation = [None] * len(ids)  # a frozen variant's scores do not change
 
         run_started = time.perf_counter()
         paused_seconds = 0.0
         train_started = None
-        batches_done = 0
-        for batch in range(settings.batches):
-            if control.paused:
-                emit(events.StatusChanged.of(Phase.PAUSED))
-                paused_seconds += control.wait_while_paused()
-                if not control.stop_requested:
-                    emit(events.StatusChanged.of(Phase.TRAINING))
-            if control.stop_requested:
-                break
-            indices = order.next_batch()
-            batch_images, batch_labels = train_images[indices], train_labels[indices]
-            reporting = batch % TRAIN_METRIC_EVERY == 0
-            was_active = active.copy()
-            applied, measured = self.train_step(
-                batch_images, batch_labels, active, self.collect_statistics and reporting
-            )
-            if train_started is None:
-                # The first call includes tracing; time the throughput after it.
-                train_started = time.perf_counter()
-                paused_seconds = 0.0
-                emit(events.StatusChanged.of(Phase.TRAINING))
-            batches_done = batch + 1
-
-            newly_diverged = active & ~applied
-            for index in np.flatnonzero(newly_diverged):
-                emit(events.VariantDiverged(ids[index], batch))
-                finished_seconds[index] = time.perf_counter() - run_started
-            diverged |= newly_diverged
-            active &= applied
-
-            if self.collect_statistics and reporting:
-                self._emit_batch_statistics(emit, batch, measured, was_active & applied)
-            if batch % VALIDATION_EVERY == 0:
-                validation = self._measure(data.validation_images, validation_labels)
-                if validation is None:
+        with ThreadPoolExecutor(PARALLEL_VARIANTS, thread_name_prefix="bngui-step") as pool:
+            for batch in range(settings.batches):
+                if control.paused:
+                    emit(events.StatusChanged.of(Phase.PAUSED))
+                    paused_seconds += control.wait_while_paused()
+                    if not control.stop_requested:
+                        emit(events.StatusChanged.of(Phase.TRAINING))
+                if control.stop_requested:
                     break
-                self._emit_metrics(emit, batch, events.VALIDATION, *validation)
-                if self.collect_statistics:
-                    self._emit_activation_percentiles(emit, batch)
-            if reporting:
-                loss_sums, correct = self._evaluate(batch_images, batch_labels)
-                count = len(batch_labels)
-                self._emit_metrics(
-                    emit, batch, events.TRAIN, loss_sums.numpy() / count, correct.numpy() / count
-                )
-            if batch > 0:
-                elapsed = time.perf_counter() - train_started - paused_seconds
-                per_batch = elapsed / batch
-                emit(
-                    events.Progress(
-                        batches_done,
-                        settings.batches,
+                indices = order.next_batch()
+                batch_images, batch_labels = train_images[indices], train_labels[indices]
+                if self._augment is not None:
+                    # One augmented batch, the same for every variant.
+                    batch_images = self._augment(tf.convert_to_tensor(batch_images),
+                                                 tf.constant([settings.seed, batch], tf.int64))
+                was_active = active.copy()
+                with self._timed("train"):
+                    applied, measured = self.train_step(batch_images, batch_labels, active, pool)
+                if train_started is None:
+                    # The first batch's graphs were optimised then: time the throughput after it.
+                    train_started = time.perf_counter()
+                    paused_seconds = 0.0
+                    emit(events.StatusChanged.of(Phase.TRAINING))
+                batches_done = batch + 1
+
+                newly_diverged = active & ~applied
+                for index in np.flatnonzero(newly_diverged):
+                    emit(events.VariantDiverged(ids[index], batch))
+                    finished_seconds[index] = time.perf_counter() - run_started
+                diverged |= newly_diverged
+                active &= applied
+
+                reporting = batch % TRAIN_METRIC_EVERY == 0
+                if self.collect_statistics and reporting:
+                    self._emit_batch_statistics(emit, batch, measured, was_active & applied)
+                with self._timed("evaluate"):
+                    if batch % VALIDATION_EVERY == 0:
+                        if not self._validate(emit, pool, batch, validation_labels, active,
+                                              last_validation):
+                            break
+                        if self.collect_statistics:
+                            self._emit_probe_statistics(emit, pool, batch)
+                    if reporting:
+                        # The training batch, scored in inference mode (the notebook's curve).
+                        images = tf.convert_to_tensor(batch_images)
+                        labels = tf.convert_to_tensor(batch_labels)
+                        scores = self._each(pool, CompiledVariant.evaluate_on, entries, images,
+                                            labels)
+                        count = len(batch_labels)
+                        self._emit_metrics(emit, batch, events.TRAIN,
+                                           [float(loss) / count for loss, _ in scores],
+                                           [float(hits) / count for _, hits in scores])
+                if batch > 0:
+                    elapsed = time.perf_counter() - train_started - paused_seconds
+                    per_batch = elapsed / batch
+                    emit(events.Progress(
+                        batches_done, settings.batches,
                         settings.batch_size / per_batch if per_batch > 0 else 0.0,
                         per_batch * (settings.batches - batches_done),
-                    )
-                )
-            if not active.any():
-                break
+                    ))
+                if not active.any():
+                    break
 
-        stopped = control.stop_requested
-        train_end = time.perf_counter() - run_started
-        finished_seconds[~diverged] = train_end
-
-        results, stopped = self._final_results(emit, stopped, diverged, finished_seconds)
+            stopped = control.stop_requested
+            finished_seconds[~diverged] = time.perf_counter() - run_started
+            with self._timed("final"):
+                results, stopped = self._final_results(emit, pool, stopped, diverged,
+                                                       finished_seconds, last_validation)
         emit(events.RunFinished(events.STOPPED if stopped else events.DONE,
                                 time.perf_counter() - run_started))
         return results
 
-    def _final_results(self, emit, stopped, diverged, finished_seconds):
-        """Validation, test and 100-sample accuracy per variant, unless stopped.
+    @contextmanager
+    def _timed(self, part):
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[part] += time.perf_counter() - started
+
+    def _validate(self, emit, pool, batch, labels, active, last_validation):
+        """Validation scores of every variant; a frozen (diverged) one keeps its last.
+
+        Returns False if a stop was requested on the way.
+        """
+        entries = list(self.compiled.values())
+        changed = [index for index, on in enumerate(active) if on or last_validation[index] is None]
+        measured = self._measure(pool, self.data.validation_images, labels,
+                                 [entries[index] for index in changed])
+        if measured is None:
+            return False
+        for position, index in enumerate(changed):
+            last_validation[index] = (measured[0][position], measured[1][position])
+        self._emit_metrics(emit, batch, events.VALIDATION,
+                           [loss for loss, _ in last_validation],
+                           [accuracy for _, accuracy in last_validation])
+        return True
+
+    def _final_results(self, emit, pool, stopped, diverged, finished_seconds, last_validation):
+        """Validation, test and 100-sample accuracy per variant (and precise BN), unless stopped.
 
         Returns the ``VariantFinished`` records and whether the run ended stopped
         (a stop may also arrive during this scoring).
         """
-        ids, data = self.variant_ids, self.data
+        ids, data, settings = self.variant_ids, self.data, self.settings
+        entries = list(self.compiled.values())
         nan = np.full(len(ids), np.nan)
         validation_accuracy = test_accuracy = single_accuracy = nan
+        precise_validation, precise_test = nan.copy(), nan.copy()
         if not stopped:
             emit(events.StatusChanged.of(Phase.SCORING))
-            validation = self._measure(
-                data.validation_images, data.validation_labels.astype(np.int32)
-            )
-            test = self._measure(data.test_images, data.test_labels.astype(np.int32))
-            single = None
-            if validation is not None and test is not None:
-                single = self._single_sample_accuracy()
-            if single is None:
+            validation_labels = data.validation_labels.astype(np.int32)
+            test_labels = data.test_labels.astype(np.int32)
+            scored = self._validate(emit_nothing, pool, settings.batches, validation_labels,
+                                    ~diverged, last_validation)
+            test = self._measure(pool, data.test_images, test_labels, entries) if scored else None
+            single = self._single_sample_accuracy(pool, entries) if test is not None else None
+            if single is None or test is None:
                 stopped = True
             else:
-                self._emit_metrics(emit, self.settings.batches, events.VALIDATION, *validation)
+                validation = ([loss for loss, _ in last_validation],
+                              [accuracy for _, accuracy in last_validation])
+                self._emit_metrics(emit, settings.batches, events.VALIDATION, *validation)
                 if self.collect_statistics:
-                    # Like the validation curve, the activations get a last point at the end.
-                    self._emit_activation_percentiles(emit, self.settings.batches)
-                validation_accuracy, test_accuracy, single_accuracy = validation[1], test[1], single
+                    # Like the validation curve, the statistics get a last point at the end.
+                    self._emit_probe_statistics(emit, pool, settings.batches)
+                validation_accuracy = np.asarray(validation[1])
+                test_accuracy, single_accuracy = test[1], single
+                precise = self._precise_scores(emit, pool, diverged)
+                if precise is None:
+                    stopped = True
+                else:
+                    precise_validation, precise_test = precise
         results = []
         for index, variant_id in enumerate(ids):
             if diverged[index]:
@@ -391,16 +668,92 @@ class LockstepTrainer:
             else:
                 status = events.STOPPED if stopped else events.DONE
             record = events.VariantFinished(
-                variant_id,
-                status,
-                float(validation_accuracy[index]),
-                float(test_accuracy[index]),
-                float(single_accuracy[index]),
-                float(finished_seconds[index]),
+                variant_id, status,
+                float(validation_accuracy[index]), float(test_accuracy[index]),
+                float(single_accuracy[index]), float(finished_seconds[index]),
+                float(precise_validation[index]), float(precise_test[index]),
             )
             results.append(record)
             emit(record)
         return results, stopped
+
+    # -- precise BN ------------------------------------------------------------------
+
+    def precise_statistics(self, pool=None, variant_ids=None):
+        """Precise BN for the BN variants (or those of ``variant_ids`` with BN), weights fixed.
+
+        Every BN layer's population statistics re-estimated as the plain
+        average of its per-batch moments over ``settings.precise_batches``
+        training batches of the run's batch size, in training mode. Returns
+        ``{variant_id: statistics}`` (``bn_statistics.Statistics``), or None
+        if a stop was requested on the way. Changes nothing.
+        """
+        settings = self.settings
+        chosen = [vid for vid in (variant_ids or self.variant_ids)
+                  if self.compiled[vid].has_batch_norm]
+        if not chosen or settings.precise_batches < 1 or settings.batch_size < 2:
+            return {}
+        probes = {vid: bn_statistics.batch_norm_probe(self.compiled[vid].model) for vid in chosen}
+        moments = {vid: probe.moments_function.get_concrete_function(probe.input_spec)
+                   for vid, probe in probes.items()}
+        indices = bn_statistics.precise_batch_indices(
+            len(self.data.train_labels), settings.batch_size, settings.precise_batches,
+            settings.seed)
+        totals = dict.fromkeys(chosen, 0.0)
+        for batch in indices:
+            if self.control.stop_requested:
+                return None
+            images = tf.convert_to_tensor(self.data.train_images[batch])
+            measured = self._each(pool, _call, [moments[vid] for vid in chosen], images)
+            for vid, values in zip(chosen, measured):
+                totals[vid] = totals[vid] + values.numpy().astype(np.float64)
+        return {vid: probes[vid].statistics_from_moments(totals[vid] / len(indices))
+                for vid in chosen}
+
+    def _precise_scores(self, emit, pool, diverged):
+        """Validation and test accuracy with precise-BN statistics, per variant (NaN without BN).
+
+        The statistics are put into the trained models for the scoring and the
+        models' own (EMA) ones restored afterwards. None if stopped on the way.
+        """
+        ids, data = self.variant_ids, self.data
+        validation, test = np.full(len(ids), np.nan), np.full(len(ids), np.nan)
+        candidates = [vid for vid, gone in zip(ids, diverged) if not gone]
+        self.precise = {}
+        if (self.settings.precise_batches < 1
+                or not any(self.compiled[vid].has_batch_norm for vid in candidates)):
+            return validation, test
+        emit(events.StatusChanged.of(Phase.PRECISE))
+        precise = self.precise_statistics(pool, candidates)
+        if precise is None:
+            return None
+        self.precise = precise
+        chosen = list(precise)
+        entries = [self.compiled[vid] for vid in chosen]
+        ema = {vid: bn_statistics.population_statistics(self.compiled[vid].model) for vid in chosen}
+        try:
+            for vid in chosen:
+                bn_statistics.set_population_statistics(self.compiled[vid].model, precise[vid])
+            scored_validation = self._measure(pool, data.validation_images,
+                                              data.validation_labels.astype(np.int32), entries)
+            scored_test = (self._measure(pool, data.test_images, data.test_labels.astype(np.int32),
+                                         entries) if scored_validation is not None else None)
+        finally:
+            for vid in chosen:
+                bn_statistics.set_population_statistics(self.compiled[vid].model, ema[vid])
+        if scored_test is None:
+            return None
+        for position, vid in enumerate(chosen):
+            index = ids.index(vid)
+            validation[index], test[index] = scored_validation[1][position], scored_test[1][position]
+        return validation, test
+
+    def precise_models(self) -> dict:
+        """Copies of the trained BN models with their precise-BN statistics (after a run)."""
+        return {vid: bn_statistics.with_statistics(self.compiled[vid].model, statistics)
+                for vid, statistics in self.precise.items()}
+
+    # -- events ----------------------------------------------------------------------
 
     def _emit_metrics(self, emit, batch, split, losses, accuracies):
         for variant_id, loss, accuracy in zip(self.variant_ids, losses, accuracies):
@@ -413,36 +766,110 @@ class LockstepTrainer:
                 self.variant_ids[index], batch, loss, accuracy, tuple(norms)
             ))
 
-    def _trace_measurements(self):
-        """Trace the evaluation and probe functions now, before the first batch.
+    def _emit_probe_statistics(self, emit, pool, batch):
+        """Activation percentiles of every variant and the BN lag of those with BN."""
+        probe = tf.convert_to_tensor(self.data.validation_images[:PROBE_IMAGES])
+        entries = list(self.compiled.values())
 
-        Their first calls would otherwise trace at batch 0: inside the
-        throughput timing, and while a window already shows "Training" and
-        draws the first curves. Both run in inference mode, so one validation
-        image changes no weight and no statistic.
-        """
-        image = self.data.validation_images[:1]
-        self._evaluate(image, self.data.validation_labels[:1].astype(np.int32))
-        if self._probe is not None:
-            self._probe(image)
-
-    def probe_percentiles(self):
-        """Per variant, per ReLU: the 15th/50th/85th percentile of its input on the probe batch."""
-        if self._probe is None:
-            raise RuntimeError("this trainer does not collect statistics")
-        return self._probe(self.data.validation_images[:PROBE_IMAGES]).numpy()
-
-    def _emit_activation_percentiles(self, emit, batch):
-        for variant_id, per_layer in zip(self.variant_ids, self.probe_percentiles()):
+        measured = self._each(pool, CompiledVariant.probe_statistics_on, entries, probe)
+        for variant_id, (percentiles, lag) in zip(self.variant_ids, measured):
             emit(events.ActivationPercentiles(
-                variant_id, batch, tuple(tuple(float(v) for v in row) for row in per_layer)
+                variant_id, batch, tuple(tuple(float(v) for v in row) for row in percentiles.numpy())
             ))
+            if lag is not None:
+                ratio, shift = (tuple(float(v) for v in values.numpy()) for values in lag)
+                emit(events.BatchNormLag(variant_id, batch, ratio, shift))
 
 
-def _kernel_gradients(model, variables, gradients):
-    """The gradients of the weight kernels of WEIGHT_LAYERS, in that order."""
-    position = {id(variable): index for index, variable in enumerate(variables)}
-    return [gradients[position[id(model.get_layer(name).kernel)]] for name in WEIGHT_LAYERS]
+def _call(function, *args):
+    return function(*args)
+
+
+class SeedsTrainer:
+    """The same run repeated once per seed in ``settings.seed_list``, as one run.
+
+    Each seed's run reuses the variants compiled for the first (re-initialised
+    with that seed), so only the first seed compiles. Events are those of one
+    run: one RunStarted (listing the seeds) and one RunFinished, and before
+    each seed's events a SeedStarted; progress counts the batches of all seeds.
+    The trained models are the first seed's.
+    """
+
+    def __init__(self, variant_ids, data, settings=None, control=None, collect_statistics=True,
+                 compiled: CompiledVariants | None = None):
+        self.settings = (settings or TrainSettings()).validate(len(data.train_labels))
+        self.control = control or RunControl()
+        self.variant_ids = tuple(variant_ids)
+        self._data = data
+        self._collect_statistics = collect_statistics
+        self._compiled = compiled or CompiledVariants(limit=len(self.variant_ids))
+        # The first seed's trainer is made now, so bad choices are refused at once.
+        self.first = self._trainer(self.settings.seed_list[0])
+        self.results: dict = {}  # {seed: [VariantFinished]}
+        self.models: dict = {}
+        self.precise: dict = {}
+
+    def _trainer(self, seed):
+        import dataclasses
+
+        settings = dataclasses.replace(self.settings, seed=seed, seeds=())
+        return LockstepTrainer(self.variant_ids, self._data, settings, self.control,
+                               self._collect_statistics, self._compiled)
+
+    def run(self, emit: Callable = lambda event: None) -> list:
+        """Train every seed in turn; returns the last seed's ``VariantFinished`` records."""
+        seeds, batches = self.settings.seed_list, self.settings.batches
+        emit(events.RunStarted(self.variant_ids, batches, self.settings.batch_size, tuple(seeds)))
+        started = time.perf_counter()
+        results: list = []
+        stopped = False
+        for number, seed in enumerate(seeds):
+            if self.control.stop_requested:
+                stopped = True
+                break
+            trainer = self.first if number == 0 else self._trainer(seed)
+            emit(events.SeedStarted(seed))
+
+            def forward(event, done_before=number * batches):
+                if isinstance(event, (events.RunStarted, events.RunFinished)):
+                    return
+                if isinstance(event, events.Progress):
+                    total, done = batches * len(seeds), done_before + event.batches_done
+                    rate = event.images_per_second
+                    seconds_per_batch = self.settings.batch_size / rate if rate > 0 else 0.0
+                    event = events.Progress(done, total, rate, seconds_per_batch * (total - done))
+                emit(event)
+
+            results = trainer.run(forward)
+            self.results[seed] = results
+            if number == 0:
+                kept = trainer.trained_models()
+                self.models = {vid: model for vid, model in kept.items() if vid in self.variant_ids}
+                self.precise = trainer.precise_models()
+            stopped = any(record.status == events.STOPPED for record in results)
+            if stopped:
+                break
+        emit(events.RunFinished(events.STOPPED if stopped else events.DONE,
+                                time.perf_counter() - started))
+        return results
+
+    def trained_models(self) -> dict:
+        precise = {f"{vid}{PRECISE_SUFFIX}": model for vid, model in self.precise.items()}
+        return {**self.models, **precise}
+
+    def precise_models(self) -> dict:
+        return dict(self.precise)
+
+
+def make_trainer(variant_ids, data, settings=None, control=None, collect_statistics=True,
+                 compiled: CompiledVariants | None = None):
+    """A LockstepTrainer, or a SeedsTrainer when the settings list several seeds."""
+    kind = SeedsTrainer if settings is not None and len(settings.seed_list) > 1 else LockstepTrainer
+    return kind(variant_ids, data, settings, control, collect_statistics, compiled)
+
+
+def emit_nothing(event):
+    """An emit callback that drops the event (scores measured for a later message)."""
 
 
 class _BatchOrder:

@@ -26,7 +26,8 @@ BATCH_STATS = "batch-stats"  # batch statistics used at inference too
 # Groups beyond the notebook's ten, in the order the GUI lists them.
 PITFALLS_GROUP = "Pitfalls"
 HEADROOM_GROUP = "Learning-rate headroom"
-GROUPS = [*IMPLEMENTATION_GROUPS.values(), PITFALLS_GROUP, HEADROOM_GROUP]
+BATCH_SIZE_GROUP = "Small batches"
+GROUPS = [*IMPLEMENTATION_GROUPS.values(), PITFALLS_GROUP, HEADROOM_GROUP, BATCH_SIZE_GROUP]
 
 
 @dataclass(frozen=True)
@@ -36,9 +37,11 @@ class Variant:
     ``bn_before_relu`` only matters when there is batch normalization: True is
     conv → BN → ReLU, False is conv → ReLU → BN. ``pitfall`` names a
     deliberate BN bug (FROZEN_STATS, BATCH_STATS). ``learning_rate_factor``
-    scales the run's learning rate for this variant. ``twin_of`` names the
-    variant whose initial weights it shares, so the two differ only in the
-    bug or the rate.
+    scales the run's learning rate for this variant. ``batch_split`` cuts
+    each of the run's batches into that many smaller ones, one training step
+    each: the same images in the same order, in smaller batches. ``twin_of``
+    names the variant whose initial weights it shares, so the two differ only
+    in the bug, the rate or the batch size.
     """
 
     id: str
@@ -50,6 +53,7 @@ class Variant:
     pitfall: str | None = None
     learning_rate_factor: float = 1.0
     twin_of: str | None = None
+    batch_split: int = 1
 
     @property
     def has_batch_norm(self) -> bool:
@@ -66,6 +70,8 @@ class Variant:
             return PITFALLS_GROUP
         if self.learning_rate_factor != 1.0:
             return HEADROOM_GROUP
+        if self.batch_split != 1:
+            return BATCH_SIZE_GROUP
         return IMPLEMENTATION_GROUPS[self.implementation]
 
     @property
@@ -106,6 +112,9 @@ TOL_MUTED = {
     "indigo": "#332288", "cyan": "#88CCEE", "teal": "#44AA99", "green": "#117733",
     "olive": "#999933", "rose": "#CC6677", "wine": "#882255", "purple": "#AA4499",
 }
+# Two more of Paul Tol's schemes, for the variants beyond the first fourteen.
+TOL_VIBRANT = {"cyan": "#33BBEE", "magenta": "#EE3377"}
+TOL_BRIGHT = {"red": "#EE6677"}
 
 # The second cue per implementation group, as words (the GUI maps them to pens).
 SOLID, DASHED, DOTTED = "solid", "dashed", "dotted"
@@ -146,8 +155,23 @@ EXTRA_VARIANTS = [
     ),
 ]
 
+# The notebook's BN model and the baseline in batches of 16 and 4 (with the
+# run's batch size of 64): the same images, four or sixteen times as many steps.
+BATCH_SIZE_VARIANTS = [
+    Variant(f"{twin}-batch{64 // split}", f"{label}, batches {split}x smaller",
+            color=color, twin_of=twin, batch_split=split, **block)
+    for twin, label, block, colors in (
+        ("keras-conv-bn-relu", "Keras BN: conv → BN → ReLU", _KERAS_BN_BLOCK,
+         (TOL_VIBRANT["cyan"], TOL_MUTED["cyan"])),
+        ("baseline", "Baseline (no BN)", dict(implementation=NO_BN, conv_bias=True,
+                                              bn_before_relu=True),
+         (TOL_VIBRANT["magenta"], TOL_BRIGHT["red"])),
+    )
+    for split, color in zip((4, 16), colors)
+]
+
 # Every variant bngui can train: the notebook's ten first, then the extras.
-VARIANTS = NOTEBOOK_VARIANTS + EXTRA_VARIANTS
+VARIANTS = NOTEBOOK_VARIANTS + EXTRA_VARIANTS + BATCH_SIZE_VARIANTS
 VARIANTS_BY_ID = {variant.id: variant for variant in VARIANTS}
 VARIANT_IDS = [variant.id for variant in VARIANTS]
 
@@ -163,3 +187,67 @@ def get_variant(variant_id: str) -> Variant:
         raise UnknownVariantError(
             f"unknown variant {variant_id!r}; known variants: {', '.join(VARIANT_IDS)}"
         ) from None
+
+
+# -- models beyond the variants --------------------------------------------------------
+# A model is named by the variant whose network it is, possibly with a suffix: a
+# variant's trained network with the population statistics of precise BN, or the
+# BN model shipped for drawing (trained longer, on augmented batches).
+
+PRECISE_SUFFIX = "-precise"
+DRAWING_MODEL_ID = "keras-conv-bn-relu-drawing"
+DRAWING_MODEL_VARIANT = "keras-conv-bn-relu"
+DRAWING_MODEL_BATCHES = 8000
+DRAWING_MODEL_COLOR = "#000000"  # black: the one model not of the run's palette
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a model id names: its network's variant, and how to show it."""
+
+    id: str
+    variant: Variant
+    label: str
+    color: str
+
+    @property
+    def has_batch_norm(self) -> bool:
+        return self.variant.has_batch_norm
+
+
+def model_info(model_id: str) -> ModelInfo:
+    """The variant and label of a model id: a variant id, ``ID-precise`` or the drawing model."""
+    if model_id in VARIANTS_BY_ID:
+        variant = VARIANTS_BY_ID[model_id]
+        return ModelInfo(model_id, variant, variant.label, variant.color)
+    if model_id == DRAWING_MODEL_ID:
+        variant = VARIANTS_BY_ID[DRAWING_MODEL_VARIANT]
+        return ModelInfo(model_id, variant,
+                         f"BN, trained for drawing: {DRAWING_MODEL_BATCHES:,} batches, augmented",
+                         DRAWING_MODEL_COLOR)
+    if model_id.endswith(PRECISE_SUFFIX):
+        variant = get_variant(model_id[: -len(PRECISE_SUFFIX)])
+        if variant.has_batch_norm:
+            return ModelInfo(model_id, variant, f"{variant.label} (precise BN)", variant.color)
+    raise UnknownVariantError(
+        f"unknown model {model_id!r}: a variant id, a BN variant's id followed by"
+        f" {PRECISE_SUFFIX}, or {DRAWING_MODEL_ID}"
+    )
+
+
+def is_model_id(model_id: str) -> bool:
+    try:
+        model_info(model_id)
+    except UnknownVariantError:
+        return False
+    return True
+
+
+def model_order(model_id: str) -> tuple:
+    """A key that sorts models as the catalogue lists variants, each followed by its kin."""
+    try:
+        info = model_info(model_id)
+    except UnknownVariantError:
+        return (len(VARIANT_IDS), 0, model_id)
+    kin = 0 if info.id == info.variant.id else 1 if info.id.endswith(PRECISE_SUFFIX) else 2
+    return (VARIANT_IDS.index(info.variant.id), kin, model_id)

@@ -1,5 +1,6 @@
 """Start the desktop application: the window first, TensorFlow behind it."""
 
+import logging
 import os
 import signal
 import sys
@@ -42,5 +43,14 @@ def run_app(data_path=None, argv=None, session=None):
     heartbeat = QTimer()
     heartbeat.start(250)
     heartbeat.timeout.connect(lambda: None)
-    app.aboutToQuit.connect(window.shutdown)
-    return app.exec()
+    ended = []
+    app.aboutToQuit.connect(lambda: ended.append(window.shutdown()))
+    code = app.exec()
+    if not all(ended):
+        # A thread still finishes a step it cannot interrupt (compiling, say):
+        # leave now, before Qt destroys its thread object under it.
+        logging.getLogger(__name__).warning("a background thread was still busy; leaving anyway")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code

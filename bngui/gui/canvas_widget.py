@@ -48,6 +48,8 @@ class CanvasWidget(QWidget):
         self.image.fill(BACKGROUND)
         self.strokes = []  # finished strokes, each a list of QPointF in image pixels
         self._current = None  # the stroke being drawn
+        # An opened image, shown under the strokes: (its full-size ink, the canvas-sized picture).
+        self.opened = None
         self._throttle = QTimer(self)
         self._throttle.setSingleShot(True)
         self._throttle.setInterval(THROTTLE_MS)
@@ -71,7 +73,27 @@ class CanvasWidget(QWidget):
     # -- state ---------------------------------------------------------------
 
     def is_empty(self):
-        return not self.strokes and not self._current
+        return not self.strokes and not self._current and self.opened is None
+
+    def set_opened_ink(self, ink):
+        """Show an image's ink (bright = ink, any size) on the canvas, fitted and centred;
+        it replaces the drawing, and strokes drawn afterwards go on top of it."""
+        grey = np.ascontiguousarray(np.clip(np.asarray(ink) * 255 + 0.5, 0, 255).astype(np.uint8))
+        height, width = grey.shape
+        picture = QImage(grey.data, width, height, width, QImage.Format_Grayscale8).scaled(
+            self.pixels, self.pixels, Qt.KeepAspectRatio, Qt.SmoothTransformation)
+        self.opened = (np.asarray(ink, np.float32), picture.copy())
+        self.strokes, self._current = [], None
+        self._throttle.stop()
+        self._repaint_strokes()
+        self.update()
+        self.stroke_finished.emit()
+
+    def opened_ink_alone(self):
+        """The opened image's full-size ink while nothing is drawn over it, else None."""
+        if self.opened is None or self.strokes or self._current:
+            return None
+        return self.opened[0]
 
     @property
     def drawing(self):
@@ -100,6 +122,7 @@ class CanvasWidget(QWidget):
         self._throttle.stop()
         self.strokes = []
         self._current = None
+        self.opened = None
         self.image.fill(BACKGROUND)
         self.update()
         self.cleared.emit()
@@ -115,7 +138,7 @@ class CanvasWidget(QWidget):
         self._throttle.stop()
         self._repaint_strokes()
         self.update()
-        if self.strokes:
+        if self.strokes or self.opened is not None:
             self.stroke_finished.emit()
         else:
             self.cleared.emit()
@@ -158,6 +181,10 @@ class CanvasWidget(QWidget):
     def _repaint_strokes(self):
         self.image.fill(BACKGROUND)
         painter = self._painter()
+        if self.opened is not None:
+            picture = self.opened[1]
+            painter.drawImage((self.pixels - picture.width()) // 2,
+                              (self.pixels - picture.height()) // 2, picture)
         for points in self.strokes:
             for index in range(len(points)):
                 self._paint_segment(painter, points, index)

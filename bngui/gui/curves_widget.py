@@ -704,7 +704,7 @@ class CurvesWidget(BuiltWhenShown, QWidget):
             self._zoomed_by_hand = False
             self._batch_end = None
         if not self._zoomed_by_hand:
-            self._set_batch_end(visible_batches(started.total_batches, history.batches_done,
+            self._set_batch_end(visible_batches(started.total_batches, history.batches_done_in_seed,
                                                 history.finished is not None))
 
     def _set_batch_end(self, end):

@@ -1,29 +1,46 @@
 """The "Draw a digit" page: canvas, what the models see, and every model's answer.
 
-Drawing → ``to_mnist`` (the MNIST recipe, in the GUI thread: about a
-millisecond) → the 28x28 preview → a prediction request to the inference
-thread → one row per model. A stroke's end always asks for a prediction;
-while drawing, the canvas asks at a throttled rate.
+Drawing → ``to_mnist`` (stray marks dropped, strokes brought to MNIST's width,
+then the MNIST recipe; in the GUI thread, a few milliseconds) → the 28x28
+preview → a prediction request to the inference thread → one row per model.
+A stroke's end always asks for a prediction; while drawing, the canvas asks at
+a throttled rate.
 """
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QPalette, QPen, QShortcut
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QImage,
+    QKeySequence,
+    QPainter,
+    QPalette,
+    QPen,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QApplication,
     QCheckBox,
     QFileDialog,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QSizePolicy,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from bngui.core.predict import has_batch_norm
 from bngui.core.preprocess import MNIST_SIZE, to_mnist
+from bngui.core.variants import model_info
 from bngui.gui.canvas_widget import CanvasWidget
 from bngui.gui.inference import LOADED, SHIPPED, TRAINED, InferenceThread
+from bngui.gui.jobs import Job
 from bngui.gui.predictions_widget import BUG_COLOR, PredictionsWidget
 
 EMPTY_HINT = "Draw a digit on the black square.\nAn empty canvas is not a digit: no prediction."
@@ -46,6 +63,68 @@ BUG_EXPLANATION = (
     "BN models now normalize this one drawing with its own statistics, as in training:"
     " their answers no longer depend on the drawing."
 )
+
+
+# The company a drawing keeps in "Same digit, different company": 63 other
+# test digits drawn at random, or 63 copies of the first test digit of this class.
+COMPANY_SIZE = 63
+COPIED_DIGIT = 1
+COMPANY_RANDOM, COMPANY_COPIES = "random", "copies"
+
+
+def company_batches(test_images, test_labels, seed=0):
+    """``{COMPANY_RANDOM: 63 random test digits, COMPANY_COPIES: 63 copies of one digit}``."""
+    rng = np.random.default_rng(seed)
+    random = test_images[rng.choice(len(test_images), COMPANY_SIZE, replace=False)]
+    first = int(np.flatnonzero(np.asarray(test_labels) == COPIED_DIGIT)[0])
+    copies = np.repeat(test_images[first : first + 1], COMPANY_SIZE, axis=0)
+    return {COMPANY_RANDOM: random, COMPANY_COPIES: copies}
+
+
+class CompanyTable(QTableWidget):
+    """Same digit, different company: each BN model's answer for the drawing normalized
+    with batch statistics alone, inside 63 random test digits, inside 63 copies of one."""
+
+    def __init__(self, parent=None):
+        super().__init__(0, 4, parent)
+        self.setHorizontalHeaderLabels([
+            self.tr("Model"), self.tr("Alone"),
+            self.tr("Among {count}\nrandom digits").format(count=COMPANY_SIZE),
+            self.tr("Among {count}\ncopies of a {digit}").format(count=COMPANY_SIZE,
+                                                                digit=COPIED_DIGIT),
+        ])
+        self.verticalHeader().setVisible(False)
+        self.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.setSelectionMode(QAbstractItemView.NoSelection)
+        self.setFocusPolicy(Qt.NoFocus)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.Stretch)
+        for column in (1, 2, 3):
+            header.setSectionResizeMode(column, QHeaderView.ResizeToContents)
+        self.setToolTip(self.tr(
+            "In training mode, batch normalization normalizes the drawing with the mean and\n"
+            "variance of the batch it is in. Alone, in a batch of varied digits or in a batch\n"
+            "of identical ones, the same drawing gets different answers: the answer depends\n"
+            "on the company. In inference mode (the correct way) it would not."))
+
+    def show_answers(self, alone, company):
+        """``alone``: ``{variant_id: probabilities}``; ``company``: ``{name: {variant_id: ...}}``."""
+        rows = [vid for vid in alone if vid in company.get(COMPANY_RANDOM, {})]
+        self.setRowCount(len(rows))
+        for row, variant_id in enumerate(rows):
+            info = model_info(variant_id)
+            name = QTableWidgetItem(info.label)
+            name.setForeground(QBrush(QColor(info.color)))
+            self.setItem(row, 0, name)
+            for column, scores in enumerate(
+                    (alone[variant_id], company[COMPANY_RANDOM][variant_id],
+                     company[COMPANY_COPIES][variant_id]), start=1):
+                digit = int(np.argmax(scores))
+                item = QTableWidgetItem(f"{digit}  ({scores[digit]:.0%})")
+                item.setTextAlignment(Qt.AlignCenter)
+                self.setItem(row, column, item)
+        self.setFixedHeight(self.horizontalHeader().height() + sum(
+            self.rowHeight(row) for row in range(self.rowCount())) + 2 * self.frameWidth())
 
 
 def _set_text_colour(widget, colour):
@@ -151,6 +230,8 @@ class DrawPage(QWidget):
         self.shown_id = 0  # the latest request whose results are on screen
         self.last_digit = None
         self.last_seconds = None
+        self._company = None  # the digits a drawing is batched with, once MNIST is loaded
+        self._alone = {}  # the BN models' answers for the drawing alone
         self._build()
 
     # -- construction ---------------------------------------------------------
@@ -169,6 +250,13 @@ class DrawPage(QWidget):
         self.save_button = QPushButton("Save drawing…")
         self.save_button.setToolTip("Save the drawing as a PNG image (bngui classify reads it)")
         self.save_button.clicked.connect(self.save_drawing_dialog)
+        self.open_button = QPushButton(self.tr("Open image…"))
+        self.open_button.setToolTip(self.tr(
+            "Classify an image file: a scan or a phone photo of a digit on paper (PNG, JPEG,"
+            " WebP, TIFF, ...). It is turned upright, its lighting evened out and the digit"
+            " found, as bngui classify does."))
+        self.open_button.clicked.connect(self.open_image_dialog)
+        self._opening = None  # the job reading an image file
         for sequence, slot in (("Ctrl+Z", self.canvas.undo), ("Delete", self.canvas.clear),
                                ("Backspace", self.canvas.clear)):
             shortcut = QShortcut(QKeySequence(sequence), self)
@@ -184,7 +272,7 @@ class DrawPage(QWidget):
         side = QVBoxLayout()
         side.addWidget(preview_title)
         side.addSpacing(6)
-        for button in (self.clear_button, self.undo_button, self.save_button):
+        for button in (self.clear_button, self.undo_button, self.open_button, self.save_button):
             side.addWidget(button)
         side.addStretch(1)
         under_canvas = QHBoxLayout()
@@ -212,6 +300,10 @@ class DrawPage(QWidget):
         self.bug_label.setWordWrap(True)
         _set_text_colour(self.bug_label, BUG_COLOR)
         self.bug_label.hide()
+        self.company_title = QLabel(self.tr("<b>Same digit, different company</b>"))
+        self.company = CompanyTable()
+        for widget in (self.company_title, self.company):
+            widget.hide()
         self.predictions = PredictionsWidget()
         self.timing_label = QLabel("")
         _set_text_colour(self.timing_label, QColor("#6b6b6b"))
@@ -219,6 +311,8 @@ class DrawPage(QWidget):
         right.addLayout(toggle)
         right.addWidget(self.bug_label)
         right.addWidget(self.predictions, 1)
+        right.addWidget(self.company_title)
+        right.addWidget(self.company)
         right.addWidget(self.timing_label)
 
         layout = QHBoxLayout(self)
@@ -253,6 +347,9 @@ class DrawPage(QWidget):
             self.inference = InferenceThread(self)
             self.inference.models_changed.connect(self._on_models_changed)
             self.inference.predicted.connect(self._on_predicted)
+            self.inference.company_predicted.connect(self._on_company_predicted)
+            if self._company is not None:
+                self.inference.set_company(self._company)
             self.inference.loaded.connect(self._on_loaded)
             self.inference.saved.connect(self._on_saved)
             self.inference.failed.connect(self.error)
@@ -290,9 +387,10 @@ class DrawPage(QWidget):
         A job already running (loading or tracing one model) is finished
         first: usually well under a second, a few seconds on a busy CPU.
         """
+        opened = self._opening is None or self._opening.wait(timeout_ms)
         if self.inference is None:
-            return True
-        return self.inference.stop(timeout_ms)
+            return opened
+        return self.inference.stop(timeout_ms) and opened
 
     def _on_models_changed(self, models):
         self.models = list(models)
@@ -331,7 +429,25 @@ class DrawPage(QWidget):
     def batch_statistics(self):
         return self.batch_statistics_box.isChecked()
 
+    def set_company_digits(self, test_images, test_labels):
+        """Test digits for "Same digit, different company" (once MNIST is loaded)."""
+        if self._company is not None:
+            return
+        self._company = company_batches(test_images, test_labels)
+        if self.inference is not None:
+            self.inference.set_company(self._company)
+
+    def _on_company_predicted(self, request_id, company):
+        if request_id != self.shown_id or not self.batch_statistics:
+            return
+        self.company.show_answers(self._alone, company)
+        for widget in (self.company_title, self.company):
+            widget.setVisible(self.company.rowCount() > 0)
+
     def _on_batch_statistics_toggled(self, checked):
+        if not checked:
+            for widget in (self.company_title, self.company):
+                widget.hide()
         self.bug_label.setVisible(checked)
         _set_text_colour(self.batch_statistics_label, BUG_COLOR if checked else None)
         self.refresh()
@@ -347,7 +463,12 @@ class DrawPage(QWidget):
     def refresh(self):
         """Preprocess the drawing, show it, and ask for predictions (or show a hint)."""
         self.request_id += 1
-        digit = None if self.canvas.is_empty() else to_mnist(self.canvas.ink())
+        # An opened image alone is preprocessed at its full size, as bngui classify does.
+        opened = self.canvas.opened_ink_alone()
+        if self.canvas.is_empty():
+            digit = None
+        else:
+            digit = to_mnist(opened if opened is not None else self.canvas.ink())
         self.last_digit = digit
         self.preview.set_digit(digit)
         if digit is None or not self.models or self.inference is None:
@@ -366,12 +487,37 @@ class DrawPage(QWidget):
             return
         self.shown_id = request_id
         self.last_seconds = seconds
+        self._alone = {vid: scores for vid, scores in probabilities.items() if has_batch_norm(vid)}
         self.predictions.show_predictions(probabilities, batch_statistics)
         self.timing_label.setText(
             f"{len(probabilities)} model(s), {seconds * 1000:.0f} ms"
             + ("" if request_id == self.request_id else " (still drawing)")
         )
         self.predictions_shown.emit(request_id)
+
+    def open_image_dialog(self):
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Open an image of a digit"), "",
+            self.tr("Images (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp *.gif);;All files (*)"))
+        if path:
+            self.open_image(path)
+
+    def open_image(self, path):
+        """Read an image file in the background and put its ink on the canvas; the job."""
+        from bngui.core.preprocess import ImageError, load_image_file
+
+        job = Job(lambda state: load_image_file(path), expected=(ImageError, OSError),
+                  name="bngui-open-image", parent=self)
+        job.succeeded.connect(self._on_image_opened)
+        job.failed.connect(self.error)
+        self._opening = job
+        job.start()
+        return job
+
+    def _on_image_opened(self, ink):
+        self.canvas.set_opened_ink(ink)
+        if self.last_digit is None:
+            self.error.emit(self.tr("No digit was found in that image."))
 
     def save_drawing_dialog(self):
         if self.canvas.is_empty():

@@ -17,10 +17,11 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QThread, Signal
 
 from bngui.core.predict import has_batch_norm
-from bngui.core.variants import VARIANT_IDS
+from bngui.core.variants import model_order
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +49,7 @@ class ModelEntry:
 
 
 def _ordered_ids(ids):
-    rank = {variant_id: index for index, variant_id in enumerate(VARIANT_IDS)}
-    return sorted(ids, key=lambda variant_id: (rank.get(variant_id, len(rank)), variant_id))
+    return sorted(ids, key=model_order)
 
 
 class InferenceThread(QThread):
@@ -65,6 +65,8 @@ class InferenceThread(QThread):
 
     models_changed = Signal(object)
     predicted = Signal(int, object, bool, float)
+    # (request id, {company name: {variant_id: probabilities}}) with batch statistics
+    company_predicted = Signal(int, object)
     loaded = Signal(str, object, object, bool)
     saved = Signal(str, object, str)
     idle = Signal()
@@ -75,6 +77,7 @@ class InferenceThread(QThread):
         self.setObjectName("bngui-inference")
         self._condition = threading.Condition()
         self._request = None
+        self._company = {}  # name -> (63, 28, 28, 1) digits the drawing is batched with
         self._jobs = deque()
         self._stopping = False
         self._entries = {}  # variant_id -> ModelEntry; touched only in this thread
@@ -89,6 +92,16 @@ class InferenceThread(QThread):
         with self._condition:
             self._request = (request_id, digit, bool(batch_statistics))
             self._condition.notify()
+
+    def set_company(self, company):
+        """``{name: digits}``: batches the drawing also joins when batch statistics are on.
+
+        In training mode a BN layer normalizes the drawing with the statistics
+        of the batch it is in, so the same drawing can get another answer in
+        other company.
+        """
+        with self._condition:
+            self._company = {name: np.asarray(digits, np.float32) for name, digits in company.items()}
 
     def cancel_request(self):
         with self._condition:
@@ -167,6 +180,17 @@ class InferenceThread(QThread):
             self._predictor.probabilities(models, digit, batch_statistics, trace=False) if models else {}
         )
         self.predicted.emit(request_id, probabilities, batch_statistics, time.perf_counter() - started)
+        with self._condition:
+            company = dict(self._company)
+        with_bn = {vid: model for vid, model in models.items() if has_batch_norm(vid)}
+        if batch_statistics and company and with_bn:
+            single = np.asarray(digit, np.float32).reshape(1, 28, 28, 1)
+            answers = {
+                name: {vid: scores[0] for vid, scores in self._predictor.probabilities(
+                    with_bn, np.concatenate([single, digits]), True, trace=False).items()}
+                for name, digits in company.items()
+            }
+            self.company_predicted.emit(request_id, answers)
 
     def _add(self, models, source, origin):
         changed = False

@@ -419,8 +419,12 @@ class MainWindow(QMainWindow):
         self.save_session_action.setEnabled(why_not_save is None)
         # A disabled menu entry says why in the status bar when pointed at.
         self.save_session_action.setStatusTip(why_not_save or "")
+        if controller.data is not None:
+            self.draw_page.set_company_digits(controller.data.test_images,
+                                              controller.data.test_labels)
         if controller.tensorflow_ready:
             self.draw_page.set_tensorflow_ready()
+            controller.prepare(self.setup_panel.selected_variants(), self.setup_panel.settings())
         self._show_notice()
         self.curves.set_hint(self._empty_plots_hint())
         if running or controller.history.finished is not None:
@@ -483,6 +487,8 @@ class MainWindow(QMainWindow):
         """The setup changed: the run on screen becomes the previous one, or the empty plots follow."""
         panel = self.setup_panel
         self.curves.set_planned_batches(panel.batches.value())
+        # Compile the chosen variants ahead, so that Start trains at once.
+        self.controller.prepare(panel.selected_variants(), panel.settings())
         if self.controller.running:
             return
         if self._run_on_screen():

@@ -11,7 +11,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 from bngui.core.predict import uses_batch_statistics
-from bngui.core.variants import VARIANTS_BY_ID
+from bngui.core.variants import UnknownVariantError, model_info
 
 SCORES_TOOLTIP = (
     "Scores are softmax(logits): the ten bars of a model sum to 100%, and the confidence"
@@ -123,9 +123,12 @@ class PredictionRow(QWidget):
     def __init__(self, variant_id, source_text="", parent=None):
         super().__init__(parent)
         self.variant_id = variant_id
-        variant = VARIANTS_BY_ID.get(variant_id)
-        self.label = variant.label if variant else variant_id
-        self.color = QColor(variant.color if variant else "#555555")
+        try:
+            info = model_info(variant_id)
+            self.label, color = info.label, info.color
+        except UnknownVariantError:
+            self.label, color = variant_id, "#555555"
+        self.color = QColor(color)
         self.muted_color = _lighter(self.color, 0.45)
         self.digit_color = self.color.darker(125)
         self.source_text = source_text

@@ -26,9 +26,11 @@ logger = logging.getLogger(__name__)
 
 
 def lockstep_trainer(variant_ids, data, settings, control):
-    from bngui.core.trainer import LockstepTrainer
+    """The lockstep trainer (over several seeds if the settings say so), on the variants
+    compiled for earlier runs or ahead of this one."""
+    from bngui.core.trainer import make_trainer, shared_compiled_variants
 
-    return LockstepTrainer(variant_ids, data, settings, control)
+    return make_trainer(variant_ids, data, settings, control, compiled=shared_compiled_variants())
 
 
 class RunController(QObject):
@@ -63,6 +65,8 @@ class RunController(QObject):
         self.run_models = {}
         self._control = None
         self._run = None  # the training job
+        self._preparing = None  # the job compiling variants ahead of a run
+        self._prepared_for = None  # (variant ids, loss, BN decay) it compiles or compiled
         self._jobs = []  # every other job; closing waits for them
 
     # -- state --------------------------------------------------------------------
@@ -132,12 +136,38 @@ class RunController(QObject):
 
     # -- training -----------------------------------------------------------------
 
+    def prepare(self, variant_ids, settings):
+        """Compile these variants in the background now, so that Start trains at once.
+
+        Only for the lockstep trainer, once TensorFlow is loaded and no run is
+        in progress; a new choice replaces one still being compiled (what is
+        compiled stays compiled for later runs).
+        """
+        if self.make_trainer is not lockstep_trainer or not self.tensorflow_ready or self.running:
+            return
+        wanted = (tuple(variant_ids), settings.loss, settings.bn_decay)
+        if not variant_ids or wanted == self._prepared_for:
+            return
+        if self._preparing is not None:
+            self._preparing.cancel()
+        self._prepared_for = wanted
+        job = self._new_job(tasks.prepare_training, list(variant_ids), settings,
+                            failure="Compiling ahead failed", name="bngui-prepare")
+        # Not a message box: the run compiles whatever is missing itself.
+        job.failed.connect(lambda message: logger.warning("%s", message))
+        self._preparing = job
+        job.start()
+
     def start(self, variant_ids, settings):
         """Start a run; returns False (after an ``error``) when it cannot start now."""
         problem = self.why_not_start(variant_ids, settings)
         if problem:
             self.error.emit(problem)
             return False
+        if self._preparing is not None:
+            # Its variant being compiled now is finished (the run waits for it); no others.
+            self._preparing.cancel()
+            self._prepared_for = None
         self.history.reset(variant_ids)
         self.run_settings, self.run_models = settings, {}
         self._control = RunControl()
@@ -163,8 +193,9 @@ class RunController(QObject):
         self.changed.emit()
 
     def stop(self):
+        """Stop the run after the batch in progress (its models are kept)."""
         if self.running:
-            self._run.cancel()
+            self._control.stop()
 
     def _on_run_ended(self):
         self.changed.emit()
@@ -261,7 +292,7 @@ class RunController(QObject):
         """Stop training and wait for every job; True when every thread has ended."""
         ended = True
         if self._run is not None:
-            self._run.cancel()
+            self._run.cancel()  # stops, and keeps no model: the window is closing
             ended = self._run.wait(timeout_ms)
         for job in self._jobs:
             job.cancel()

@@ -155,10 +155,20 @@ def open_session(state, folder):
 def train(state, make_trainer, variant_ids, data, settings, control):
     """Build a trainer with ``make_trainer`` and run it; every event goes to ``progress``.
 
-    Returns the trained models ``{variant_id: keras model}``.
+    Returns the trained models to keep, ``{variant_id: keras model}``; none
+    when the job was cancelled (the window is closing: copying them would
+    only make it wait).
     """
     yield_cpu_to_the_gui()
     with full_collections_only_before_the_run():
         trainer = make_trainer(variant_ids, data, settings, control)
         trainer.run(state.progress)
-    return dict(trainer.models)
+        return {} if state.cancelled else trainer.trained_models()
+
+
+def prepare_training(state, variant_ids, settings):
+    """Compile the variants of a run ahead of it, one by one, until cancelled."""
+    from bngui.core.trainer import shared_compiled_variants
+
+    yield_cpu_to_the_gui()
+    shared_compiled_variants().prepare(variant_ids, settings, cancelled=lambda: state.cancelled)

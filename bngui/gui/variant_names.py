@@ -37,6 +37,12 @@ _LABELS = {
     "baseline-lr10": QT_TRANSLATE_NOOP("VariantNames", "Baseline (no BN), 10x learning rate"),
     "keras-conv-bn-relu-lr10": QT_TRANSLATE_NOOP(
         "VariantNames", "Keras BN: conv → BN → ReLU, 10x learning rate"),
+    "keras-conv-bn-relu-batch16": QT_TRANSLATE_NOOP(
+        "VariantNames", "Keras BN: conv → BN → ReLU, batches 4x smaller"),
+    "keras-conv-bn-relu-batch4": QT_TRANSLATE_NOOP(
+        "VariantNames", "Keras BN: conv → BN → ReLU, batches 16x smaller"),
+    "baseline-batch16": QT_TRANSLATE_NOOP("VariantNames", "Baseline (no BN), batches 4x smaller"),
+    "baseline-batch4": QT_TRANSLATE_NOOP("VariantNames", "Baseline (no BN), batches 16x smaller"),
 }
 
 _COMPACT = {
@@ -54,6 +60,10 @@ _COMPACT = {
     "keras-conv-bn-relu-batch-stats": QT_TRANSLATE_NOOP("VariantNames", "Batch stats at inference"),
     "baseline-lr10": QT_TRANSLATE_NOOP("VariantNames", "Baseline, 10× rate"),
     "keras-conv-bn-relu-lr10": QT_TRANSLATE_NOOP("VariantNames", "Keras BN, 10× rate"),
+    "keras-conv-bn-relu-batch16": QT_TRANSLATE_NOOP("VariantNames", "Keras BN, batches ÷4"),
+    "keras-conv-bn-relu-batch4": QT_TRANSLATE_NOOP("VariantNames", "Keras BN, batches ÷16"),
+    "baseline-batch16": QT_TRANSLATE_NOOP("VariantNames", "Baseline, batches ÷4"),
+    "baseline-batch4": QT_TRANSLATE_NOOP("VariantNames", "Baseline, batches ÷16"),
 }
 
 _IN_GROUP = {
@@ -71,6 +81,10 @@ _IN_GROUP = {
     "keras-conv-bn-relu-batch-stats": QT_TRANSLATE_NOOP("VariantNames", "Batch statistics at inference"),
     "baseline-lr10": QT_TRANSLATE_NOOP("VariantNames", "Baseline (no BN)"),
     "keras-conv-bn-relu-lr10": QT_TRANSLATE_NOOP("VariantNames", "Keras conv→BN→ReLU"),
+    "keras-conv-bn-relu-batch16": QT_TRANSLATE_NOOP("VariantNames", "Keras BN, 4× smaller batches"),
+    "keras-conv-bn-relu-batch4": QT_TRANSLATE_NOOP("VariantNames", "Keras BN, 16× smaller batches"),
+    "baseline-batch16": QT_TRANSLATE_NOOP("VariantNames", "Baseline, 4× smaller batches"),
+    "baseline-batch4": QT_TRANSLATE_NOOP("VariantNames", "Baseline, 16× smaller batches"),
 }
 
 # Keyed by the catalogue's group names (core/variants.py GROUPS).
@@ -80,6 +94,7 @@ _GROUP_TITLES = {
     GROUPS[2]: QT_TRANSLATE_NOOP("VariantNames", "Low-level BN (tf.nn)"),
     GROUPS[3]: QT_TRANSLATE_NOOP("VariantNames", "Pitfalls"),
     GROUPS[4]: QT_TRANSLATE_NOOP("VariantNames", "10× learning rate"),
+    GROUPS[5]: QT_TRANSLATE_NOOP("VariantNames", "Small batches"),
 }
 _SHORT_GROUP_TITLES = {
     GROUPS[0]: QT_TRANSLATE_NOOP("VariantNames", "No BN"),
@@ -87,6 +102,7 @@ _SHORT_GROUP_TITLES = {
     GROUPS[2]: QT_TRANSLATE_NOOP("VariantNames", "tf.nn BN"),
     GROUPS[3]: QT_TRANSLATE_NOOP("VariantNames", "Pitfalls"),
     GROUPS[4]: QT_TRANSLATE_NOOP("VariantNames", "10× learning rate"),
+    GROUPS[5]: QT_TRANSLATE_NOOP("VariantNames", "Small batches"),
 }
 
 

@@ -128,7 +128,7 @@ def test_learning_rate_twins_start_from_the_same_weights_at_ten_times_the_rate()
     trainer = LockstepTrainer(
         ["baseline", "baseline-lr10"], tiny_splits(), TrainSettings(learning_rate=0.002)
     )
-    rates = {vid: float(opt.learning_rate.numpy()) for vid, opt in trainer.optimizers.items()}
+    rates = trainer.learning_rates
     assert rates == pytest.approx({"baseline": 0.002, "baseline-lr10": 0.02})
     for mine, twins in zip(trainer.models["baseline-lr10"].weights, trainer.models["baseline"].weights):
         np.testing.assert_array_equal(mine.numpy(), twins.numpy())
@@ -144,3 +144,71 @@ def test_without_statistics_no_statistics_events_are_sent():
     assert events.Metric in kinds
     assert events.TrainingBatchStatistics not in kinds
     assert events.ActivationPercentiles not in kinds
+
+
+@pytest.mark.mnist
+def test_the_lag_of_the_population_statistics_is_measured_for_bn_variants(statistics_run):
+    expected_batches = list(range(0, RUN_BATCHES, VALIDATION_EVERY)) + [RUN_BATCHES]
+    for variant in RUN_VARIANTS:
+        batches, ratios, shifts = statistics_run.history.variants[variant].lag_matrix()
+        assert batches.tolist() == expected_batches
+        assert ratios.shape == shifts.shape == (len(expected_batches), len(NONLINEAR_LAYERS))
+        assert np.isfinite(ratios).all() and (ratios > 0).all() and (shifts >= 0).all()
+    # Frozen statistics keep the initial variance of 1, far above the true variance of
+    # the first layer's input: the ratio stays far from 1 to the end.
+    _, frozen, _ = statistics_run.history.variants[FROZEN].lag_matrix()
+    _, updated, _ = statistics_run.history.variants[BATCH_STATS].lag_matrix()
+    assert frozen[-1, 0] > 10
+    # Updated statistics catch up (slowly: after n batches the initial variance of 1
+    # still weighs 0.99^n, 13% after 200), while the frozen ones do not move.
+    assert updated[0, 0] > 10 and updated[-1, 0] < updated[0, 0] / 4
+    assert frozen[-1, 0] > 3 * updated[-1, 0]
+
+
+@pytest.mark.mnist
+def test_precise_bn_repairs_statistics_that_were_never_updated(statistics_run):
+    frozen = statistics_run.results[FROZEN]
+    print(f"frozen statistics: EMA {frozen.validation_accuracy:.3f},"
+          f" precise {frozen.precise_validation_accuracy:.3f}")
+    assert frozen.validation_accuracy <= 0.3
+    assert frozen.precise_validation_accuracy >= 0.8 and frozen.precise_test_accuracy >= 0.8
+    # The trained model keeps its own (never updated) statistics.
+    bn1 = statistics_run.trainer.models[FROZEN].get_layer("bn1")
+    np.testing.assert_array_equal(bn1.moving_mean.numpy(), 0.0)
+    np.testing.assert_array_equal(bn1.moving_variance.numpy(), 1.0)
+    # The precise copy has the re-estimated ones, and scores as the run said.
+    precise = statistics_run.trainer.precise_models()[FROZEN]
+    assert not np.allclose(precise.get_layer("bn1").moving_variance.numpy(), 1.0)
+
+
+def test_precise_statistics_are_the_mean_of_the_per_batch_moments():
+    """The trainer's precise BN gives what bn_statistics computes for the same batches."""
+    from bngui.core import bn_statistics
+
+    data = tiny_splits(3)
+    settings = TrainSettings(batches=3, batch_size=16, precise_batches=5)
+    trainer = LockstepTrainer(["keras-conv-bn-relu", "baseline"], data, settings)
+    trainer.run()
+    model = trainer.models["keras-conv-bn-relu"]
+    before = bn_statistics.population_statistics(model)
+    mine = trainer.precise_statistics()
+    direct = bn_statistics.precise_statistics(model, data.train_images, 16, batches=5, seed=0)
+    assert list(mine) == ["keras-conv-bn-relu"]  # the baseline has no BN
+    for name, (mean, variance) in direct.items():
+        np.testing.assert_allclose(mine["keras-conv-bn-relu"][name][0], mean, rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(mine["keras-conv-bn-relu"][name][1], variance, rtol=1e-5,
+                                   atol=1e-7)
+    after = bn_statistics.population_statistics(model)
+    for name in before:
+        np.testing.assert_array_equal(before[name][0], after[name][0])
+        np.testing.assert_array_equal(before[name][1], after[name][1])
+
+
+@pytest.mark.parametrize("variant", ["keras-conv-bn-relu", "nn-conv-bn-relu"])
+def test_the_bn_decay_setting_reaches_the_layers(variant):
+    from bngui.core import bn_statistics
+
+    trainer = LockstepTrainer([variant], tiny_splits(), TrainSettings(batches=1, bn_decay=0.9))
+    layers = bn_statistics.batch_norm_layers(trainer.models[variant])
+    assert len(layers) == len(NONLINEAR_LAYERS)
+    assert [layer.decay for layer in layers] == pytest.approx([0.9] * len(layers))

@@ -7,6 +7,7 @@ the short stop, pause, divergence and retracing runs, each with a fresh
 RunControl.
 """
 
+import dataclasses
 import gc
 import math
 import re
@@ -90,15 +91,13 @@ def weights_of(model):
 def main_run(mnist_scored_on_2000):
     data = mnist_scored_on_2000
     trainer = LockstepTrainer(VARIANTS, data, TrainSettings(batches=MAIN_BATCHES))
-    # How often the measuring functions were traced when the first batch was done.
+    # Whether every variant was compiled when the first batch was done.
     traced_by_first_batch = {}
 
     def note_tracing(event):
         if event == events.StatusChanged.of(events.Phase.TRAINING) and not traced_by_first_batch:
             traced_by_first_batch.update(
-                evaluate=trainer._evaluate.experimental_get_tracing_count(),
-                probe=trainer._probe.experimental_get_tracing_count(),
-            )
+                {vid: entry._traced for vid, entry in trainer.compiled.items()})
 
     recorder = Recorder(note_tracing)
     results = trainer.run(recorder)
@@ -209,14 +208,19 @@ def test_run_events_follow_the_notebook_cadence(main_run):
 
 
 @pytest.mark.mnist
-def test_steps_are_traced_once(main_run):
-    # Validation chunks (1,000 images), training batches (64) and single
-    # samples (1) all reuse one trace thanks to the input signatures.
-    trainer = main_run.trainer
-    assert trainer._train_step.experimental_get_tracing_count() == 1
-    assert trainer._evaluate.experimental_get_tracing_count() == 1
-    # Traced while the run says "Compiling", not during the timed batches.
-    assert main_run.traced_by_first_batch == {"evaluate": 1, "probe": 1}
+def test_every_function_is_one_concrete_graph_compiled_before_the_first_batch(main_run):
+    # Concrete functions traced for [None, 28, 28, 1]: validation chunks, training
+    # batches and single samples all run the one graph, and nothing can retrace.
+    from tensorflow.python.eager.polymorphic_function.concrete_function import ConcreteFunction
+
+    for entry in main_run.trainer.compiled.values():
+        for function in (entry.train, entry.evaluate, entry.single_sample_correct,
+                         entry.percentiles):
+            assert isinstance(function, ConcreteFunction)
+            assert function.structured_input_signature[0][0].shape.as_list() == [None, 28, 28, 1]
+        assert (entry.lag is not None) == entry.has_batch_norm
+    # Compiled while the run says "Compiling", not during the timed batches.
+    assert main_run.traced_by_first_batch == {vid: True for vid in VARIANTS}
 
 
 # -- short runs: stop, pause, divergence ---------------------------------------------
@@ -313,23 +317,29 @@ def test_stop_during_final_scoring(small_trainer):
 @pytest.mark.mnist  # reuses the trainer of the real run
 def test_stop_during_single_sample_scoring(small_trainer):
     control = fresh_control(small_trainer)
-    compiled = small_trainer._evaluate
-    singles = []
+    entries = list(small_trainer.compiled.values())
+    compiled = {id(entry): entry.single_sample_correct for entry in entries}
+    calls = []
 
-    def evaluate(images, labels):
-        if len(labels) == 1:
-            singles.append(time.perf_counter())
-            if len(singles) == 10:
+    def counted(entry):
+        def single_sample_correct(images, labels):
+            calls.append(time.perf_counter())
+            if len(calls) == len(entries):  # the first chunk of every variant
                 control.stop()
-        return compiled(images, labels)
+            return compiled[id(entry)](images, labels)
 
-    small_trainer._evaluate = evaluate
+        return single_sample_correct
+
+    for entry in entries:
+        entry.single_sample_correct = counted(entry)
     try:
         recorder = Recorder()
         results = small_trainer.run(recorder)
     finally:
-        small_trainer._evaluate = compiled
-    assert len(singles) == 10  # none of the other 30 after the stop
+        for entry in entries:
+            entry.single_sample_correct = compiled[id(entry)]
+    # 40 test images, 25 a chunk: no second chunk after the stop.
+    assert len(calls) == len(entries)
     assert {r.status for r in results} == {events.STOPPED}
     assert recorder.events[-1].status == events.STOPPED
 
@@ -453,18 +463,19 @@ def test_all_variants_diverged_ends_the_run(small_trainer):
 
 
 @pytest.mark.mnist  # reuses the trainer of the real run
-def test_no_retracing_for_other_batch_sizes(small_trainer):
+def test_any_batch_size_runs_the_compiled_graphs(small_trainer):
     data = small_trainer.data
-    small_trainer.train_step(data.train_images[:10], data.train_labels[:10])
-    small_trainer.train_step(
-        data.train_images[:3], data.train_labels[:3], np.array([True, False]), collect=True
-    )
-    for size in (1, 7, 150):
-        small_trainer._evaluate(data.validation_images[:size], data.validation_labels[:size])
-    small_trainer.probe_percentiles()
-    assert small_trainer._train_step.experimental_get_tracing_count() == 1
-    assert small_trainer._evaluate.experimental_get_tracing_count() == 1
-    assert small_trainer._probe.experimental_get_tracing_count() == 1
+    applied, measured = small_trainer.train_step(data.train_images[:10], data.train_labels[:10])
+    assert applied.tolist() == [True, True] and measured.shape == (2, 23)
+    applied, _ = small_trainer.train_step(data.train_images[:3], data.train_labels[:3],
+                                          np.array([True, False]))
+    assert applied.tolist() == [True, False]
+    for entry in small_trainer.compiled.values():
+        for size in (1, 7, 150):
+            loss, correct = entry.evaluate(data.validation_images[:size],
+                                           data.validation_labels[:size])
+            assert 0 <= float(correct) <= size
+    assert small_trainer.probe_percentiles().shape == (2, 20, 3)
 
 
 @pytest.mark.mnist  # reuses the trainer of the real run
@@ -499,7 +510,7 @@ def successive_runs():
         recorder = Recorder()
         trainer.run(recorder)
         alive = [weakref.ref(trainer), weakref.ref(trainer.models["baseline"]),
-                 weakref.ref(trainer.optimizers["baseline"])]
+                 weakref.ref(trainer.compiled["baseline"])]
         del trainer
         gc.collect()
         runs.append(SimpleNamespace(seed=seed, recorder=recorder, rss=rss_megabytes(),
@@ -528,17 +539,39 @@ def test_same_seed_same_run(successive_runs):
     assert first_losses != other_losses
 
 
+def test_a_compiled_variant_trains_again_as_new_and_leaves_nothing_behind():
+    """A variant compiled once and reused (the window's cache) starts each run as a
+    new trainer would, and a run leaves no graph registered with TensorFlow."""
+    from tensorflow.python.eager import context
+
+    from bngui.core.trainer import CompiledVariants
+
+    data = fake_splits(seed=4)
+    settings = TrainSettings(batches=6, precise_batches=3)
+    cache = CompiledVariants()
+    figures = []
+    functions = []
+    for _ in range(3):
+        recorder = Recorder()
+        LockstepTrainer([BN], data, settings, compiled=cache).run(recorder)
+        figures.append(run_figures(SimpleNamespace(recorder=recorder)))
+        gc.collect()
+        functions.append(len(context.context().list_function_names()))
+    fresh = Recorder()
+    LockstepTrainer([BN], data, settings).run(fresh)
+    assert figures[0] == figures[1] == figures[2] == run_figures(SimpleNamespace(recorder=fresh))
+    assert functions[0] == functions[1] == functions[2]
+    assert len(cache._entries) == 1 and cache.is_traced([BN], settings)
+
+
 def test_successive_runs_do_not_grow_memory(successive_runs):
     # Nothing keeps a finished trainer, its models or optimizers alive...
     for run in successive_runs:
         assert [ref() for ref in run.alive] == [None, None, None]
-    # ...but TensorFlow keeps some native memory per traced training step
-    # (measured: 20-30 MB for each new one-model trainer, even after gc and
-    # malloc_trim; Keras's optimizer.apply inside a tf.function). The bound
-    # allows that, not a leak the size of a data set.
+    # ...and resident memory stays within what the allocator keeps around.
     rss = [run.rss for run in successive_runs]
     print("RSS after each run (MB):", [f"{value:.0f}" for value in rss])
-    assert rss[-1] - rss[0] < 120
+    assert rss[-1] - rss[0] < 60
 
 
 # -- pieces ------------------------------------------------------------------------------
@@ -627,6 +660,13 @@ def test_trainer_refuses_bad_choices_before_building():
         {"loss": "hinge"},
         {"seed": -1},
         {"seed": 2**31},
+        {"batches": 100_001},
+        {"bn_decay": 1.0},
+        {"bn_decay": 0},
+        {"bn_decay": True},
+        {"augment": "yes"},
+        {"precise_batches": -1},
+        {"precise_batches": 10_001},
     ],
     ids=repr,
 )
@@ -643,6 +683,7 @@ def test_settings_validation_accepts_the_defaults_and_edges():
         TrainSettings(batch_size=64).validate(train_size=63)
     assert TrainSettings().as_dict() == {
         "batches": 800, "batch_size": 64, "learning_rate": 0.002, "loss": "sigmoid", "seed": 0,
+        "bn_decay": 0.99, "augment": False, "precise_batches": 200,
     }
 
 
@@ -677,3 +718,68 @@ def test_a_variant_trains_identically_alone_and_beside_another(main_run):
     # in another order.
     assert [m[:2] + m[3:] for m in alone_metrics] == [m[:2] + m[3:] for m in beside_metrics]
     assert [m[2] for m in alone_metrics] == pytest.approx([m[2] for m in beside_metrics], rel=1e-6)
+
+
+def scores(result):
+    """A VariantFinished's scores (the seconds are the clock's)."""
+    return [value for field, value in dataclasses.asdict(result).items()
+            if field.endswith("accuracy")]
+
+
+def test_a_run_over_several_seeds_is_each_seed_run_alone_in_one_stream():
+    from bngui.core.history import RunHistory
+    from bngui.core.trainer import SeedsTrainer, make_trainer
+
+    data = fake_splits(seed=5)
+    settings = TrainSettings(batches=4, seed=1, seeds=(1, 2), precise_batches=2)
+    trainer = make_trainer(["baseline", BN], data, settings)
+    assert isinstance(trainer, SeedsTrainer)
+    recorder = Recorder()
+    history = RunHistory(["baseline", BN])
+
+    def record(event):
+        recorder(event)
+        history.handle(event)
+
+    trainer.run(record)
+    kinds = [type(event) for event in recorder.events]
+    assert kinds.count(events.RunStarted) == 1 and kinds.count(events.RunFinished) == 1
+    assert recorder.events[0].seeds == (1, 2)
+    assert [event.seed for event in recorder.of(events.SeedStarted)] == [1, 2]
+    done = [p.batches_done for p in recorder.of(events.Progress)]
+    assert done == sorted(done) and done[-1] == 8
+    assert all(p.total_batches == 8 for p in recorder.of(events.Progress))
+    # Each seed is exactly the run of that seed alone.
+    for seed in (1, 2):
+        alone = Recorder()
+        LockstepTrainer(["baseline", BN], data, TrainSettings(batches=4, seed=seed,
+                                                              precise_batches=2)).run(alone)
+        mine = [run for run_seed, run in history.seed_runs if run_seed == seed][0]
+        theirs = RunHistory(["baseline", BN])
+        for event in alone.events:
+            theirs.handle(event)
+        for variant in ("baseline", BN):
+            for series in ("train_loss", "validation_accuracy"):
+                np.testing.assert_array_equal(mine[variant].series(series),
+                                              theirs.variants[variant].series(series))
+            np.testing.assert_array_equal(scores(mine[variant].result),
+                                          scores(theirs.variants[variant].result))
+    assert {vid: len(results) for vid, results in history.results_by_seed().items()} == {
+        "baseline": 2, BN: 2}
+    assert set(trainer.trained_models()) == {"baseline", BN}
+
+
+def test_a_variant_in_smaller_batches_takes_more_steps_on_the_same_images():
+    from bngui.core.variants import get_variant
+
+    data = fake_splits(seed=6)
+    trainer = LockstepTrainer(["baseline", "baseline-batch16", "baseline-batch4"], data,
+                              TrainSettings(batches=2, precise_batches=0))
+    # Twins: the same initial weights.
+    for small in ("baseline-batch16", "baseline-batch4"):
+        for mine, theirs in zip(trainer.models[small].weights, trainer.models["baseline"].weights):
+            np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+    trainer.run()
+    steps = {vid: float(entry._steps.numpy()) for vid, entry in trainer.compiled.items()}
+    assert steps == {"baseline": 2.0, "baseline-batch16": 8.0, "baseline-batch4": 32.0}
+    assert get_variant("baseline-batch4").batch_split == 16

@@ -36,6 +36,9 @@ class FakeTrainer:
         self.models = dict(models or {})
         self.seconds_per_batch = seconds_per_batch
 
+    def trained_models(self):
+        return dict(self.models)
+
     def _accuracy(self, index, batch):
         """Baselines stay at chance, the others climb."""
         if self.variant_ids[index].startswith("baseline"):

@@ -239,3 +239,75 @@ def test_saving_writes_the_trained_models(qtbot, page, tmp_path, shipped_models)
     models, problems = load_models(tmp_path)
     assert list(models) == ["baseline"] and not problems
 
+
+
+@pytest.mark.mnist
+def test_same_digit_different_company(qtbot, page, tensorflow, mnist):
+    """With batch statistics, the drawing is also classified inside two batches: among 63
+    random test digits and among 63 copies of one digit; the answers depend on the batch."""
+    from bngui.gui.draw_page import COMPANY_COPIES, COMPANY_RANDOM, company_batches
+
+    batches = company_batches(mnist.test_images, mnist.test_labels)
+    assert batches[COMPANY_RANDOM].shape == batches[COMPANY_COPIES].shape == (63, 28, 28, 1)
+    assert len({arr.tobytes() for arr in batches[COMPANY_COPIES]}) == 1
+    page.set_company_digits(mnist.test_images, mnist.test_labels)
+    page.set_tensorflow_ready()
+    qtbot.waitUntil(lambda: len(page.models) == 2, timeout=WAIT_MS)
+    assert not page.company.isVisible()
+    with qtbot.waitSignal(page.predictions_shown, timeout=WAIT_MS):
+        draw_a_one(qtbot, page)
+    assert not page.company.isVisible()  # only with batch statistics
+
+    page.batch_statistics_box.setChecked(True)
+    qtbot.waitUntil(lambda: page.company.isVisible() and page.company.rowCount() == 1,
+                    timeout=WAIT_MS)
+    # One row: the BN model (the baseline has no batch statistics to depend on).
+    assert "Keras BN" in page.company.item(0, 0).text()
+    answers = [page.company.item(0, column).text() for column in (1, 2, 3)]
+    assert all(text[0].isdigit() and "%" in text for text in answers)
+    # Among varied digits the drawing gets close to its inference-mode answer (a 1);
+    # alone it collapses: the company matters.
+    assert answers[1].startswith("1")
+    assert answers != [answers[0]] * 3
+    page.batch_statistics_box.setChecked(False)
+    assert not page.company.isVisible()
+
+
+@pytest.mark.mnist
+def test_an_opened_photo_is_shown_on_the_canvas_and_classified(qtbot, page, tensorflow, mnist,
+                                                               tmp_path):
+    """Open image…: a photo-like picture (dark ink on unevenly lit paper, EXIF-rotated) is read
+    in the background, shown on the canvas and classified as bngui classify would."""
+    from PIL import Image
+
+    from bngui.core.preprocess import preprocess_file
+
+    seven = mnist.test_images[0, :, :, 0]  # a 7
+    big = np.kron(seven, np.ones((12, 12)))
+    light = np.linspace(0.75, 1.0, big.shape[1])[None, :]  # lit from the right
+    paper = np.clip(light * (1 - 0.8 * big), 0, 1)
+    picture = Image.fromarray((paper * 255).astype(np.uint8)).rotate(90, expand=True)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # the camera was turned: the viewer turns it 90 degrees clockwise
+    path = tmp_path / "photo.jpg"
+    picture.convert("RGB").save(path, quality=90, exif=exif)
+
+    page.set_tensorflow_ready()
+    qtbot.waitUntil(lambda: len(page.models) == 2, timeout=WAIT_MS)
+    with qtbot.waitSignal(page.predictions_shown, timeout=WAIT_MS):
+        page.open_image(str(path))
+    assert not page.canvas.is_empty() and page.canvas.opened is not None
+    np.testing.assert_allclose(page.last_digit, preprocess_file(path), atol=1e-6)
+    assert page.predictions.predicted_digits()["keras-conv-bn-relu"] == 7
+    assert page.canvas.ink().max() > 0.5  # shown on the canvas
+    page.canvas.clear()
+    assert page.canvas.is_empty() and page.canvas.opened is None
+
+
+def test_an_unreadable_image_is_a_message(qtbot, page, tmp_path):
+    bad = tmp_path / "notes.png"
+    bad.write_text("not an image")
+    with qtbot.waitSignal(page.error, timeout=WAIT_MS) as message:
+        page.open_image(str(bad))
+    assert str(bad) in message.args[0]
+    assert page.canvas.is_empty()

@@ -216,14 +216,14 @@ def test_set_variants_builds_items_once_per_set(view):
 
 
 def test_fourteen_variants_wrap_onto_two_rows(view):
-    history = synthetic_history(VARIANT_IDS)
-    view.set_variants(VARIANT_IDS)
+    fourteen = VARIANT_IDS[:14]
+    history = synthetic_history(fourteen)
+    view.set_variants(fourteen)
     view.refresh(history)
     view.grab()
-    assert len(VARIANT_IDS) == 14
     assert len(view.activation_plots) == len(view.heatmaps) == len(view.profile_curves) == 14
     layout = view.graphics.ci
-    assert layout.getItem(1, 6) is view.activation_plots[VARIANT_IDS[13]]  # 7 columns, 2 rows
+    assert layout.getItem(1, 6) is view.activation_plots[fourteen[13]]  # 7 columns, 2 rows
     levels = tuple(view.color_bar.levels())
     assert all(tuple(image.getLevels()) == levels for image in view.heatmaps.values())
 

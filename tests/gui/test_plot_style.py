@@ -11,7 +11,9 @@ from bngui.core.variants import (
     NO_BN,
     OKABE_ITO,
     SOLID,
+    TOL_BRIGHT,
     TOL_MUTED,
+    TOL_VIBRANT,
     VARIANTS,
 )
 from bngui.gui.plot_style import line_swatch, variant_pen
@@ -19,7 +21,8 @@ from bngui.gui.presets import PRESETS
 
 
 def test_every_colour_is_from_okabe_ito_or_paul_tol():
-    palette = {colour.lower() for colour in (*OKABE_ITO.values(), *TOL_MUTED.values())}
+    palette = {colour.lower() for scheme in (OKABE_ITO, TOL_MUTED, TOL_VIBRANT, TOL_BRIGHT)
+               for colour in scheme.values()}
     assert all(variant.color.lower() in palette for variant in VARIANTS)
 
 

@@ -10,7 +10,7 @@ from importlib import resources
 from pathlib import Path
 
 MODELS_SUBDIR = "models"
-SHIPPED_MODEL_IDS = ("baseline", "keras-conv-bn-relu")
+SHIPPED_MODEL_IDS = ("baseline", "keras-conv-bn-relu", "keras-conv-bn-relu-drawing")
 
 _CHECKOUT_RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 

@@ -140,6 +140,7 @@ class CompiledVariant:
         self.learning_rate = tf.Variable(0.001, trainable=False, dtype=tf.float32)
         self._lock = threading.Lock()
         self._traced = False
+        self.lag = None  # with BN, once compiled
 
     # -- state -----------------------------------------------------------------------
 
@@ -166,29 +167,34 @@ class CompiledVariant:
 
     # -- compiling -------------------------------------------------------------------
 
-    def trace(self) -> None:
-        """Compile every function now (once); the network's state is as before afterwards."""
+    def trace(self, cancelled: Callable[[], bool] = lambda: False) -> bool:
+        """Compile every function now (once); the network's state is as before afterwards.
+
+        ``cancelled`` is asked between the functions (a compile cannot be
+        interrupted): when it says so, the rest is left for the next call.
+        Returns whether everything is compiled.
+        """
         with self._lock:
             if self._traced:
-                return
+                return True
             saved = self.model.get_weights()
             steps = float(self._steps.numpy())
             slots = [slot.numpy() for slot in (*self._momentums, *self._velocities)]
-            self._compile()
             images = np.zeros((2, 28, 28, 1), np.float32)
             labels = np.zeros(2, np.int32)
-            # A first call lets TensorFlow optimise each graph now.
-            self.train(images, labels)
-            self.evaluate(images, labels)
-            self.single_sample_correct(images[:1], labels[:1])
-            self.percentiles(images)
-            if self.lag is not None:
-                self.lag(images)
-            self.model.set_weights(saved)
-            for slot, value in zip((*self._momentums, *self._velocities), slots):
-                slot.assign(value)
-            self._steps.assign(steps)
+            try:
+                for first_call in self._compile():
+                    if cancelled():
+                        return False
+                    # A first call lets TensorFlow optimise each graph now.
+                    first_call(images, labels)
+            finally:
+                self.model.set_weights(saved)
+                for slot, value in zip((*self._momentums, *self._velocities), slots):
+                    slot.assign(value)
+                self._steps.assign(steps)
             self._traced = True
+            return True
 
     def _compile(self):
         model, loss_fn = self.model, self._loss
@@ -241,14 +247,21 @@ class CompiledVariant:
             # graph per variant is not mistaken for retracing by TensorFlow's warning.
             return tf.function(function).get_concrete_function(*signature)
 
+        # One function at a time, each with its first call (a generator, so that
+        # compiling can stop between them).
         self.train = concrete(train, _IMAGES, _LABELS)
+        yield self.train
         self.evaluate = concrete(evaluate, _IMAGES, _LABELS)
+        yield self.evaluate
         self.single_sample_correct = concrete(single_sample_correct, _IMAGES, _LABELS)
+        yield lambda images, labels: self.single_sample_correct(images[:1],
+                                                                                  labels[:1])
         self.percentiles = concrete(percentiles, _IMAGES)
-        self.lag = None
+        yield lambda images, labels: self.percentiles(images)
         if self.has_batch_norm:
             probe = bn_statistics.batch_norm_probe(model)
-            self.lag = concrete(probe.lag_outputs, _IMAGES)
+            lag = self.lag = concrete(probe.lag_outputs, _IMAGES)
+            yield lambda images, labels: lag(images)
 
     def _apply_adam(self, variables, gradients, finite):
         """One fused Adam update per variable; nothing changes when ``finite`` is false.
@@ -348,9 +361,8 @@ class CompiledVariants:
                 cancelled: Callable[[], bool] = lambda: False) -> None:
         """Build and trace the variants now, one by one, unless ``cancelled``."""
         for variant_id in variant_ids:
-            if cancelled():
+            if cancelled() or not self.get(get_variant(variant_id), settings).trace(cancelled):
                 return
-            self.get(get_variant(variant_id), settings).trace()
 
 
 _shared = None

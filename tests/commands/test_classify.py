@@ -66,8 +66,8 @@ def test_classify_prints_each_models_digit_and_scores(images, capsys):
     blocks = out.strip().split(images["two.jpg"])
     assert images["seven.png"] in blocks[0]
     lines = {line.split()[0]: line.split() for line in out.splitlines() if line.startswith("  ")}
-    assert set(lines) >= {"baseline", "keras-conv-bn-relu", "model"}
-    bn_rows = [line.split() for line in out.splitlines() if line.strip().startswith("keras-conv-bn-relu")]
+    assert set(lines) >= {"baseline", "keras-conv-bn-relu", "keras-conv-bn-relu-drawing", "model"}
+    bn_rows = [line.split() for line in out.splitlines() if line.split()[:1] == ["keras-conv-bn-relu"]]
     assert [int(row[1]) for row in bn_rows] == [7, 2, 1]
     for row in bn_rows:
         scores = [float(value) for value in row[3:]]
@@ -89,7 +89,8 @@ def test_classify_json_reports_good_files_and_one_line_per_bad_file(images):
     assert [entry["image"] for entry in document] == [images["seven.png"], images["two.jpg"]]
     for entry, digit in zip(document, (7, 2)):
         assert set(entry) == {"image", "predictions"}
-        assert set(entry["predictions"]) == {"baseline", "keras-conv-bn-relu"}
+        assert set(entry["predictions"]) == {"baseline", "keras-conv-bn-relu",
+                                             "keras-conv-bn-relu-drawing"}
         for prediction in entry["predictions"].values():
             assert set(prediction) == {"digit", "probabilities"}
             assert isinstance(prediction["digit"], int)
@@ -97,6 +98,7 @@ def test_classify_json_reports_good_files_and_one_line_per_bad_file(images):
             assert abs(sum(prediction["probabilities"]) - 1) < 1e-4
             assert prediction["digit"] == int(np.argmax(prediction["probabilities"]))
         assert entry["predictions"]["keras-conv-bn-relu"]["digit"] == digit
+        assert entry["predictions"]["keras-conv-bn-relu-drawing"]["digit"] == digit
     errors = [line for line in result.stderr.splitlines() if line.startswith("bngui classify:")]
     assert len(errors) == 3, result.stderr
     assert errors[0].startswith(f"bngui classify: error: {images['empty.png']}: ") and "empty" in errors[0]

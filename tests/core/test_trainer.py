@@ -766,7 +766,7 @@ def test_a_run_over_several_seeds_is_each_seed_run_alone_in_one_stream():
                                           scores(theirs.variants[variant].result))
     assert {vid: len(results) for vid, results in history.results_by_seed().items()} == {
         "baseline": 2, BN: 2}
-    assert set(trainer.trained_models()) == {"baseline", BN}
+    assert set(trainer.trained_models()) == {"baseline", BN, f"{BN}-precise"}
 
 
 def test_a_variant_in_smaller_batches_takes_more_steps_on_the_same_images():

@@ -8,6 +8,7 @@ from PySide6.QtGui import QImage
 from bngui.core.preprocess import preprocess_file, to_mnist
 from bngui.gui.canvas_widget import CanvasWidget
 from bngui.gui.draw_page import EMPTY_HINT, NO_MODELS_HINT, DrawPage
+from bngui.resource_files import SHIPPED_MODEL_IDS
 
 WAIT_MS = 60_000  # loading and tracing models on a busy 2-core CPU
 
@@ -165,10 +166,10 @@ def test_an_empty_canvas_shows_a_hint_and_no_prediction(qtbot, page):
 
 def test_the_page_predicts_with_the_shipped_models(qtbot, page, tensorflow):
     page.set_tensorflow_ready()
-    qtbot.waitUntil(lambda: len(page.models) == 2, timeout=WAIT_MS)
-    assert [variant_id for variant_id, _ in page.models] == ["baseline", "keras-conv-bn-relu"]
+    qtbot.waitUntil(lambda: len(page.models) == len(SHIPPED_MODEL_IDS), timeout=WAIT_MS)
+    assert [variant_id for variant_id, _ in page.models] == list(SHIPPED_MODEL_IDS)
     assert page.predictions.hint.text() == EMPTY_HINT and page.predictions.hint.isVisible()
-    assert page.predictions.predicted_digits() == {"baseline": None, "keras-conv-bn-relu": None}
+    assert page.predictions.predicted_digits() == dict.fromkeys(SHIPPED_MODEL_IDS)
 
     with qtbot.waitSignal(page.predictions_shown, timeout=WAIT_MS):
         draw_a_one(qtbot, page)
@@ -197,7 +198,7 @@ def test_the_page_predicts_with_the_shipped_models(qtbot, page, tensorflow):
     # Clearing the canvas takes the predictions away again.
     page.canvas.clear()
     assert page.predictions.hint.text() == EMPTY_HINT
-    assert page.predictions.predicted_digits() == {"baseline": None, "keras-conv-bn-relu": None}
+    assert page.predictions.predicted_digits() == dict.fromkeys(SHIPPED_MODEL_IDS)
 
 
 def test_loading_a_folder_reports_bad_files_and_keeps_the_good_ones(qtbot, page, tmp_path, shipped_models):
@@ -252,17 +253,18 @@ def test_same_digit_different_company(qtbot, page, tensorflow, mnist):
     assert len({arr.tobytes() for arr in batches[COMPANY_COPIES]}) == 1
     page.set_company_digits(mnist.test_images, mnist.test_labels)
     page.set_tensorflow_ready()
-    qtbot.waitUntil(lambda: len(page.models) == 2, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: len(page.models) == len(SHIPPED_MODEL_IDS), timeout=WAIT_MS)
     assert not page.company.isVisible()
     with qtbot.waitSignal(page.predictions_shown, timeout=WAIT_MS):
         draw_a_one(qtbot, page)
     assert not page.company.isVisible()  # only with batch statistics
 
     page.batch_statistics_box.setChecked(True)
-    qtbot.waitUntil(lambda: page.company.isVisible() and page.company.rowCount() == 1,
+    qtbot.waitUntil(lambda: page.company.isVisible() and page.company.rowCount() == 2,
                     timeout=WAIT_MS)
-    # One row: the BN model (the baseline has no batch statistics to depend on).
+    # The BN models' rows (the baseline has no batch statistics to depend on).
     assert "Keras BN" in page.company.item(0, 0).text()
+    assert "drawing" in page.company.item(1, 0).text()
     answers = [page.company.item(0, column).text() for column in (1, 2, 3)]
     assert all(text[0].isdigit() and "%" in text for text in answers)
     # Among varied digits the drawing gets close to its inference-mode answer (a 1);
@@ -293,7 +295,7 @@ def test_an_opened_photo_is_shown_on_the_canvas_and_classified(qtbot, page, tens
     picture.convert("RGB").save(path, quality=90, exif=exif)
 
     page.set_tensorflow_ready()
-    qtbot.waitUntil(lambda: len(page.models) == 2, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: len(page.models) == len(SHIPPED_MODEL_IDS), timeout=WAIT_MS)
     with qtbot.waitSignal(page.predictions_shown, timeout=WAIT_MS):
         page.open_image(str(path))
     assert not page.canvas.is_empty() and page.canvas.opened is not None

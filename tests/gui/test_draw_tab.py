@@ -27,8 +27,8 @@ def test_shipped_models_load_when_the_tab_is_shown_after_tensorflow(qtbot, make_
     window.controller.set_tensorflow_ready()
     assert window.draw_page.inference is None  # the tab is not shown: nothing to load yet
     window.tabs.setCurrentWidget(window.draw_page)
-    qtbot.waitUntil(lambda: len(window.draw_page.models) == 2, timeout=WAIT_MS)
-    assert [source for _, source in window.draw_page.models] == ["shipped with bngui"] * 2
+    qtbot.waitUntil(lambda: len(window.draw_page.models) == 3, timeout=WAIT_MS)
+    assert [source for _, source in window.draw_page.models] == ["shipped with bngui"] * 3
 
 
 def train_fake_run(qtbot, window, variant_ids):

@@ -85,7 +85,8 @@ class TrainSettings:
         return self
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """The settings as JSON-ready values (the seeds as a list)."""
+        return {**asdict(self), "seeds": list(self.seeds)}
 
 
 def _whole(value) -> bool:

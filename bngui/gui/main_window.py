@@ -38,6 +38,7 @@ from bngui.gui import export
 from bngui.gui.curves_widget import INFERENCE_MODE, OVERLAY, SIDE_BY_SIDE, TRAINING_MODE, CurvesWidget
 from bngui.gui.draw_page import DrawPage
 from bngui.gui.fields import ComboBox, Slider
+from bngui.gui.garbage import collect_on_the_gui_thread
 from bngui.gui.icons import app_icon
 from bngui.gui.inference import LOADED, TRAINED
 from bngui.gui.network_view import NetworkView
@@ -76,6 +77,7 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon())
         self.store = settings if settings is not None else QSettings("bngui", "bngui")
         self.data_path = data_path
+        collect_on_the_gui_thread()
         self.controller = RunController(make_trainer, self)
         self.controller.changed.connect(self._update_state)
         self.controller.message.connect(lambda text: self.statusBar().showMessage(text, 10000))

@@ -52,22 +52,17 @@ def yield_cpu_to_the_gui():
 
 
 @contextmanager
-def full_collections_only_before_the_run():
-    """No automatic full garbage collection while a run is in progress.
+def no_full_collections_during_the_run():
+    """No full garbage collection while a run is in progress.
 
     A full collection walks every object Python tracks while holding the GIL,
     and the GUI thread needs the GIL to draw anything. A run's models,
     optimizer state and traced graphs are hundreds of thousands of objects: a
-    full collection over them holds the GIL for a visible moment, and the
-    collector's counters start one at moments nobody chose, each a visible
-    freeze of the window.
-
-    So the one full collection is made here, before the run builds anything:
-    it frees the previous run's trainer while the window only shows that a
-    run is being prepared. During the run the young generations are still
-    collected as usual (cheap: they are small); only the full ones wait.
+    full collection over them holds the GIL for a visible moment. The
+    collections themselves happen on the GUI thread (``garbage``); during the
+    run the young generations are still collected (cheap: they are small);
+    the full one waits until the run has ended.
     """
-    gc.collect()
     young, middle, full = gc.get_threshold()
     gc.set_threshold(young, middle, NEVER)
     try:
@@ -160,7 +155,7 @@ def train(state, make_trainer, variant_ids, data, settings, control):
     only make it wait).
     """
     yield_cpu_to_the_gui()
-    with full_collections_only_before_the_run():
+    with no_full_collections_during_the_run():
         trainer = make_trainer(variant_ids, data, settings, control)
         trainer.run(state.progress)
         return {} if state.cancelled else trainer.trained_models()

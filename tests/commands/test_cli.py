@@ -172,7 +172,7 @@ def test_train_writes_the_run_folder(train_run, small_mnist):
     document = json.loads((out / "results.json").read_text())
     assert document["settings"] == {
         "batches": RUN_BATCHES, "batch_size": 64, "learning_rate": 0.002, "loss": "sigmoid",
-        "seed": 0,
+        "seed": 0, "bn_decay": 0.99, "augment": False, "precise_batches": 200, "seeds": [],
     }
     assert set(document["variants"]) == {"baseline", "keras-conv-bn-relu"}
     for entry in document["variants"].values():

@@ -132,7 +132,7 @@ def test_results_json(tmp_path):
     assert document["settings"] == settings
     assert list(document["variants"]) == ["baseline", "keras-conv-bn-relu", "nn-conv-bn-relu"]
     keys = {"label", "validation_accuracy", "test_accuracy", "single_sample_accuracy",
-            "status", "train_seconds"}
+            "precise_validation_accuracy", "precise_test_accuracy", "status", "train_seconds"}
     for entry in document["variants"].values():
         assert set(entry) == keys
     baseline = document["variants"]["baseline"]
@@ -141,6 +141,8 @@ def test_results_json(tmp_path):
         "validation_accuracy": 0.1126,
         "test_accuracy": 0.1135,
         "single_sample_accuracy": 0.14,
+        "precise_validation_accuracy": None,
+        "precise_test_accuracy": None,
         "status": "done",
         "train_seconds": 19.12,
     }

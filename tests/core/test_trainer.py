@@ -683,7 +683,7 @@ def test_settings_validation_accepts_the_defaults_and_edges():
         TrainSettings(batch_size=64).validate(train_size=63)
     assert TrainSettings().as_dict() == {
         "batches": 800, "batch_size": 64, "learning_rate": 0.002, "loss": "sigmoid", "seed": 0,
-        "bn_decay": 0.99, "augment": False, "precise_batches": 200,
+        "bn_decay": 0.99, "augment": False, "precise_batches": 200, "seeds": [],
     }
 
 

@@ -32,6 +32,10 @@ def no_thread_left_running(monkeypatch):
 
     monkeypatch.setattr(QThread, "start", start)
     yield
+    # Python collects again by itself for the tests that follow in this process.
+    from bngui.gui.garbage import stop_collecting_on_the_gui_thread
+
+    stop_collecting_on_the_gui_thread()
     deadline = time.perf_counter() + THREAD_END_GRACE_S
     running = []
     for reference in started:

@@ -254,7 +254,8 @@ def check_session_round_trip(qtbot, window, folder):
     controller = window.controller
     predictions = {vid: model(images, training=False).numpy()
                    for vid, model in controller.run_models.items()}
-    assert set(predictions) == set(NOTEBOOK_PAIR)
+    # The trained models, and the BN model with precise-BN statistics beside the original.
+    assert set(predictions) == {*NOTEBOOK_PAIR, f"{BN}-precise"}
 
     job = window.save_session(folder)
     qtbot.waitUntil(job.isFinished, timeout=60_000)

@@ -215,15 +215,17 @@ def test_set_variants_builds_items_once_per_set(view):
     assert len(data(view.activation_curves["baseline"][1])[0]) == 3
 
 
-def test_fourteen_variants_wrap_onto_two_rows(view):
-    fourteen = VARIANT_IDS[:14]
-    history = synthetic_history(fourteen)
-    view.set_variants(fourteen)
+def test_every_variant_at_once_wraps_onto_two_rows(view):
+    history = synthetic_history(VARIANT_IDS)
+    view.set_variants(VARIANT_IDS)
     view.refresh(history)
     view.grab()
-    assert len(view.activation_plots) == len(view.heatmaps) == len(view.profile_curves) == 14
+    count = len(VARIANT_IDS)
+    assert len(view.activation_plots) == len(view.heatmaps) == len(view.profile_curves) == count
     layout = view.graphics.ci
-    assert layout.getItem(1, 6) is view.activation_plots[fourteen[13]]  # 7 columns, 2 rows
+    columns = -(-count // 2)
+    last = VARIANT_IDS[-1]
+    assert layout.getItem(1, (count - 1) % columns) is view.activation_plots[last]  # two rows
     levels = tuple(view.color_bar.levels())
     assert all(tuple(image.getLevels()) == levels for image in view.heatmaps.values())
 

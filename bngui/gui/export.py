@@ -6,6 +6,7 @@ beyond the plots) and plain widgets (the variant list, the legend of the plots).
 """
 
 import contextlib
+from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QPoint, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QImage, QPainter
@@ -44,13 +45,28 @@ def _without_item_caches(scene):
             item.setCacheMode(mode)
 
 
+@contextlib.contextmanager
+def _in_export_mode(scene, painter):
+    """pyqtgraph's items drawn as for its own exporters: markers as paths, not as pictures
+    from a cache of pixmaps (as pyqtgraph's Exporter.setExportMode does)."""
+    items = [item for item in scene.items() if hasattr(item, "setExportMode")]
+    for item in items:
+        item.setExportMode(True, {"antialias": True, "background": Qt.GlobalColor.white,
+                                  "painter": painter})
+    try:
+        yield
+    finally:
+        for item in items:
+            item.setExportMode(False)
+
+
 def _paint(painter, parts):
     left = 0
     for part in parts:
         size = _part_size(part)
         if isinstance(part, QGraphicsView):
             visible = part.mapToScene(part.viewport().rect()).boundingRect()
-            with _without_item_caches(part.scene()):
+            with _without_item_caches(part.scene()), _in_export_mode(part.scene(), painter):
                 part.scene().render(painter, QRectF(left, 0, size.width(), size.height()), visible,
                                     Qt.AspectRatioMode.IgnoreAspectRatio)
         else:
@@ -74,6 +90,11 @@ def write_svg(parts, path, title="bngui"):
         _paint(painter, parts)
     finally:
         painter.end()
+    # Qt names its default family "Sans Serif", which a browser does not know (it falls
+    # back to a serif font); CSS's generic name is "sans-serif".
+    text = Path(path).read_text(encoding="utf-8")
+    Path(path).write_text(text.replace('font-family="Sans Serif"', 'font-family="sans-serif"'),
+                          encoding="utf-8")
 
 
 def write_png(parts, path):

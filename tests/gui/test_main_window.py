@@ -674,6 +674,10 @@ def test_exports_have_the_plots_size_and_hold_every_curve(qtbot, fake_window, tm
     for measured, expected in ((width, size.width()), (height, size.height()),
                                (box[2], size.width()), (box[3], size.height())):
         assert abs(measured - expected) <= 0.05 * expected, (measured, expected)
+    if tab == "curves":
+        # Vectors: the only pictures are the variant list's line samples (the markers are
+        # paths too, not copies of a pixmap).
+        assert svg.read_text(encoding="utf-8").count("<image") <= len(window.curves.variant_list.rows)
     # Every curve inside, as on screen: as many pixels of BN's colour in the drawing as
     # in the window's own picture of the same views.
     drawn = render_svg(svg, size)

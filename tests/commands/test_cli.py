@@ -187,8 +187,13 @@ def test_train_writes_the_run_folder(train_run, small_mnist):
 
     models, problems = load_models(out)
     assert problems == []
-    assert sorted(models) == ["baseline", "keras-conv-bn-relu"]
+    # The BN model also with its precise-BN statistics (scored on the test set by the run).
+    assert sorted(models) == ["baseline", "keras-conv-bn-relu", "keras-conv-bn-relu-precise"]
     data = load_mnist(small_mnist, allow_download=False)
+    precise = models.pop("keras-conv-bn-relu-precise")
+    logits = precise(data.test_images, training=False).numpy()
+    assert float(np.mean(logits.argmax(axis=1) == data.test_labels)) == pytest.approx(
+        document["variants"]["keras-conv-bn-relu"]["precise_test_accuracy"], abs=1e-9)
     for variant_id, model in models.items():
         logits = model(data.test_images[:100], training=False).numpy()
         assert np.isfinite(logits).all()

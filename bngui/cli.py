@@ -9,7 +9,7 @@ import argparse
 import os
 import sys
 
-from bngui.core.settings import LOSSES, SettingsError, TrainSettings
+from bngui.core.settings import LOSSES, MAX_BATCHES, SettingsError, TrainSettings
 from bngui.core.variants import (
     NOTEBOOK_VARIANT_IDS,
     VARIANTS,
@@ -59,7 +59,9 @@ def _add_data_option(parser):
 
 def _add_training_options(parser, batches):
     defaults = TrainSettings()
-    parser.add_argument("--batches", type=int, default=batches, help=f"default {batches}")
+    parser.add_argument(
+        "--batches", type=int, default=batches, help=f"default {batches}, at most {MAX_BATCHES:,}"
+    )
     parser.add_argument(
         "--batch-size", type=int, default=defaults.batch_size, help=f"default {defaults.batch_size}"
     )
@@ -103,6 +105,16 @@ def build_parser():
         "--session", metavar="DIR",
         help="open this saved session in the GUI (saved with File > Save session, or"
         " written by bngui train --out)",
+    )
+    desktop = parser.add_mutually_exclusive_group()
+    desktop.add_argument(
+        "--install-desktop-entry", dest="run", action="store_const", const=_install_desktop_entry,
+        help="add bngui to your desktop's application menu (a .desktop file and an icon under"
+        " $XDG_DATA_HOME, by default ~/.local/share) and exit",
+    )
+    desktop.add_argument(
+        "--uninstall-desktop-entry", dest="run", action="store_const",
+        const=_uninstall_desktop_entry, help="remove what --install-desktop-entry wrote and exit",
     )
     parser.set_defaults(run=_run_gui)
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
@@ -232,6 +244,27 @@ def _run_gui(args):
     from bngui.gui.app import run_app
 
     _exit_without_teardown(run_app(data_path=args.data, session=args.session))
+
+
+def _install_desktop_entry(args):
+    from bngui.gui.desktop_entry import install_desktop_entry
+
+    written = install_desktop_entry()
+    print(f"bngui is in the application menu now (it may take a moment to appear): {written[0]}")
+    for path in written[1:]:
+        print(f"  icon: {path}")
+    return 0
+
+
+def _uninstall_desktop_entry(args):
+    from bngui.gui.desktop_entry import uninstall_desktop_entry
+
+    removed = uninstall_desktop_entry()
+    for path in removed:
+        print(f"removed {path}")
+    if not removed:
+        print("no bngui desktop entry was installed")
+    return 0
 
 
 def _run_classify(args):

@@ -103,6 +103,10 @@ class VariantHistory:
         """(batches, accuracy) of the training step itself, with batch statistics."""
         return np.asarray(self.step_batches, dtype=float), np.asarray(self.step_accuracy, dtype=float)
 
+    def training_mode_loss(self) -> tuple[np.ndarray, np.ndarray]:
+        """(batches, loss) of the training step itself, with batch statistics."""
+        return np.asarray(self.step_batches, dtype=float), np.asarray(self.step_loss, dtype=float)
+
     def lag_matrix(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(batches, variance ratios, mean shifts): one row per measurement, one column per
         NONLINEAR_LAYERS (the BN layer of each)."""
@@ -146,6 +150,42 @@ class RunHistory:
         self.version = next(_versions)
         # The same for the statistics views (gradient norms, activations).
         self.statistics_version = next(_versions)
+
+    @property
+    def total_batches(self) -> int:
+        """The batches the run plans, over all its seeds (0 before it starts)."""
+        if self.started is None:
+            return 0
+        return self.started.total_batches * max(1, len(self.seeds))
+
+    @property
+    def batches_done(self) -> int:
+        """How many batches the run has trained, over all its seeds, as far as its events tell.
+
+        Progress is not reported for the first batch (there is no speed yet), so
+        the batches of the training metrics count too; a run that finished with
+        every variant done trained them all.
+        """
+        done = self.progress.batches_done if self.progress is not None else 0
+        per_seed = self.started.total_batches if self.started is not None else 0
+        before = per_seed * (len(self.seed_runs) - 1)  # the seeds already trained
+        for record in self.variants.values():
+            for batches in (record.batches["train_loss"], record.step_batches):
+                if batches:
+                    done = max(done, before + int(batches[-1]) + 1)
+        finished = self.finished
+        if (finished is not None and finished.status == events.DONE and self.started is not None
+                and all(record.state == events.DONE for record in self.variants.values())):
+            done = self.total_batches
+        return done
+
+    @property
+    def batches_done_in_seed(self) -> int:
+        """How many batches of the seed on screen (the latest) have been trained."""
+        if self.started is None:
+            return 0
+        per_seed = self.started.total_batches
+        return max(0, min(per_seed, self.batches_done - per_seed * (len(self.seed_runs) - 1)))
 
     def _new_seed_run(self):
         return {variant_id: VariantHistory(variant_id) for variant_id in self.variant_ids}

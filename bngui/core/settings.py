@@ -4,7 +4,9 @@ import math
 from dataclasses import asdict, dataclass
 
 LOSSES = ("sigmoid", "softmax")
-MAX_BATCHES = 100_000  # the window and the command line share it
+# The limits the window and the command line share (the window's fields use them as ranges).
+MAX_BATCHES = 100_000
+MAX_BATCH_SIZE = 4096
 # The BN decays the window offers (Keras's momentum; PyTorch's momentum is 1 - decay).
 BN_DECAYS = (0.9, 0.99, 0.999)
 MAX_PRECISE_BATCHES = 10_000
@@ -50,8 +52,10 @@ class TrainSettings:
     def validate(self, train_size: int | None = None) -> "TrainSettings":
         if not _whole(self.batches) or not 1 <= self.batches <= MAX_BATCHES:
             raise SettingsError(f"batches must be between 1 and {MAX_BATCHES:,}, not {self.batches}")
-        if not _whole(self.batch_size) or not 1 <= self.batch_size <= 4096:
-            raise SettingsError(f"batch size must be between 1 and 4096, not {self.batch_size}")
+        if not _whole(self.batch_size) or not 1 <= self.batch_size <= MAX_BATCH_SIZE:
+            raise SettingsError(
+                f"batch size must be between 1 and {MAX_BATCH_SIZE}, not {self.batch_size}"
+            )
         if train_size is not None and self.batch_size > train_size:
             raise SettingsError(
                 f"batch size {self.batch_size} is larger than the {train_size} training images"

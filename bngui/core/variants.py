@@ -75,6 +75,11 @@ class Variant:
         return IMPLEMENTATION_GROUPS[self.implementation]
 
     @property
+    def line_style(self) -> str:
+        """SOLID (Keras BN), DASHED (low-level BN) or DOTTED (no BN): the cue besides colour."""
+        return LINE_STYLES[self.implementation]
+
+    @property
     def init_id(self) -> str:
         """The id that seeds this variant's initial weights."""
         return self.twin_of or self.id
@@ -93,16 +98,38 @@ def _placement_variants(prefix, implementation, title, colors):
     ]
 
 
-# Colours are chosen once here so that a variant looks the same in every plot,
-# table and bar chart. Baselines are warm, batch-normalized variants cool.
+# Colour-blind-safe colours from Okabe & Ito's palette and Paul Tol's "muted"
+# scheme (their pale and yellow tones left out: too faint on white for a projector),
+# chosen once here so a variant looks the same in every plot, table and bar chart.
+# The baselines take the oranges (vermillion, orange; wine at 10x), which no BN
+# variant uses; the line style is the second cue (LINE_STYLES), so baseline and
+# BN also differ in greyscale.
+OKABE_ITO = {
+    "orange": "#E69F00", "sky blue": "#56B4E9", "bluish green": "#009E73",
+    "blue": "#0072B2", "vermillion": "#D55E00", "reddish purple": "#CC79A7", "black": "#000000",
+}
+TOL_MUTED = {
+    "indigo": "#332288", "cyan": "#88CCEE", "teal": "#44AA99", "green": "#117733",
+    "olive": "#999933", "rose": "#CC6677", "wine": "#882255", "purple": "#AA4499",
+}
+# Two more of Paul Tol's schemes, for the variants beyond the first fourteen.
+TOL_VIBRANT = {"cyan": "#33BBEE", "magenta": "#EE3377"}
+TOL_BRIGHT = {"red": "#EE6677"}
+
+# The second cue per implementation group, as words (the GUI maps them to pens).
+SOLID, DASHED, DOTTED = "solid", "dashed", "dotted"
+LINE_STYLES = {KERAS_BN: SOLID, LOW_LEVEL_BN: DASHED, NO_BN: DOTTED}
+
 NOTEBOOK_VARIANTS = [
-    Variant("baseline", "Baseline (no BN)", NO_BN, True, True, "#d62728"),
-    Variant("baseline-nn", "Baseline, tf.nn init (no BN)", NO_BN, False, True, "#ff7f0e"),
+    Variant("baseline", "Baseline (no BN)", NO_BN, True, True, OKABE_ITO["vermillion"]),
+    Variant("baseline-nn", "Baseline, tf.nn init (no BN)", NO_BN, False, True, OKABE_ITO["orange"]),
     *_placement_variants(
-        "keras", KERAS_BN, "Keras BN", ["#1f77b4", "#17becf", "#2ca02c", "#9467bd"]
+        "keras", KERAS_BN, "Keras BN",
+        [OKABE_ITO["blue"], OKABE_ITO["bluish green"], OKABE_ITO["reddish purple"], TOL_MUTED["indigo"]],
     ),
     *_placement_variants(
-        "nn", LOW_LEVEL_BN, "tf.nn BN", ["#8c564b", "#e377c2", "#7f7f7f", "#bcbd22"]
+        "nn", LOW_LEVEL_BN, "tf.nn BN",
+        [OKABE_ITO["sky blue"], TOL_MUTED["olive"], TOL_MUTED["purple"], TOL_MUTED["green"]],
     ),
 ]
 NOTEBOOK_VARIANT_IDS = [variant.id for variant in NOTEBOOK_VARIANTS]
@@ -111,19 +138,19 @@ _KERAS_BN_BLOCK: dict = dict(implementation=KERAS_BN, conv_bias=False, bn_before
 EXTRA_VARIANTS = [
     Variant(
         f"keras-conv-bn-relu-{FROZEN_STATS}", "Pitfall: BN statistics never updated",
-        color="#e6ab02", pitfall=FROZEN_STATS, twin_of="keras-conv-bn-relu", **_KERAS_BN_BLOCK,
+        color=TOL_MUTED["rose"], pitfall=FROZEN_STATS, twin_of="keras-conv-bn-relu", **_KERAS_BN_BLOCK,
     ),
     Variant(
         f"keras-conv-bn-relu-{BATCH_STATS}", "Pitfall: batch statistics at inference",
-        color="#6a3d9a", pitfall=BATCH_STATS, twin_of="keras-conv-bn-relu", **_KERAS_BN_BLOCK,
+        color=OKABE_ITO["black"], pitfall=BATCH_STATS, twin_of="keras-conv-bn-relu", **_KERAS_BN_BLOCK,
     ),
     Variant(
         "baseline-lr10", "Baseline (no BN), 10x learning rate", NO_BN, True, True,
-        color="#7f0000", learning_rate_factor=10.0, twin_of="baseline",
+        color=TOL_MUTED["wine"], learning_rate_factor=10.0, twin_of="baseline",
     ),
     Variant(
         "keras-conv-bn-relu-lr10", "Keras BN: conv → BN → ReLU, 10x learning rate",
-        color="#08306b", learning_rate_factor=10.0, twin_of="keras-conv-bn-relu",
+        color=TOL_MUTED["teal"], learning_rate_factor=10.0, twin_of="keras-conv-bn-relu",
         **_KERAS_BN_BLOCK,
     ),
 ]
@@ -135,9 +162,10 @@ BATCH_SIZE_VARIANTS = [
             color=color, twin_of=twin, batch_split=split, **block)
     for twin, label, block, colors in (
         ("keras-conv-bn-relu", "Keras BN: conv → BN → ReLU", _KERAS_BN_BLOCK,
-         ("#56b4e9", "#a6cee3")),
+         (TOL_VIBRANT["cyan"], TOL_MUTED["cyan"])),
         ("baseline", "Baseline (no BN)", dict(implementation=NO_BN, conv_bias=True,
-                                              bn_before_relu=True), ("#cc79a7", "#f4a6c8")),
+                                              bn_before_relu=True),
+         (TOL_VIBRANT["magenta"], TOL_BRIGHT["red"])),
     )
     for split, color in zip((4, 16), colors)
 ]

@@ -12,6 +12,8 @@ def run_app(data_path=None, argv=None, session=None):
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    from bngui.gui.desktop_entry import APP_ID
+    from bngui.gui.icons import app_icon
     from bngui.gui.main_window import MainWindow
     from bngui.gui.plot_style import configure_pyqtgraph
 
@@ -22,6 +24,10 @@ def run_app(data_path=None, argv=None, session=None):
     app = QApplication.instance() or QApplication(argv or sys.argv)
     app.setApplicationName("bngui")
     app.setOrganizationName("bngui")
+    # The desktop file's name: the desktop matches the window to its menu entry
+    # and icon (bngui --install-desktop-entry); on Wayland it is the app id.
+    app.setDesktopFileName(APP_ID)
+    app.setWindowIcon(app_icon())
     app.setStyle("Fusion")  # the same look on every platform, and crisp group boxes
     window = MainWindow(data_path=data_path)
     window.show()

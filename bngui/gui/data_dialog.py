@@ -68,7 +68,7 @@ class DataDialog(QDialog):
         layout.addLayout(buttons)
 
         self.download_button.clicked.connect(self.start_download)
-        self.choose_file_button.clicked.connect(self._choose_file)
+        self.choose_file_button.clicked.connect(self.choose_file)
         self.choose_folder_button.clicked.connect(self._choose_folder)
         self.cancel_button.clicked.connect(self._cancel)
 
@@ -119,7 +119,7 @@ class DataDialog(QDialog):
 
     # -- choosing a copy ------------------------------------------------------
 
-    def _choose_file(self):
+    def choose_file(self):
         path, _ = QFileDialog.getOpenFileName(self, "MNIST .npz file", "", "NumPy archive (*.npz)")
         if path:
             self.load_from(path)

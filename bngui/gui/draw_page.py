@@ -407,8 +407,13 @@ class DrawPage(QWidget):
             if quiet:
                 self.message.emit(f"Shipped models: {text}")
             else:
-                loaded = "" if not variant_ids else f"Loaded: {', '.join(variant_ids)}.\n\n"
-                self.error.emit(f"{loaded}Some models could not be loaded:\n{text}")
+                if variant_ids:
+                    self.error.emit(self.tr("Loaded: {loaded}.\n\nSome models could not be loaded:\n"
+                                            "{problems}").format(loaded=", ".join(variant_ids),
+                                                                 problems=text))
+                else:
+                    self.error.emit(self.tr("No models were loaded from {folder}:\n{problems}").format(
+                        folder=folder, problems=text))
         if not self.models or self.canvas.is_empty():
             self._show_state_hint()
 

@@ -1,12 +1,18 @@
-"""The main window: setup on the left, live curves in the middle, results below."""
+"""The main window: the run bar on top, the experiment panel on the left, the views in the middle.
+
+The run bar (Start, Pause, Stop, the progress and the status) spans the top of
+the window and is always on screen; the experiment panel (preset, variants,
+hyperparameters) may scroll or be hidden (Ctrl+E). In the middle: the training
+curves with the variant list beside them, the network view and the drawing
+page; below them the results table of the run on screen.
+"""
 
 import contextlib
+from datetime import datetime
+from pathlib import Path
 
-import pyqtgraph as pg
-import pyqtgraph.exporters  # noqa: F401  (registers the PNG and SVG exporters)
-from PySide6.QtCore import QRectF, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QPainter
-from PySide6.QtSvg import QSvgGenerator
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QFont, QKeySequence
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDockWidget,
@@ -17,33 +23,45 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QRadioButton,
     QScrollArea,
-    QSlider,
-    QSplitter,
+    QStyle,
     QTabWidget,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
+from bngui import __version__
+from bngui.core.events import Phase
 from bngui.core.settings import SettingsError, TrainSettings
 from bngui.core.storage import write_metrics_csv
-from bngui.gui.curves_widget import OVERLAY, SIDE_BY_SIDE, CurvesWidget
+from bngui.gui import export
+from bngui.gui.curves_widget import INFERENCE_MODE, OVERLAY, SIDE_BY_SIDE, TRAINING_MODE, CurvesWidget
 from bngui.gui.draw_page import DrawPage
+from bngui.gui.fields import ComboBox, Slider
 from bngui.gui.garbage import collect_on_the_gui_thread
+from bngui.gui.icons import app_icon
 from bngui.gui.inference import LOADED, TRAINED
 from bngui.gui.network_view import NetworkView
-from bngui.gui.plot_style import PRESENTATION_FONT_PT
+from bngui.gui.plot_style import MUTED_COLOR, PRESENTATION_FONT_PT
 from bngui.gui.results_table import ResultsTable
+from bngui.gui.run_bar import NoticeBar, RunBar
 from bngui.gui.run_controller import RunController, lockstep_trainer
 from bngui.gui.setup_panel import SetupPanel
+from bngui.gui.widget_style import set_emphasis, set_text_color
 
 REDRAW_INTERVAL_MS = 100  # at most ten redraws a second, however fast events arrive
 MODEL_SOURCES = {"trained": TRAINED, "loaded": LOADED}
-PRESENTATION_STYLE = """
-QCheckBox::indicator, QRadioButton::indicator { width: 26px; height: 26px; }
-QPushButton { padding: 10px 16px; }
-QProgressBar { min-height: 34px; }
-QSlider::handle:horizontal { width: 28px; }
-"""
+DEFAULT_SIZE = (1440, 900)
+# In presentation mode the room reads the plots, the variant list, the run bar and
+# the table at the presentation size; the lecturer's own controls (the experiment
+# panel, the plot options) are read up close, and a smaller size leaves the plots
+# their width on a 1280-pixel projector.
+CONTROLS_PRESENTATION_PT = 12
+# The variant list is the plots' legend, read by the room, but it takes its
+# width from the plots: a little smaller than the window's presentation font.
+LEGEND_PRESENTATION_PT = 14
+# The results table's first height, as a share of the window's (its edge can be dragged).
+RESULTS_SHARE = 0.21
 
 
 class MainWindow(QMainWindow):
@@ -55,7 +73,8 @@ class MainWindow(QMainWindow):
 
     def __init__(self, settings=None, data_path=None, make_trainer=lockstep_trainer):
         super().__init__()
-        self.setWindowTitle("bngui: why batch normalization matters")
+        self.setWindowTitle(self.tr("bngui: why batch normalization matters"))
+        self.setWindowIcon(app_icon())
         self.store = settings if settings is not None else QSettings("bngui", "bngui")
         self.data_path = data_path
         collect_on_the_gui_thread()
@@ -69,6 +88,7 @@ class MainWindow(QMainWindow):
             lambda models, source: self.draw_page.add_models(models, MODEL_SOURCES[source]))
 
         self._data_missing = False
+        self._results_wanted = True  # View > Results table
         self._normal_font_size = self.font().pointSize()  # restored when presentation ends
         self._build_widgets()
         self._build_menus()
@@ -83,33 +103,105 @@ class MainWindow(QMainWindow):
     # -- construction ---------------------------------------------------------
 
     def _build_widgets(self):
+        self._build_run_bar()
+
         self.setup_panel = SetupPanel()
-        self.setup_panel.start_requested.connect(self.start_training)
-        self.setup_panel.pause_requested.connect(self.toggle_pause)
-        self.setup_panel.stop_requested.connect(self.stop_training)
-        self.setup_panel.variants_changed.connect(self._on_variants_changed)
-        scroll = QScrollArea()
-        scroll.setWidget(self.setup_panel)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        self.setup_dock = QDockWidget("Experiment", self)
+        self.setup_panel.variants_changed.connect(self._on_setup_changed)
+        self.setup_panel.settings_changed.connect(self._on_setup_changed)
+        self.setup_panel.details_button.toggled.connect(lambda _: QTimer.singleShot(0, self._fit_dock))
+        self.setup_scroll = QScrollArea()
+        self.setup_scroll.setWidget(self.setup_panel)
+        self.setup_scroll.setWidgetResizable(True)
+        self.setup_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setup_dock = QDockWidget(self.tr("Experiment"), self)
         self.setup_dock.setObjectName("setup_dock")
-        self.setup_dock.setWidget(scroll)
+        self.setup_dock.setWidget(self.setup_scroll)
         # Closable, so View > Experiment panel (Ctrl+E) can hide it and give the
         # plots the whole width; the same menu entry brings it back.
         self.setup_dock.setFeatures(
-            QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable
-            | QDockWidget.DockWidgetClosable
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
         )
-        self.addDockWidget(Qt.LeftDockWidgetArea, self.setup_dock)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.setup_dock)
 
         self.curves = CurvesWidget()
         curves_page = QWidget()
         page_layout = QVBoxLayout(curves_page)
         page_layout.setContentsMargins(4, 4, 4, 4)
+        self.curve_controls = QWidget()
+        self.curve_controls.setLayout(self._build_curve_controls())
+        page_layout.addWidget(self.curve_controls)
+        page_layout.addWidget(self.curves, 1)
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(curves_page, self.tr("Training curves"))
+        self.network_view = NetworkView()
+        self.tabs.addTab(self.network_view, self.tr("Inside the network"))
+        self.draw_page = DrawPage()
+        self.draw_page.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.draw_page.error.connect(self._show_error)
+        self.tabs.addTab(self.draw_page, self.tr("Draw a digit"))
+        # The results table is about training; drawing gets its height.
+        self.tabs.currentChanged.connect(self._on_tab_changed)
+
+        self.results = ResultsTable()
+        self.results_caption = QLabel(self.tr(
+            "Previous run: the variants or settings have changed since. Start trains the new choice."))
+        self.results_caption.setWordWrap(True)
+        set_text_color(self.results_caption, MUTED_COLOR)
+        set_emphasis(self.results_caption, italic=True)
+        self.results_caption.setVisible(False)
+        self.results_area = QWidget()
+        results_layout = QVBoxLayout(self.results_area)
+        results_layout.setContentsMargins(0, 0, 0, 0)
+        results_layout.setSpacing(2)
+        results_layout.addWidget(self.results_caption)
+        results_layout.addWidget(self.results, 1)
+
+        self.setCentralWidget(self.tabs)
+        # The table spans the whole width under the experiment panel too, so all its
+        # columns fit at presentation size on a 1280-pixel projector. No title bar:
+        # its height goes to the rows; View > Results table hides and shows it.
+        self.results_dock = QDockWidget(self.tr("Results"), self)
+        self.results_dock.setObjectName("results_dock")
+        self.results_dock.setWidget(self.results_area)
+        self.results_dock.setTitleBarWidget(QWidget())
+        self.results_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.results_dock)
+        self.statusBar().showMessage(self.tr("Loading TensorFlow and MNIST…"))
+        self._set_shown_variants(self.setup_panel.selected_variants())
+
+    def _build_run_bar(self):
+        self.run_bar = RunBar()
+        self.run_bar.start_requested.connect(self.start_training)
+        self.run_bar.pause_requested.connect(self.toggle_pause)
+        self.run_bar.stop_requested.connect(self.stop_training)
+        self.notice = NoticeBar()
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.setSpacing(2)
+        top_layout.addWidget(self.run_bar)
+        top_layout.addWidget(self.notice)
+        # A fixed tool bar across the top: it cannot be moved, floated or hidden.
+        self.run_toolbar = QToolBar(self.tr("Run"), self)
+        self.run_toolbar.setObjectName("run_toolbar")
+        self.run_toolbar.setMovable(False)
+        self.run_toolbar.setFloatable(False)
+        self.run_toolbar.toggleViewAction().setVisible(False)
+        self.run_toolbar.addWidget(top)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.run_toolbar)
+
+    def _build_curve_controls(self):
         controls = QHBoxLayout()
-        self.overlay_button = QRadioButton("Overlay")
-        self.side_button = QRadioButton("Side by side")
+        controls.setContentsMargins(0, 0, 0, 0)
+        self.overlay_button = QRadioButton(self.tr("Overlay"))
+        self.overlay_button.setToolTip(self.tr("Four panels, every variant in each (Ctrl+1)"))
+        self.side_button = QRadioButton(self.tr("Side by side"))
+        self.side_button.setToolTip(self.tr("A column per variant, on shared axes (Ctrl+2)"))
         self.layout_buttons = QButtonGroup(self)
         self.layout_buttons.addButton(self.overlay_button)
         self.layout_buttons.addButton(self.side_button)
@@ -117,109 +209,122 @@ class MainWindow(QMainWindow):
         self.overlay_button.toggled.connect(
             lambda checked: self.set_layout_mode(OVERLAY if checked else SIDE_BY_SIDE)
         )
-        controls.addWidget(QLabel("Layout:"))
         controls.addWidget(self.overlay_button)
         controls.addWidget(self.side_button)
-        controls.addSpacing(24)
-        controls.addWidget(QLabel("Smoothing:"))
-        self.smoothing_slider = QSlider(Qt.Horizontal)
+        controls.addSpacing(16)
+        controls.addWidget(QLabel(self.tr("Smoothing")))
+        self.smoothing_slider = Slider(Qt.Orientation.Horizontal)
         self.smoothing_slider.setRange(0, 95)
         self.smoothing_slider.setValue(60)
-        self.smoothing_slider.setMaximumWidth(220)
-        self.smoothing_slider.setToolTip("Exponential moving average of the training curves;"
-                                         " the raw curve stays faint behind")
+        self.smoothing_slider.setMinimumWidth(80)
+        self.smoothing_slider.setMaximumWidth(200)
+        self.smoothing_slider.setToolTip(self.tr("Exponential moving average of the training curves;"
+                                                 " the raw curve stays faint behind"))
         self.smoothing_slider.valueChanged.connect(self._on_smoothing_changed)
         self.smoothing_label = QLabel("0.60")
+        self.smoothing_label.setMinimumWidth(self.smoothing_label.fontMetrics().horizontalAdvance("0.00"))
         controls.addWidget(self.smoothing_slider)
         controls.addWidget(self.smoothing_label)
+        controls.addSpacing(16)
+        controls.addWidget(QLabel(self.tr("Training batch")))
+        self.training_mode_box = ComboBox()
+        self.training_mode_box.addItem(self.tr("inference mode"), INFERENCE_MODE)
+        self.training_mode_box.addItem(self.tr("training mode"), TRAINING_MODE)
+        self.training_mode_box.setToolTip(self.tr(
+            "How the training curves score the current batch: in inference mode (population"
+            " statistics, the notebook's choice) or as the training step itself saw it, with the"
+            " batch's own statistics (the table's Training mode column)"))
+        self.training_mode_box.currentIndexChanged.connect(
+            lambda _: self.set_training_mode(self.training_mode_box.currentData()))
+        controls.addWidget(self.training_mode_box)
         controls.addStretch(1)
-        self.run_status = QLabel("")
-        controls.addWidget(self.run_status)
-        page_layout.addLayout(controls)
-        page_layout.addWidget(self.curves, 1)
-
-        self.tabs = QTabWidget()
-        self.tabs.addTab(curves_page, "Training curves")
-        self.network_view = NetworkView()
-        self.tabs.addTab(self.network_view, "Inside the network")
-        self.draw_page = DrawPage()
-        self.draw_page.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
-        self.draw_page.error.connect(self._show_error)
-        self.tabs.addTab(self.draw_page, "Draw a digit")
-        # The results table is about training; drawing gets its height.
-        self.tabs.currentChanged.connect(self._on_tab_changed)
-        self.results = ResultsTable()
-        splitter = QSplitter(Qt.Vertical)
-        splitter.addWidget(self.tabs)
-        splitter.addWidget(self.results)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([700, 170])
-        self.splitter = splitter
-        self.setCentralWidget(splitter)
-        self.statusBar().showMessage("Loading TensorFlow and MNIST…")
-        self._set_shown_variants(self.setup_panel.selected_variants())
+        return controls
 
     def _on_tab_changed(self, _index):
-        self.results.setVisible(self.tabs.currentWidget() is not self.draw_page)
+        self._show_results_dock()
         self.redraw()  # a hidden view is not redrawn, so bring it up to date now
+
+    def _on_results_toggled(self, shown):
+        self._results_wanted = shown
+
+    def _show_results_dock(self):
+        """The results table is about training: the drawing page gets its height."""
+        drawing = self.tabs.currentWidget() is self.draw_page
+        self.results_dock.setVisible(self._results_wanted and not drawing)
 
     def _set_shown_variants(self, variant_ids):
         self.curves.set_variants(variant_ids)
         self.network_view.set_variants(variant_ids)
 
     def _build_menus(self):
-        file_menu = self.menuBar().addMenu("&File")
-        self.open_session_action = file_menu.addAction("&Open session…", self.open_session_dialog)
-        self.open_session_action.setShortcut(QKeySequence.Open)
-        self.save_session_action = file_menu.addAction("Save s&ession…", self.save_session_dialog)
-        self.save_session_action.setShortcut(QKeySequence.Save)
+        file_menu = self.menuBar().addMenu(self.tr("&File"))
+        self.open_session_action = file_menu.addAction(self.tr("&Open session…"), self.open_session_dialog)
+        self.open_session_action.setShortcut(QKeySequence.StandardKey.Open)
+        self.save_session_action = file_menu.addAction(self.tr("&Save session…"), self.save_session_dialog)
+        self.save_session_action.setShortcut(QKeySequence.StandardKey.Save)
         file_menu.addSeparator()
-        self.export_png_action = file_menu.addAction("Export plots as &PNG…", self.export_png_dialog)
-        self.export_svg_action = file_menu.addAction("Export plots as &SVG…", self.export_svg_dialog)
-        self.export_csv_action = file_menu.addAction("Export metrics as &CSV…", self.export_csv_dialog)
+        self.export_png_action = file_menu.addAction(self.tr("Export plots as &PNG…"),
+                                                     self.export_png_dialog)
+        self.export_svg_action = file_menu.addAction(self.tr("Export plots as S&VG…"),
+                                                     self.export_svg_dialog)
+        self.export_csv_action = file_menu.addAction(self.tr("Export metrics as &CSV…"),
+                                                     self.export_csv_dialog)
         file_menu.addSeparator()
-        self.load_models_action = file_menu.addAction("&Load models…", self.load_models_dialog)
-        self.save_models_action = file_menu.addAction("&Save models…", self.save_models_dialog)
+        self.load_models_action = file_menu.addAction(self.tr("&Load models…"), self.load_models_dialog)
+        self.save_models_action = file_menu.addAction(self.tr("Save &models…"), self.save_models_dialog)
         file_menu.addSeparator()
         self.get_data_action = file_menu.addAction(
-            "&Get MNIST…", lambda: self.show_data_dialog("Download MNIST or choose a copy of it.")
+            self.tr("&Get MNIST…"), lambda: self.show_data_dialog(self.tr("Download MNIST or choose a"
+                                                                          " copy of it."))
         )
         file_menu.addSeparator()
-        quit_action = file_menu.addAction("&Quit", self.close)
+        quit_action = file_menu.addAction(self.tr("&Quit"), self.close)
         quit_action.setShortcut(QKeySequence("Ctrl+Q"))
-        quit_action.setShortcutContext(Qt.ApplicationShortcut)
+        quit_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
 
-        run_menu = self.menuBar().addMenu("&Run")
-        self.start_action = run_menu.addAction("&Start", self.start_training)
+        run_menu = self.menuBar().addMenu(self.tr("&Run"))
+        self.start_action = run_menu.addAction(self.tr("&Start"), self.start_training)
         self.start_action.setShortcut(QKeySequence("Ctrl+Return"))
-        self.pause_action = run_menu.addAction("&Pause / Resume", self.toggle_pause)
+        self.pause_action = run_menu.addAction(self.tr("&Pause / Resume"), self.toggle_pause)
         self.pause_action.setShortcut(QKeySequence("Ctrl+P"))
-        self.stop_action = run_menu.addAction("S&top", self.stop_training)
+        self.stop_action = run_menu.addAction(self.tr("S&top"), self.stop_training)
         self.stop_action.setShortcut(QKeySequence("Ctrl+."))
 
-        view_menu = self.menuBar().addMenu("&View")
+        view_menu = self.menuBar().addMenu(self.tr("&View"))
         group = QActionGroup(self)
-        self.overlay_action = QAction("&Overlay", self, checkable=True, checked=True)
+        self.overlay_action = QAction(self.tr("&Overlay"), self, checkable=True, checked=True)
         self.overlay_action.setShortcut(QKeySequence("Ctrl+1"))
-        self.side_action = QAction("&Side by side", self, checkable=True)
+        self.side_action = QAction(self.tr("&Side by side"), self, checkable=True)
         self.side_action.setShortcut(QKeySequence("Ctrl+2"))
         for action, mode in ((self.overlay_action, OVERLAY), (self.side_action, SIDE_BY_SIDE)):
             group.addAction(action)
             view_menu.addAction(action)
             action.triggered.connect(lambda _=False, mode=mode: self.set_layout_mode(mode))
+        self.training_mode_action = QAction(self.tr("&Training batch in training mode"), self,
+                                            checkable=True)
+        self.training_mode_action.setToolTip(self.training_mode_box.toolTip())
+        self.training_mode_action.toggled.connect(
+            lambda checked: self.set_training_mode(TRAINING_MODE if checked else INFERENCE_MODE))
+        view_menu.addAction(self.training_mode_action)
         view_menu.addSeparator()
-        self.presentation_action = QAction("&Presentation mode", self, checkable=True)
+        self.presentation_action = QAction(self.tr("&Presentation mode"), self, checkable=True)
         self.presentation_action.setShortcut(QKeySequence("F5"))
-        self.presentation_action.setToolTip("Large fonts, lines and controls for a projector")
+        self.presentation_action.setToolTip(self.tr("Large fonts, lines and controls for a projector"))
         self.presentation_action.toggled.connect(self.set_presentation_mode)
         view_menu.addAction(self.presentation_action)
         # Hiding the experiment panel gives the plots the whole width, which
         # many side-by-side columns need on a projector at presentation size.
         self.panel_action = self.setup_dock.toggleViewAction()
-        self.panel_action.setText("&Experiment panel")
+        self.panel_action.setText(self.tr("&Experiment panel"))
         self.panel_action.setShortcut(QKeySequence("Ctrl+E"))
         view_menu.addAction(self.panel_action)
+        self.results_action = self.results_dock.toggleViewAction()
+        self.results_action.setText(self.tr("&Results table"))
+        self.results_action.triggered.connect(self._on_results_toggled)
+        view_menu.addAction(self.results_action)
+
+        help_menu = self.menuBar().addMenu(self.tr("&Help"))
+        self.about_action = help_menu.addAction(self.tr("&About bngui"), self.show_about)
 
     # -- settings between launches --------------------------------------------
 
@@ -229,10 +334,11 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
-            self.resize(1440, 900)
+            self.resize(*DEFAULT_SIZE)
         state = store.value("window/state")
         if state is not None:
             self.restoreState(state)
+        self.run_toolbar.setVisible(True)  # whatever an older layout said
         variants = store.value("setup/variants")
         if variants:
             self.setup_panel.select_variants(list(variants) if isinstance(variants, list) else [variants])
@@ -246,8 +352,13 @@ class MainWindow(QMainWindow):
                 seed=int(store.value("setup/seed", 0)),
             ).validate())
         self.set_layout_mode(str(store.value("view/layout", OVERLAY)))
+        self.set_training_mode(str(store.value("view/training_mode", INFERENCE_MODE)))
         self.smoothing_slider.setValue(int(store.value("view/smoothing", 60)))
         self.presentation_action.setChecked(str(store.value("view/presentation", "false")) == "true")
+        if not self.presentation_action.isChecked():
+            QTimer.singleShot(0, self, self._fit_dock)
+        if state is None:
+            QTimer.singleShot(0, self, self._fit_results_height)
 
     def save_settings(self):
         store = self.store
@@ -258,6 +369,7 @@ class MainWindow(QMainWindow):
         for key, value in settings.as_dict().items():
             store.setValue(f"setup/{key}", value)
         store.setValue("view/layout", self.curves.mode)
+        store.setValue("view/training_mode", self.curves.training_mode)
         store.setValue("view/smoothing", self.smoothing_slider.value())
         store.setValue("view/presentation", "true" if self.presentation_action.isChecked() else "false")
         store.sync()
@@ -286,11 +398,21 @@ class MainWindow(QMainWindow):
         self.data_dialog.open()
         return self.data_dialog
 
+    def _download_data(self):
+        self.show_data_dialog(self.tr("Download MNIST or choose a copy of it.")).start_download()
+
+    def _choose_data_file(self):
+        self.show_data_dialog(self.tr("Choose a copy of MNIST.")).choose_file()
+
+    def _show_draw_page(self):
+        self.tabs.setCurrentWidget(self.draw_page)
+
     def _update_state(self):
         """Enable what can be done now, and say what the window waits for."""
         controller = self.controller
         running = controller.running
-        self.setup_panel.set_running(running, controller.paused, ready=controller.ready)
+        self.run_bar.set_state(running, controller.paused, can_start=controller.can_start)
+        self.setup_panel.set_running(running)
         self.start_action.setEnabled(controller.can_start)
         self.pause_action.setEnabled(running)
         self.stop_action.setEnabled(running)
@@ -305,30 +427,90 @@ class MainWindow(QMainWindow):
         if controller.tensorflow_ready:
             self.draw_page.set_tensorflow_ready()
             controller.prepare(self.setup_panel.selected_variants(), self.setup_panel.settings())
+        self._show_notice()
+        self.curves.set_hint(self._empty_plots_hint())
         if running or controller.history.finished is not None:
             self.redraw()  # the run's own status
             return
-        text = self._readiness_text()
-        self.statusBar().showMessage(text)
-        self.setup_panel.status.setText("Ready to start." if controller.ready else text)
+        self.statusBar().showMessage(self._readiness_text())
+        self.run_bar.set_status(self._short_readiness_text())
+
+    def _show_notice(self):
+        """While MNIST is missing, a notice under the run bar says how to get it and what works."""
+        if self.controller.data is None and self._data_missing:
+            self.notice.show_notice(
+                self.tr("<b>Training needs the MNIST digits.</b> Download them (about 11 MB) or"
+                        " choose a copy (<i>mnist.npz</i> or a folder of the IDX files). Meanwhile"
+                        " <b>Draw a digit</b> already works, with the two models shipped with bngui."),
+                [(self.tr("Download MNIST"), self._download_data),
+                 (self.tr("Choose a file…"), self._choose_data_file),
+                 (self.tr("Draw a digit"), self._show_draw_page)])
+        else:
+            self.notice.clear_notice()
+
+    def _empty_plots_hint(self):
+        controller = self.controller
+        if controller.running:
+            return self.tr("Preparing the run: building the models and tracing the training step.\n"
+                           "With many variants the first points can take a minute.")
+        if controller.data is None and self._data_missing:
+            return self.tr("Training needs MNIST: see the notice above.\n"
+                           "Drawing a digit already works (the Draw a digit tab).")
+        if not controller.ready:
+            return self.tr("Loading TensorFlow and MNIST…\nThen choose a preset and press Start.")
+        return self.tr("Press Start (Ctrl+Return) to train the ticked variants,\n"
+                       "or choose another preset in the experiment panel first.")
+
+    def _short_readiness_text(self):
+        controller = self.controller
+        if controller.data is None and self._data_missing:
+            return self.tr("MNIST is needed to train")
+        if not controller.tensorflow_ready and controller.data is None:
+            return self.tr("Loading TensorFlow and MNIST…")
+        if not controller.tensorflow_ready:
+            return self.tr("Loading TensorFlow…")
+        if controller.data is None:
+            return self.tr("Loading MNIST…")
+        return self.tr("Ready to start")
 
     def _readiness_text(self):
         controller = self.controller
         if controller.data is None and self._data_missing:
-            return "MNIST not found. Use the dialog or File → Get MNIST… to get it."
-        parts = []
-        if not controller.tensorflow_ready:
-            parts.append("loading TensorFlow…")
-        if controller.data is None:
-            parts.append("MNIST not loaded")
-        text = "; ".join(parts) or "Ready"
-        if controller.data is not None:
-            text += f" · MNIST: {controller.data.source}"
-        return text
+            return self.tr("MNIST not found. Use the notice above or File → Get MNIST… to get it.")
+        if controller.ready:
+            return self.tr("Ready · MNIST: {source}").format(source=controller.data.source)
+        return self._short_readiness_text()
 
     @property
     def ready(self):
         return self.controller.ready
+
+    def _on_setup_changed(self, *_):
+        """The setup changed: the run on screen becomes the previous one, or the empty plots follow."""
+        panel = self.setup_panel
+        self.curves.set_planned_batches(panel.batches.value())
+        # Compile the chosen variants ahead, so that Start trains at once.
+        self.controller.prepare(panel.selected_variants(), panel.settings())
+        if self.controller.running:
+            return
+        if self._run_on_screen():
+            self._mark_previous_run()
+        else:
+            self._set_shown_variants(panel.selected_variants())
+            self.curves.refresh(self.history)
+
+    def _run_on_screen(self):
+        history = self.history
+        return bool(history.variant_ids) and (history.started is not None or history.recorded)
+
+    def _mark_previous_run(self):
+        history, panel = self.history, self.setup_panel
+        previous = self._run_on_screen() and (
+            set(panel.selected_variants()) != set(history.variant_ids)
+            or panel.settings() != self.controller.run_settings)
+        self.results.set_previous_run(previous)
+        self.results_caption.setVisible(previous)
+        self.results.refresh(history)
 
     # -- training -------------------------------------------------------------
 
@@ -339,12 +521,16 @@ class MainWindow(QMainWindow):
             return
         if not self.controller.ready:
             problem = self.controller.why_not_start(variant_ids, settings)
-            self.statusBar().showMessage(f"Cannot start yet: {problem}", 5000)
+            self.statusBar().showMessage(self.tr("Cannot start yet: {problem}").format(problem=problem),
+                                         5000)
             return
         if not self.controller.start(variant_ids, settings):
             return
         self._set_shown_variants(variant_ids)
-        self.setup_panel.reset_progress(settings.batches)
+        self.statusBar().clearMessage()  # "Ready" is over; the run bar says what the run does
+        self.results.set_previous_run(False)
+        self.results_caption.setVisible(False)
+        self.run_bar.reset_progress(settings.batches)
         self.redraw()
 
     def toggle_pause(self):
@@ -363,15 +549,35 @@ class MainWindow(QMainWindow):
         elif current is not self.draw_page:
             self.curves.refresh(history)
         self.results.refresh(history)
-        if history.progress is not None:
-            self.setup_panel.show_progress(history.progress)
+        if history.started is not None:
+            self.run_bar.show_progress(history.batches_done, history.started.total_batches,
+                                       history.progress)
+        status = self._run_status_text()
+        if status:
+            self.run_bar.set_status(status)
+        self.curves.set_hint(self._empty_plots_hint())
+
+    def _run_status_text(self):
+        history = self.history
         if self.controller.running:
-            self.run_status.setText(history.status)
-            self.setup_panel.status.setText(history.status)
-        elif history.finished is not None:
-            summary = f"Run {history.finished.status} in {history.finished.seconds:.0f} s"
-            self.run_status.setText(summary)
-            self.setup_panel.status.setText(summary)
+            phases = {
+                Phase.COMPILING: self.tr("Compiling the training step…"),
+                Phase.TRAINING: self.tr("Training"),
+                Phase.PAUSED: self.tr("Paused"),
+                Phase.SCORING: self.tr("Scoring validation and test sets…"),
+            }
+            return phases.get(history.phase, self.tr("Preparing the run…"))
+        if history.finished is not None:
+            seconds = f"{history.finished.seconds:.0f}"
+            if history.finished.status == "stopped":
+                return self.tr("Run stopped in {seconds} s").format(seconds=seconds)
+            return self.tr("Run done in {seconds} s").format(seconds=seconds)
+        return ""
+
+    @property
+    def run_status(self):
+        """The label that says what the run is doing."""
+        return self.run_bar.status
 
     def set_layout_mode(self, mode):
         if mode not in (OVERLAY, SIDE_BY_SIDE):
@@ -386,95 +592,130 @@ class MainWindow(QMainWindow):
             widget.blockSignals(False)
         self.curves.refresh(self.history)
 
+    def set_training_mode(self, mode):
+        """Training curves scored in INFERENCE_MODE (the notebook's) or as the step saw them."""
+        if mode not in (INFERENCE_MODE, TRAINING_MODE):
+            mode = INFERENCE_MODE
+        self.curves.set_training_mode(mode)
+        for widget, value in ((self.training_mode_box, self.training_mode_box.findData(mode)),
+                              (self.training_mode_action, mode == TRAINING_MODE)):
+            widget.blockSignals(True)
+            if widget is self.training_mode_box:
+                widget.setCurrentIndex(value)
+            else:
+                widget.setChecked(value)
+            widget.blockSignals(False)
+        self.curves.refresh(self.history)
+
     def _on_smoothing_changed(self, value):
         self.smoothing_label.setText(f"{value / 100:.2f}")
         self.curves.set_smoothing(value / 100)
         self.curves.refresh(self.history)
 
-    def _on_variants_changed(self, variant_ids):
-        self.controller.prepare(variant_ids, self.setup_panel.settings())
-        if not self.controller.running:
-            self._set_shown_variants(variant_ids)
-            self.curves.refresh(self.history)
-
     def set_presentation_mode(self, enabled):
         font = self.font()
         font.setPointSize(PRESENTATION_FONT_PT if enabled else self._normal_font_size)
         self.setFont(font)
-        self.setStyleSheet(PRESENTATION_STYLE if enabled else "")
+        self.run_bar.set_presentation(enabled)
+        controls_font = QFont()  # nothing set: the window's font
+        if enabled:
+            controls_font.setPointSize(CONTROLS_PRESENTATION_PT)
+        for controls in (self.setup_scroll, self.curve_controls):
+            controls.setFont(controls_font)
+        legend_font = QFont()
+        if enabled:
+            legend_font.setPointSize(LEGEND_PRESENTATION_PT)
+        self.curves.variant_scroll.setFont(legend_font)
         self.curves.set_presentation(enabled)
         self.curves.refresh(self.history)
         self.network_view.set_presentation_mode(enabled)
-        # Widen the setup panel to its new text size so nothing is clipped.
-        self.setup_panel.adjustSize()
-        scrollbar = self.style().pixelMetric(self.style().PixelMetric.PM_ScrollBarExtent)
-        self.resizeDocks([self.setup_dock], [self.setup_panel.sizeHint().width() + scrollbar + 8],
-                         Qt.Horizontal)
+        # A projector needs the plots more than the setup details: the panel
+        # keeps the preset and its lesson, the details fold away (one click
+        # brings them back).
+        self.setup_panel.set_details_shown(not enabled)
+        self._fit_dock()
         if self.presentation_action.isChecked() != enabled:
             # Keep the menu's tick in step without running this method twice.
             self.presentation_action.blockSignals(True)
             self.presentation_action.setChecked(enabled)
             self.presentation_action.blockSignals(False)
 
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        # The results table keeps its share of the height (a dock keeps its pixels):
+        # dragged larger or smaller by hand, it keeps that share.
+        old = event.oldSize().height()
+        if old > 0 and self.results_dock.isVisible() and event.size().height() != old:
+            share = min(0.6, self.results_dock.height() / old)
+            self.resizeDocks([self.results_dock], [int(share * event.size().height())],
+                             Qt.Orientation.Vertical)
+
+    def _fit_results_height(self):
+        self.resizeDocks([self.results_dock], [int(self.height() * RESULTS_SHARE)], Qt.Orientation.Vertical)
+
+    def _fit_dock(self):
+        """The experiment panel as wide as its widest label, with room for its scroll bar."""
+        self.setup_panel.adjustSize()
+        scrollbar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        width = self.setup_panel.minimumSizeHint().width() + scrollbar + 2 * self.setup_scroll.frameWidth()
+        self.setup_scroll.setMinimumWidth(width)
+        self.resizeDocks([self.setup_dock], [width], Qt.Orientation.Horizontal)
+
     # -- export ---------------------------------------------------------------
 
-    def export_plots(self, path):
-        """Write the plots of the current tab to ``path``: PNG or SVG by its suffix.
-
-        The training curves unless "Inside the network" is showing.
-        """
-        svg = str(path).lower().endswith(".svg")
+    def _export_parts(self):
+        """The views of the current tab that an export shows, left to right."""
         if self.tabs.currentWidget() is self.network_view:
-            if svg:
-                _render_svg(self.network_view.plot_scenes(), path)
-            elif not self.network_view.grab_plots().save(str(path)):
-                raise OSError(f"cannot write {path}")
-            return
-        scene = self.curves.graphics.scene()
-        if not svg:
-            pg.exporters.ImageExporter(scene).export(str(path))
-            return
-        try:
-            pg.exporters.SVGExporter(scene).export(str(path))
-        except ValueError:
-            # pyqtgraph 0.14.0 cannot read the closed paths ("... Z") that Qt
-            # 6.10 and newer write (pyqtgraph issue 3495): let Qt write the SVG.
-            _render_svg([scene], path)
+            return self.network_view.export_parts()
+        return self.curves.export_parts()
+
+    def export_plots(self, path):
+        """Write the plots of the current tab to ``path``: PNG or SVG by its suffix, at their
+        size on screen. The training curves (with the variant list as their legend) unless
+        "Inside the network" is showing."""
+        if str(path).lower().endswith(".svg"):
+            export.write_svg(self._export_parts(), path, title=self.tr("bngui plots"))
+        else:
+            export.write_png(self._export_parts(), path)
 
     def export_metrics(self, path):
         write_metrics_csv(path, self.history.metrics)
 
-    def _export_with_dialog(self, title, pattern, suffix, export):
+    def _export_with_dialog(self, title, pattern, suffix, write):
         path, _ = QFileDialog.getSaveFileName(self, title, f"bngui{suffix}", pattern)
         if not path:
             return
         if not path.lower().endswith(suffix):
             path += suffix
         try:
-            export(path)
+            write(path)
         except OSError as error:
-            self._show_error(f"Could not write {path}: {error.strerror or error}")
+            self._show_error(self.tr("Could not write {path}: {reason}").format(
+                path=path, reason=error.strerror or error))
         else:
-            self.statusBar().showMessage(f"Saved {path}", 5000)
+            self.statusBar().showMessage(self.tr("Saved {path}").format(path=path), 5000)
 
     def export_png_dialog(self):
-        self._export_with_dialog("Export plots", "PNG image (*.png)", ".png", self.export_plots)
+        self._export_with_dialog(self.tr("Export plots"), self.tr("PNG image (*.png)"), ".png",
+                                 self.export_plots)
 
     def export_svg_dialog(self):
-        self._export_with_dialog("Export plots", "SVG drawing (*.svg)", ".svg", self.export_plots)
+        self._export_with_dialog(self.tr("Export plots"), self.tr("SVG drawing (*.svg)"), ".svg",
+                                 self.export_plots)
 
     def export_csv_dialog(self):
-        self._export_with_dialog("Export metrics", "CSV (*.csv)", ".csv", self.export_metrics)
+        self._export_with_dialog(self.tr("Export metrics"), self.tr("CSV (*.csv)"), ".csv",
+                                 self.export_metrics)
 
     def load_models_dialog(self):
         folder = QFileDialog.getExistingDirectory(
-            self, "Load models: a folder written by bngui train --out or by Save models"
+            self, self.tr("Load models: a folder written by bngui train --out or by Save models")
         )
         if folder:
             self.draw_page.load_models_folder(folder)
 
     def save_models_dialog(self):
-        folder = QFileDialog.getExistingDirectory(self, "Save the trained models into a folder")
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Save the trained models into a folder"))
         if folder:
             self.draw_page.save_models_folder(folder)
 
@@ -485,22 +726,37 @@ class MainWindow(QMainWindow):
         if problem:
             self._show_error(problem)
             return
-        folder = QFileDialog.getExistingDirectory(
-            self, "Save the session (curves, statistics, results, models) into a new or empty folder"
-        )
+        # A file dialog, not a folder picker: the folder may be new, and typing
+        # its name is how one makes it.
+        suggested = Path(self.store.value("paths/sessions", str(Path.home()))) / (
+            "bngui-session-" + datetime.now().strftime("%Y-%m-%d-%H%M"))
+        folder, _ = QFileDialog.getSaveFileName(
+            self, self.tr("Save the session into a new or empty folder (type its name)"), str(suggested),
+            "", options=QFileDialog.Option.DontConfirmOverwrite)
         if folder:
+            self.store.setValue("paths/sessions", str(Path(folder).parent))
             self.save_session(folder)
 
     def save_session(self, folder):
-        """Save the run on screen into ``folder`` in the background; returns the job or None."""
+        """Save the run on screen into ``folder`` (made if new) in the background; the job or None.
+
+        A folder that exists, is not empty and is not a session is refused at once.
+        """
+        from bngui.core.session import SessionError, check_session_folder
+
+        try:
+            check_session_folder(folder)
+        except SessionError as error:
+            self._show_error(self.tr("Cannot save the session there: {reason}").format(reason=error))
+            return None
         return self.controller.save_session(folder)
 
     def open_session_dialog(self):
         if self.controller.running:
-            self._show_error("Stop the run before opening a session.")
+            self._show_error(self.tr("Stop the run before opening a session."))
             return
         folder = QFileDialog.getExistingDirectory(
-            self, "Open a session: a folder saved by bngui or written by bngui train --out"
+            self, self.tr("Open a session: a folder saved by bngui or written by bngui train --out")
         )
         if folder:
             self.open_session(folder)
@@ -510,12 +766,19 @@ class MainWindow(QMainWindow):
         return self.controller.open_session(folder)
 
     def _on_session_opened(self, session):
+        self._set_shown_variants(session.variant_ids)
         self.setup_panel.select_variants(list(session.variant_ids))
         self.setup_panel.set_settings(session.settings)
-        self._set_shown_variants(session.variant_ids)
+        self._mark_previous_run()
         self.redraw()
 
     # -- messages and closing -------------------------------------------------
+
+    def show_about(self):
+        QMessageBox.about(self, self.tr("About bngui"), self.tr(
+            "<h3>bngui {version}</h3><p>Watch, live, why batch normalization matters: a deep plain"
+            " network stays at chance while its batch-normalized twins learn.</p>").format(
+                version=__version__))
 
     def _show_error(self, message):
         self.statusBar().showMessage(message, 10000)
@@ -535,27 +798,3 @@ class MainWindow(QMainWindow):
         self.save_settings()
         self.shutdown()
         event.accept()
-
-
-def _render_svg(scenes, path):
-    """Draw ``scenes`` side by side into an SVG file with Qt's own generator, on white."""
-    rects = [scene.sceneRect() for scene in scenes]
-    width = sum(rect.width() for rect in rects)
-    height = max(rect.height() for rect in rects)
-    generator = QSvgGenerator()
-    generator.setFileName(str(path))
-    generator.setSize(QRectF(0, 0, width, height).size().toSize())
-    generator.setViewBox(QRectF(0, 0, width, height))
-    generator.setTitle("bngui plots")
-    painter = QPainter()
-    if not painter.begin(generator):
-        raise OSError(f"cannot write {path}")
-    try:
-        painter.fillRect(QRectF(0, 0, width, height), Qt.white)
-        left = 0.0
-        for scene, rect in zip(scenes, rects):
-            target = QRectF(left, 0, rect.width(), rect.height())
-            scene.render(painter, target, rect)
-            left += rect.width()
-    finally:
-        painter.end()

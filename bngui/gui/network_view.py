@@ -33,6 +33,7 @@ from bngui.core.layer_names import (
     WEIGHT_LAYERS,
 )
 from bngui.core.variants import get_variant
+from bngui.gui.batch_axis import BatchAxis
 from bngui.gui.built_when_shown import BuiltWhenShown
 from bngui.gui.plot_style import (
     AXIS_COLOR,
@@ -89,27 +90,6 @@ def shared_levels(images):
         return None
     low, high = math.floor(finite.min()), math.ceil(finite.max())
     return (low, high) if high > low else (low, low + 1)
-
-
-class BatchAxis(pg.AxisItem):
-    """A batch axis whose labels never run into each other in a narrow column.
-
-    pyqtgraph keeps at least two tick intervals however short the axis, which
-    smears "0200400600" across a narrow plot; here the spacing doubles until
-    the labels fit.
-    """
-
-    def tickSpacing(self, minVal, maxVal, size):
-        levels = super().tickSpacing(minVal, maxVal, size)
-        if not levels or size <= 0:
-            return levels
-        font = self.style["tickFont"] or QFont()
-        widest = QFontMetrics(font).horizontalAdvance(f"{max(abs(minVal), abs(maxVal)):.0f}")
-        pixels_per_unit = size / abs(maxVal - minVal)
-        spacing, offset = levels[0]
-        while spacing * pixels_per_unit < 1.5 * widest + 8:
-            spacing *= 2
-        return [(spacing, offset)] + list(levels[1:])
 
 
 class PowerOfTenAxis(pg.AxisItem):
@@ -174,6 +154,7 @@ class NetworkView(BuiltWhenShown, QWidget):
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addLayout(controls)
+        percentiles.setWordWrap(True)  # at presentation size it is wider than a 1280-pixel screen
         left_layout.addWidget(percentiles)
         left_layout.addWidget(self.graphics, 1)
         # The profile takes the full height on the right, where its log axis has
@@ -237,6 +218,11 @@ class NetworkView(BuiltWhenShown, QWidget):
         """All plots as one QPixmap, as they appear on screen, for exporting as an image."""
         self._build_if_stale()
         return self.plots_page.grab()
+
+    def export_parts(self):
+        """What an export shows, left to right: the per-variant plots, then the profile."""
+        self._build_if_stale()
+        return [self.graphics, self.profile_graphics]
 
     # -- building -------------------------------------------------------------
 
@@ -485,7 +471,17 @@ class NetworkView(BuiltWhenShown, QWidget):
             percentiles = finite_or_nan(percentiles)
             for item, column in ((low, 0), (median, 1), (high, 2)):
                 _set_curve(item, batches, percentiles[:, column])
+        self._label_last_batches(history)
         self._fit_activation_ranges()
+
+    def _label_last_batches(self, history):
+        """Every batch axis labels the last batch recorded (pyqtgraph would leave it out at the edge)."""
+        records = history.variants.values()
+        for plots, batches in ((self.activation_plots, [r.activation_batches for r in records]),
+                               (self.heatmap_plots, [r.step_batches for r in records])):
+            last = [series[-1] for series in batches if series]
+            for plot in plots.values():
+                plot.getAxis("bottom").set_end(max(last) if last else None)
 
     def _draw_gradients(self, history):
         images, latest = {}, {}

@@ -7,8 +7,11 @@ take their sizes from it, so presentation mode enlarges everything alike.
 from dataclasses import dataclass
 
 import pyqtgraph as pg
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPixmap
 from PySide6.QtWidgets import QGraphicsItem
+
+from bngui.core.variants import DASHED, DOTTED, SOLID
 
 TEXT_COLOR = "#202020"
 AXIS_COLOR = "#404040"
@@ -17,6 +20,15 @@ GRID_ALPHA = 0.25
 LEGEND_BRUSH = (255, 255, 255, 210)
 # The window's font in presentation mode; plots use their own sizes below.
 PRESENTATION_FONT_PT = 17
+
+# The second cue of a variant beside its colour (core/variants.py LINE_STYLES), as
+# dash patterns in units of the pen's width: dashes and dots stay visible on a
+# projector at every line width, and round caps make the dots round.
+DASH_PATTERNS = {SOLID: None, DASHED: (3.2, 1.8), DOTTED: (0.01, 2.0)}
+# A highlighted variant (pointed at in the variant list) is drawn this much
+# thicker; the others fade to this opacity.
+HIGHLIGHT_WIDTH_FACTOR = 1.8
+FADED_ALPHA = 45
 
 
 def configure_pyqtgraph():
@@ -76,14 +88,45 @@ class PlotStyle:
         """Fonts, pens and labels of a plot's left and bottom axes."""
         for name in ("left", "bottom"):
             self.style_axis(plot.getAxis(name), cached=cached_axes)
-        plot.setLabel("left", y_label, **self.label_options())
-        plot.setLabel("bottom", x_label, **self.label_options())
+        for name, label in (("left", y_label), ("bottom", x_label)):
+            if label:
+                plot.setLabel(name, label, **self.label_options())
+            else:
+                plot.getAxis(name).showLabel(False)  # an empty label would still take its room
 
     def legend(self, **options):
         """A legend item (not yet placed) in this style."""
         options.setdefault("labelTextSize", f"{self.font_pt}pt")
         options.setdefault("labelTextColor", TEXT_COLOR)
         return pg.LegendItem(**options)
+
+
+def variant_pen(variant, width, alpha=255):
+    """The pen of a variant's curve: its colour, and its group's dash pattern."""
+    color = QColor(variant.color)
+    color.setAlpha(alpha)
+    pen = pg.mkPen(color, width=width)
+    pattern = DASH_PATTERNS[variant.line_style]
+    if pattern is not None:
+        pen.setDashPattern(list(pattern))
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+    return pen
+
+
+def line_swatch(variant, width, height, line_width, faded=False):
+    """A small picture of a variant's line (colour and dash pattern), for lists and icons."""
+    pixmap = QPixmap(width, height)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    try:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(variant_pen(variant, line_width, FADED_ALPHA if faded else 255))
+        middle = height / 2
+        margin = line_width
+        painter.drawLine(QPointF(margin, middle), QPointF(width - margin, middle))
+    finally:
+        painter.end()
+    return pixmap
 
 
 def coloured_html(text, color, bold=True):

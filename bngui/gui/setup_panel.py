@@ -1,154 +1,210 @@
-"""The left-hand panel: which variants, presets, hyperparameters, Start/Pause/Stop."""
+"""The experiment panel: a preset and its lesson, then the variants and hyperparameters.
+
+The run controls (Start, Pause, Stop, the progress) are not here but in the run
+bar at the top of the window, so they stay visible however tall this panel is.
+The variants and hyperparameters fold away under "Details" (presentation mode
+folds them), leaving the preset, its lesson and whether it was changed by hand.
+"""
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtGui import QIcon, QStandardItemModel
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
-    QSpinBox,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from bngui.core.settings import LOSSES, TrainSettings
-from bngui.core.variants import GROUPS, NOTEBOOK_VARIANT_IDS, VARIANTS
+from bngui.core.settings import LOSSES, MAX_BATCH_SIZE, MAX_BATCHES, TrainSettings
+from bngui.core.variants import GROUPS, VARIANTS
+from bngui.gui.fields import ComboBox, DoubleSpinBox, SpinBox
+from bngui.gui.plot_style import MUTED_COLOR, line_swatch
+from bngui.gui.presets import DEFAULT_PRESET, PRESETS, preset_for
+from bngui.gui.variant_names import group_title, name_in_group, variant_label
+from bngui.gui.widget_style import set_text_color
 
-PRESETS = {
-    "Notebook: baseline vs BN": ["baseline", "keras-conv-bn-relu"],
-    "All four placements (Keras)": [
-        "baseline",
-        "keras-conv-bn-relu",
-        "keras-convbias-bn-relu",
-        "keras-convbias-relu-bn",
-        "keras-conv-relu-bn",
-    ],
-    "Keras vs low-level": ["baseline", "keras-conv-bn-relu", "nn-conv-bn-relu"],
-    "All ten": list(NOTEBOOK_VARIANT_IDS),
-    "Why inference mode matters": [
-        "keras-conv-bn-relu",
-        "keras-conv-bn-relu-frozen-stats",
-        "keras-conv-bn-relu-batch-stats",
-    ],
-    "Learning-rate headroom (x10)": [
-        "baseline",
-        "baseline-lr10",
-        "keras-conv-bn-relu",
-        "keras-conv-bn-relu-lr10",
-    ],
-}
-DEFAULT_PRESET = "Notebook: baseline vs BN"
 CUSTOM = "Custom"
-
-
-def color_swatch(color, size=14):
-    pixmap = QPixmap(size, size)
-    pixmap.fill(QColor(color))
-    return QIcon(pixmap)
-
-
-def format_duration(seconds):
-    seconds = max(0, int(round(seconds)))
-    minutes, seconds = divmod(seconds, 60)
-    return f"{minutes}:{seconds:02d}"
+MODIFIED_COLOR = "#8a4b00"  # dark orange: readable on the panel, and not a variant's colour
 
 
 class SetupPanel(QWidget):
-    start_requested = Signal()
-    pause_requested = Signal()
-    stop_requested = Signal()
+    """Emits ``variants_changed(ids)`` when the ticked variants change and
+    ``settings_changed()`` when a hyperparameter does."""
+
     variants_changed = Signal(list)
+    settings_changed = Signal()
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self._applying_preset = False
         layout = QVBoxLayout(self)
 
-        self.preset = QComboBox()
-        self.preset.addItems([*PRESETS, CUSTOM])
-        self.preset.setToolTip("Ready-made comparisons; ticking boxes by hand makes it Custom")
-        layout.addWidget(QLabel("Preset"))
-        layout.addWidget(self.preset)
+        lesson_box = QGroupBox(self.tr("Preset"))
+        lesson_layout = QVBoxLayout(lesson_box)
+        self.preset = ComboBox()
+        self.preset.setModel(QStandardItemModel(self.preset))
+        for name, preset in PRESETS.items():
+            self.preset.addItem(preset.title, name)
+        self.preset.addItem(self.tr("Custom"), CUSTOM)
+        # "Custom" says that the ticked variants match no preset; it cannot be chosen.
+        self.preset.model().item(self.preset.count() - 1).setEnabled(False)
+        self.preset.setToolTip(self.tr("Ready-made comparisons: the variants and the settings their"
+                                       " lesson needs. Ticking other variants makes it Custom."))
+        lesson_layout.addWidget(self.preset)
+        self.lesson = QLabel()
+        self.lesson.setWordWrap(True)
+        set_text_color(self.lesson, MUTED_COLOR)
+        lesson_layout.addWidget(self.lesson)
+        modified_row = QHBoxLayout()
+        self.modified = QLabel()
+        self.modified.setWordWrap(True)
+        set_text_color(self.modified, MODIFIED_COLOR)
+        self.restore_button = QPushButton(self.tr("Restore"))
+        self.restore_button.setToolTip(self.tr("Set the preset's own settings again"))
+        self.restore_button.clicked.connect(self.restore_preset_settings)
+        modified_row.addWidget(self.modified, 1)
+        modified_row.addWidget(self.restore_button, 0, Qt.AlignmentFlag.AlignTop)
+        lesson_layout.addLayout(modified_row)
+        layout.addWidget(lesson_box)
+
+        self.details_button = QToolButton()
+        self.details_button.setText(self.tr("Variants and hyperparameters"))
+        self.details_button.setCheckable(True)
+        self.details_button.setChecked(True)
+        self.details_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.details_button.setAutoRaise(True)
+        self.details_button.toggled.connect(self.set_details_shown)
+        layout.addWidget(self.details_button)
+        self.details = QWidget()
+        details_layout = QVBoxLayout(self.details)
+        details_layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.details)
 
         self.checkboxes = {}
-        for title in GROUPS:
-            group = QGroupBox(title)
-            group_layout = QVBoxLayout(group)
+        swatch_height = self.fontMetrics().height()
+        for group in GROUPS:
+            box_group = QGroupBox(group_title(group))
+            group_layout = QVBoxLayout(box_group)
             group_layout.setSpacing(2)
             for variant in VARIANTS:
-                if variant.group != title:
+                if variant.group != group:
                     continue
-                box = QCheckBox(variant.label.split(": ")[-1])
-                box.setIcon(color_swatch(variant.color))
-                box.setToolTip(f"{variant.label}  ({variant.id})")
+                box = QCheckBox(name_in_group(variant))
+                box.setIcon(QIcon(line_swatch(variant, 2 * swatch_height, swatch_height, 3)))
+                box.setToolTip(f"{variant_label(variant)}  ({variant.id})")
                 box.toggled.connect(self._on_variant_toggled)
                 group_layout.addWidget(box)
                 self.checkboxes[variant.id] = box
-            layout.addWidget(group)
+            details_layout.addWidget(box_group)
 
         defaults = TrainSettings()
-        hyper = QGroupBox("Hyperparameters")
+        hyper = QGroupBox(self.tr("Hyperparameters"))
         form = QFormLayout(hyper)
-        self.batches = QSpinBox()
-        self.batches.setRange(1, 100_000)
+        self.batches = SpinBox()
+        self.batches.setRange(1, MAX_BATCHES)
         self.batches.setSingleStep(100)
         self.batches.setValue(defaults.batches)
-        self.batch_size = QSpinBox()
-        self.batch_size.setRange(1, 1024)
+        self.batches.setToolTip(self.tr("Training batches per variant (the notebook: 800)"))
+        self.batch_size = SpinBox()
+        self.batch_size.setRange(1, MAX_BATCH_SIZE)
         self.batch_size.setValue(defaults.batch_size)
-        self.learning_rate = QDoubleSpinBox()
+        self.learning_rate = DoubleSpinBox()
         self.learning_rate.setDecimals(5)
         self.learning_rate.setRange(0.00001, 1.0)
         self.learning_rate.setSingleStep(0.001)
         self.learning_rate.setValue(defaults.learning_rate)
-        self.loss = QComboBox()
-        self.loss.addItems(LOSSES)
-        self.loss.setItemData(0, "sigmoid cross-entropy on one-hot labels (the notebook's)", Qt.ToolTipRole)
-        self.loss.setItemData(1, "softmax cross-entropy", Qt.ToolTipRole)
-        self.seed = QSpinBox()
+        self.learning_rate.setToolTip(self.tr("Adam's learning rate (the notebook: 0.002)"))
+        self.loss = ComboBox()
+        loss_tips = {
+            "sigmoid": self.tr("sigmoid cross-entropy on one-hot labels (the notebook's)"),
+            "softmax": self.tr("softmax cross-entropy"),
+        }
+        for loss in LOSSES:
+            self.loss.addItem(loss, loss)
+            self.loss.setItemData(self.loss.count() - 1, loss_tips[loss], Qt.ItemDataRole.ToolTipRole)
+        self.seed = SpinBox()
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setValue(defaults.seed)
-        form.addRow("Batches", self.batches)
-        form.addRow("Batch size", self.batch_size)
-        form.addRow("Learning rate", self.learning_rate)
-        form.addRow("Loss", self.loss)
-        form.addRow("Seed", self.seed)
-        layout.addWidget(hyper)
-
-        buttons = QHBoxLayout()
-        self.start_button = QPushButton("Start")
-        self.start_button.setDefault(True)
-        self.pause_button = QPushButton("Pause")
-        self.stop_button = QPushButton("Stop")
-        for button in (self.start_button, self.pause_button, self.stop_button):
-            buttons.addWidget(button)
-        layout.addLayout(buttons)
-        self.start_button.clicked.connect(self.start_requested)
-        self.pause_button.clicked.connect(self.pause_requested)
-        self.stop_button.clicked.connect(self.stop_requested)
-
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.progress.setTextVisible(True)
-        self.progress.setFormat("idle")
-        layout.addWidget(self.progress)
-        self.speed = QLabel("")
-        layout.addWidget(self.speed)
-        self.status = QLabel("Loading TensorFlow…")
-        self.status.setWordWrap(True)
-        layout.addWidget(self.status)
+        self.seed.setToolTip(self.tr("The same seed gives the same initial weights and batches"))
+        form.addRow(self.tr("Batches"), self.batches)
+        form.addRow(self.tr("Batch size"), self.batch_size)
+        form.addRow(self.tr("Learning rate"), self.learning_rate)
+        form.addRow(self.tr("Loss"), self.loss)
+        form.addRow(self.tr("Seed"), self.seed)
+        details_layout.addWidget(hyper)
         layout.addStretch(1)
 
-        self.preset.currentTextChanged.connect(self._apply_preset)
-        self._applying_preset = False
-        self._apply_preset(DEFAULT_PRESET)
-        self.set_running(False, False, ready=False)
+        for spin in (self.batches, self.batch_size, self.seed):
+            spin.valueChanged.connect(self._on_setting_changed)
+        self.learning_rate.valueChanged.connect(self._on_setting_changed)
+        self.loss.currentIndexChanged.connect(self._on_setting_changed)
+        self.preset.currentIndexChanged.connect(self._on_preset_chosen)
+        # Choosing the preset shown again sets its settings again, as Restore does.
+        self.preset.activated.connect(self._on_preset_chosen)
+        self.apply_preset(DEFAULT_PRESET)
+        self.set_details_shown(True)
+
+    # -- presets --------------------------------------------------------------
+
+    @property
+    def current_preset(self):
+        """The preset whose variants are ticked (its settings may differ), or None."""
+        return preset_for(self.selected_variants())
+
+    def apply_preset(self, name):
+        """Tick the preset's variants and set its settings."""
+        preset = PRESETS[name]
+        self._applying_preset = True
+        try:
+            for variant_id, box in self.checkboxes.items():
+                box.setChecked(variant_id in preset.variants)
+            self._set_fields(preset.settings)
+        finally:
+            self._applying_preset = False
+        self._show_preset_state()
+        self.variants_changed.emit(self.selected_variants())
+        self.settings_changed.emit()
+
+    def restore_preset_settings(self):
+        preset = self.current_preset
+        if preset is not None:
+            self.apply_preset(preset.name)
+
+    def is_modified(self):
+        """True when the ticked variants are a preset's but its settings were changed."""
+        preset = self.current_preset
+        return preset is not None and bool(preset.differences(self.settings()))
+
+    def _on_preset_chosen(self, index):
+        name = self.preset.itemData(index)
+        if not self._applying_preset and name in PRESETS:
+            self.apply_preset(name)
+
+    def _show_preset_state(self):
+        """The combo names the preset of the ticked variants; its lesson below, and what differs."""
+        preset = self.current_preset
+        name = preset.name if preset is not None else CUSTOM
+        self.preset.blockSignals(True)
+        self.preset.setCurrentIndex(self.preset.findData(name))
+        self.preset.blockSignals(False)
+        if preset is None:
+            self.lesson.setText(self.tr("Your own choice of variants."))
+            differences = []
+        else:
+            self.lesson.setText(preset.lesson_text)
+            differences = preset.differences(self.settings())
+        if differences:
+            names = {"batches": self.tr("batches"), "batch_size": self.tr("batch size"),
+                     "learning_rate": self.tr("learning rate"), "loss": self.tr("loss")}
+            self.modified.setText(self.tr("Modified: {fields} differ from the preset's.").format(
+                fields=", ".join(names.get(name, name) for name in differences)))
+        self.modified.setVisible(bool(differences))
+        self.restore_button.setVisible(bool(differences))
 
     # -- variants -------------------------------------------------------------
 
@@ -156,30 +212,21 @@ class SetupPanel(QWidget):
         return [variant_id for variant_id, box in self.checkboxes.items() if box.isChecked()]
 
     def select_variants(self, variant_ids):
+        """Tick exactly these variants (the settings stay as they are)."""
         self._applying_preset = True
-        for variant_id, box in self.checkboxes.items():
-            box.setChecked(variant_id in variant_ids)
-        self._applying_preset = False
-        self._sync_preset_name()
+        try:
+            for variant_id, box in self.checkboxes.items():
+                box.setChecked(variant_id in variant_ids)
+        finally:
+            self._applying_preset = False
+        self._show_preset_state()
         self.variants_changed.emit(self.selected_variants())
-
-    def _apply_preset(self, name):
-        if name in PRESETS:
-            self.select_variants(PRESETS[name])
 
     def _on_variant_toggled(self):
         if self._applying_preset:
             return
-        self._sync_preset_name()
+        self._show_preset_state()
         self.variants_changed.emit(self.selected_variants())
-
-    def _sync_preset_name(self):
-        selected = self.selected_variants()
-        # Compared as sets: the boxes list variants in catalogue order, a preset in its own.
-        name = next((name for name, ids in PRESETS.items() if set(ids) == set(selected)), CUSTOM)
-        self.preset.blockSignals(True)
-        self.preset.setCurrentText(name)
-        self.preset.blockSignals(False)
 
     # -- settings -------------------------------------------------------------
 
@@ -188,40 +235,52 @@ class SetupPanel(QWidget):
             batches=self.batches.value(),
             batch_size=self.batch_size.value(),
             learning_rate=round(self.learning_rate.value(), 6),
-            loss=self.loss.currentText(),
+            loss=self.loss.currentData(),
             seed=self.seed.value(),
         )
 
     def set_settings(self, settings):
-        self.batches.setValue(settings.batches)
-        self.batch_size.setValue(settings.batch_size)
-        self.learning_rate.setValue(settings.learning_rate)
-        self.loss.setCurrentText(settings.loss)
-        self.seed.setValue(settings.seed)
+        self._applying_preset = True
+        try:
+            self._set_fields(settings.as_dict())
+        finally:
+            self._applying_preset = False
+        self._show_preset_state()
+        self.settings_changed.emit()
+
+    def _set_fields(self, values):
+        fields = {"batches": self.batches, "batch_size": self.batch_size, "seed": self.seed,
+                  "learning_rate": self.learning_rate}
+        for name, value in values.items():
+            if name == "loss":
+                self.loss.setCurrentIndex(max(0, self.loss.findData(value)))
+            elif name in fields:
+                fields[name].setValue(value)
+
+    def _on_setting_changed(self):
+        if self._applying_preset:
+            return
+        self._show_preset_state()
+        self.settings_changed.emit()
 
     # -- state ----------------------------------------------------------------
 
-    def set_running(self, running, paused, ready=True):
-        """Enable what makes sense: setup while idle, Pause/Stop while training."""
-        self.start_button.setEnabled(ready and not running)
-        self.pause_button.setEnabled(running)
-        self.pause_button.setText("Resume" if paused else "Pause")
-        self.stop_button.setEnabled(running)
-        for widget in (self.preset, self.batches, self.batch_size, self.learning_rate,
-                       self.loss, self.seed, *self.checkboxes.values()):
+    def set_details_shown(self, shown):
+        """Show or fold away the variants and hyperparameters."""
+        self.details.setVisible(shown)
+        self.details_button.blockSignals(True)
+        self.details_button.setChecked(shown)
+        self.details_button.blockSignals(False)
+        self.details_button.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+        self.details_button.setToolTip(self.tr("Hide the variants and hyperparameters") if shown
+                                       else self.tr("Show the variants and hyperparameters"))
+
+    @property
+    def details_shown(self):
+        return self.details_button.isChecked()
+
+    def set_running(self, running):
+        """The setup is fixed while a run trains."""
+        for widget in (self.preset, self.restore_button, self.batches, self.batch_size,
+                       self.learning_rate, self.loss, self.seed, *self.checkboxes.values()):
             widget.setEnabled(not running)
-
-    def show_progress(self, progress):
-        """Show a ``Progress`` event: batches done, images per second, time left."""
-        self.progress.setRange(0, progress.total_batches)
-        self.progress.setValue(progress.batches_done)
-        self.progress.setFormat(f"batch {progress.batches_done} / {progress.total_batches}")
-        self.speed.setText(
-            f"{progress.images_per_second:.0f} images/s · {format_duration(progress.seconds_left)} left"
-        )
-
-    def reset_progress(self, total):
-        self.progress.setRange(0, total)
-        self.progress.setValue(0)
-        self.progress.setFormat(f"batch 0 / {total}")
-        self.speed.setText("")

@@ -103,3 +103,40 @@ def test_the_replayable_events_are_recorded_as_they_arrive_and_a_copy_is_a_snaps
 def test_phases_and_states_are_words_for_display_and_files():
     assert f"{events.State.DONE}" == "done" and str(events.Phase.PAUSED) == "paused"
     assert events.StatusChanged.of(events.Phase.COMPILING).message == "Compiling the training step"
+
+
+def test_batches_done_counts_the_first_batch_and_a_finished_run():
+    history = RunHistory(IDS)
+    assert history.batches_done == 0
+    history.handle(events.RunStarted(IDS, 1, 64))
+    # One batch: no Progress (no speed yet), but its training metric says it was trained.
+    history.handle(events.Metric("baseline", 0, events.TRAIN, 0.7, 0.1))
+    history.handle(events.Metric("baseline", 1, events.VALIDATION, 0.7, 0.1))  # the final score
+    assert history.batches_done == 1
+    history = RunHistory(IDS)
+    history.handle(events.RunStarted(IDS, 800, 64))
+    history.handle(events.TrainingBatchStatistics("baseline", 50, 0.6, 0.2, (1.0,) * 21))
+    assert history.batches_done == 51
+    history.handle(events.Progress(793, 800, 500.0, 1.0))
+    assert history.batches_done == 793
+    for variant in IDS:
+        history.handle(events.VariantFinished(variant, events.DONE, 0.9, 0.9, 0.9, 10.0))
+    history.handle(events.RunFinished(events.DONE, 10.0))
+    assert history.batches_done == 800
+    # Stopped: what was trained, not the plan.
+    history.reset(IDS)
+    history.handle(events.RunStarted(IDS, 800, 64))
+    history.handle(events.Progress(300, 800, 500.0, 1.0))
+    for variant in IDS:
+        history.handle(events.VariantFinished(variant, events.STOPPED, np.nan, np.nan, np.nan, 3.0))
+    history.handle(events.RunFinished(events.STOPPED, 3.0))
+    assert history.batches_done == 300
+
+
+def test_the_training_steps_own_loss_is_a_series():
+    history = RunHistory(IDS)
+    history.handle(events.TrainingBatchStatistics("baseline", 0, 0.7, 0.1, (1.0,) * 21))
+    history.handle(events.TrainingBatchStatistics("baseline", 25, 0.5, 0.3, (1.0,) * 21))
+    batches, loss = history.variants["baseline"].training_mode_loss()
+    np.testing.assert_array_equal(batches, [0, 25])
+    np.testing.assert_array_equal(loss, [0.7, 0.5])

@@ -180,7 +180,7 @@ def ready_window(make_window, mnist_scored_on_2000, tensorflow):
     window = make_window()
     window.controller.set_data(mnist_scored_on_2000)
     window.controller.set_tensorflow_ready()
-    assert window.ready and window.setup_panel.start_button.isEnabled()
+    assert window.ready and window.run_bar.start_button.isEnabled()
     return window
 
 
@@ -193,7 +193,7 @@ def fake_window(make_window):
         window = make_window(make_trainer=fake_trainer(models, seconds_per_batch))
         window.controller.set_data(tiny_data())
         window.controller.set_tensorflow_ready()
-        assert window.ready and window.setup_panel.start_button.isEnabled()
+        assert window.ready and window.run_bar.start_button.isEnabled()
         return window
 
     return make

@@ -1,19 +1,29 @@
 """The live curves: smoothing, both layouts and cheap refreshes, on a synthetic history."""
 
+import math
+
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QEnterEvent
+from PySide6.QtWidgets import QApplication, QLabel
 
 from bngui.core import events
 from bngui.core.history import SERIES, RunHistory
+from bngui.core.variants import NOTEBOOK_VARIANT_IDS, VARIANTS_BY_ID
 from bngui.core.variants import VARIANTS as ALL_VARIANTS
 from bngui.gui.curves_widget import (
+    MIN_TITLE_PT,
     OVERLAY,
     OVERLAY_PANELS,
     SIDE_BY_SIDE,
+    TRAINING_MODE,
     CurvesWidget,
     exponential_moving_average,
+    visible_batches,
 )
+from bngui.gui.plot_style import FADED_ALPHA, HIGHLIGHT_WIDTH_FACTOR
+from bngui.gui.variant_names import compact_label
 
 VARIANTS = ("baseline", "keras-conv-bn-relu", "nn-conv-bn-relu")
 EVERY_VARIANT = tuple(variant.id for variant in ALL_VARIANTS)
@@ -113,11 +123,14 @@ def test_side_by_side_has_a_column_per_variant_with_linked_axes(curves):
     accuracy = [layout.getItem(0, column) for column in range(len(VARIANTS))]
     loss = [layout.getItem(1, column) for column in range(len(VARIANTS))]
     assert all(plot is not None for plot in accuracy + loss)
+    batch_axis = loss[0].getViewBox()  # every plot's batch axis follows the first loss plot
+    for plot in accuracy + loss[1:]:
+        view = plot.getViewBox()
+        assert view.linkedView(view.XAxis) is batch_axis
     for row in (accuracy, loss):
         first = row[0].getViewBox()
         for plot in row[1:]:
             view = plot.getViewBox()
-            assert view.linkedView(view.XAxis) is first
             assert view.linkedView(view.YAxis) is first
     # Linked: zooming the first column's loss zooms the others.
     loss[0].getViewBox().setXRange(10, 50, padding=0)
@@ -311,30 +324,36 @@ def test_a_loss_zoom_by_hand_is_kept_until_the_a_button(qtbot, curves):
     assert low <= 0 and 300 <= high < 320  # the batch axis spans the planned run again
 
 
-@pytest.mark.parametrize("mode, count, presentation, width", [
-    (OVERLAY, 2, True, 940),  # presentation size beside the experiment panel
-    (SIDE_BY_SIDE, 5, True, 1100),
-    (SIDE_BY_SIDE, 4, False, 640),
-    (SIDE_BY_SIDE, 10, True, 1420),  # all ten, the panel hidden
+@pytest.mark.parametrize("mode, count, presentation, width, shrunk", [
+    (OVERLAY, 2, True, 640, True),  # presentation size beside the panel at 1280 pixels
+    (OVERLAY, 2, True, 1300, False),  # the titles fit as they are
+    (SIDE_BY_SIDE, 5, True, 1100, True),
+    (SIDE_BY_SIDE, 4, False, 560, True),
+    (SIDE_BY_SIDE, 10, True, 1100, True),  # all ten, the panel hidden, two rows of five
 ])
-def test_titles_shrink_so_the_plots_fit_the_view(qtbot, mode, count, presentation, width):
+def test_titles_adapt_so_the_plots_fit_the_view(qtbot, mode, count, presentation, width, shrunk):
     widget = CurvesWidget()
     qtbot.addWidget(widget)
     widget.set_presentation(presentation)
     widget.set_mode(mode)
     widget.set_variants(EVERY_VARIANT[:count])
-    widget.resize(width, 650)
+    widget.resize(width + widget.variant_scroll.width(), 650)  # the plots get ``width``
     widget.show()
     layout = widget.graphics.ci
     qtbot.waitUntil(lambda: layout.geometry().width() == widget.graphics.width(), timeout=2000)
     assert layout.effectiveSizeHint(Qt.SizeHint.MinimumSize).width() <= widget.graphics.width()
-    preferred = f"{(18 if presentation else 11) + 2}pt"
+    preferred = f"{widget.title_pt}pt"
+    assert widget.title_pt == (18 if presentation else 11) + (2 if mode == OVERLAY else 0)
     titled = [plot for plot in widget.plots if plot.titleLabel.text]
-    assert any(plot.titleLabel.opts["size"] != preferred for plot in titled)
+    # Adapted: smaller, or broken onto more lines than the name and the mode's.
+    adapted = [plot.titleLabel.opts["size"] != preferred or plot.titleLabel.text.count("<br>") > 1
+               for plot in titled]
+    assert any(adapted) == shrunk
     # Wide enough, every title has its full size again.
     widget.resize(600 * max(count, 4), 650)
     qtbot.waitUntil(lambda: layout.geometry().width() == widget.graphics.width(), timeout=2000)
-    assert all(plot.titleLabel.opts["size"] == preferred for plot in titled)
+    assert all(plot.titleLabel.opts["size"] == preferred and plot.titleLabel.text.count("<br>") == 1
+               for plot in titled)
 
 
 def test_with_many_columns_only_the_first_shows_the_shared_y_values(curves):
@@ -364,7 +383,6 @@ def test_titles_also_fit_when_the_plots_were_built_while_hidden(qtbot):
 
 @pytest.mark.parametrize("presentation", [False, True])
 def test_the_batch_axis_labels_its_first_and_last_batch(qtbot, presentation):
-    from PySide6.QtGui import QImage, QPainter
 
     widget = CurvesWidget()
     qtbot.addWidget(widget)
@@ -375,15 +393,288 @@ def test_the_batch_axis_labels_its_first_and_last_batch(qtbot, presentation):
     history = RunHistory(VARIANTS[:2])
     history.handle(events.RunStarted(VARIANTS[:2], 800, 64))
     widget.refresh(history)
+    check_batch_labels(qtbot, widget, 800, widget.plots)
+
+
+# -- the variant list: the legend beside the plots ------------------------------------
+
+
+def ten_variant_curves(qtbot, mode=OVERLAY, width=1200):
+    widget = CurvesWidget()
+    qtbot.addWidget(widget)
+    widget.set_mode(mode)
+    widget.set_variants(NOTEBOOK_VARIANT_IDS)
+    widget.resize(width, 650)
+    widget.show()
+    qtbot.waitExposed(widget)
+    history = RunHistory(NOTEBOOK_VARIANT_IDS)
+    history.handle(events.RunStarted(tuple(NOTEBOOK_VARIANT_IDS), 800, 64))
+    for batch in range(0, 300, 25):
+        for index, variant in enumerate(NOTEBOOK_VARIANT_IDS):
+            accuracy = 0.1 if variant.startswith("baseline") else min(0.97, 0.1 + batch / 300)
+            history.handle(events.Metric(variant, batch, events.TRAIN, 1 - accuracy + index / 100, accuracy))
+            if batch % 100 == 0:
+                history.handle(events.Metric(variant, batch, events.VALIDATION, 1 - accuracy, accuracy))
+    widget.refresh(history)
+    return widget, history
+
+
+def test_the_variant_list_beside_the_plots_is_the_legend(qtbot):
+    widget, _ = ten_variant_curves(qtbot)
+    assert all(plot.legend is None for plot in widget.plots)  # no legend box over the data
+    rows = widget.variant_list.rows
+    assert list(rows) == NOTEBOOK_VARIANT_IDS  # all ten, in the catalogue's order
+    assert all(row.isVisible() for row in rows.values())
+    plots, variants = widget.plot_area.geometry(), widget.variant_scroll.geometry()
+    assert variants.left() >= plots.right()  # beside the plots, not over them
+    # Each row shows its variant's line: the colour and the group's dash pattern.
+    swatch = rows["nn-conv-bn-relu"].swatch.pixmap().toImage()
+    middle = swatch.height() // 2
+    line = [swatch.pixelColor(x, middle) for x in range(swatch.width())]
+    assert any(color.alpha() == 0 for color in line[3:-3])  # gaps: dashed
+    assert any(color.name() == VARIANTS_BY_ID["nn-conv-bn-relu"].color.lower() for color in line)
+    # Group headings name the implementations, as the setup panel does.
+    headings = [label.text() for label in widget.variant_list.findChildren(QLabel)]
+    assert {"No BN", "Keras BN", "tf.nn BN"} <= set(headings)
+
+
+def pen_of(widget, variant, series):
+    return widget.curves[(variant, series)][0].opts["pen"]
+
+
+def test_pointing_at_a_variant_highlights_its_curves_in_every_panel(qtbot):
+    widget, _ = ten_variant_curves(qtbot)
+    normal = {(variant, series): pen_of(widget, variant, series).widthF()
+              for variant in NOTEBOOK_VARIANT_IDS for series in SERIES}
+    row = widget.variant_list.rows["keras-conv-bn-relu"]
+    QApplication.sendEvent(row, QEnterEvent(QPointF(5, 5), QPointF(5, 5), QPointF(5, 5)))
+    assert widget.highlighted == "keras-conv-bn-relu"
+    for series in SERIES:
+        highlighted = pen_of(widget, "keras-conv-bn-relu", series)
+        expected = normal[("keras-conv-bn-relu", series)] * HIGHLIGHT_WIDTH_FACTOR
+        assert highlighted.widthF() == pytest.approx(expected)
+        assert highlighted.color().alpha() == 255
+        assert pen_of(widget, "baseline", series).color().alpha() == FADED_ALPHA
+    QApplication.sendEvent(row, QEvent(QEvent.Type.Leave))
+    assert widget.highlighted is None
+    assert {key: pen_of(widget, *key).widthF() for key in normal} == normal
+    assert pen_of(widget, "baseline", "validation_loss").color().alpha() == 255
+    # The keyboard reaches the same: a focused row highlights, Space hides it.
+    row.setFocus()
+    qtbot.waitUntil(lambda: widget.highlighted == "keras-conv-bn-relu", timeout=2000)
+    qtbot.keyClick(row, Qt.Key_Space)
+    assert "keras-conv-bn-relu" in widget.hidden
+
+
+def test_clicking_a_variant_hides_and_shows_its_curves(qtbot):
+    widget, history = ten_variant_curves(qtbot)
+    row = widget.variant_list.rows["baseline-nn"]
+    with qtbot.waitSignal(widget.variant_list.hidden_changed):
+        qtbot.mouseClick(row, Qt.LeftButton)
+    assert widget.hidden == {"baseline-nn"}
+    for series in SERIES:
+        smoothed, raw = widget.curves[("baseline-nn", series)]
+        assert not smoothed.isVisible() and (raw is None or not raw.isVisible())
+        assert widget.curves[("baseline", series)][0].isVisible()
+    assert row.hidden and row.name.font().strikeOut()
+    assert widget.variant_list.show_all_button.isVisibleTo(widget)
+    qtbot.mouseClick(row, Qt.LeftButton)
+    assert widget.hidden == set()
+    assert all(widget.curves[("baseline-nn", series)][0].isVisible() for series in SERIES)
+    assert not widget.variant_list.show_all_button.isVisibleTo(widget)
+
+    # Side by side a hidden variant gives its column to the others.
+    widget.set_mode(SIDE_BY_SIDE)
+    widget.refresh(history)
+    assert len(widget.plots) == 20
+    qtbot.mouseClick(widget.variant_list.rows["baseline"], Qt.LeftButton)
+    assert len(widget.plots) == 18 and ("baseline", "train_loss") not in widget.curves
+    qtbot.mouseClick(widget.variant_list.show_all_button, Qt.LeftButton)
+    assert len(widget.plots) == 20 and widget.hidden == set()
+
+
+def test_hidden_curves_leave_the_shared_loss_range(qtbot):
+    widget, history = ten_variant_curves(qtbot, SIDE_BY_SIDE)
+    history.handle(events.Metric("nn-conv-relu-bn", 300, events.TRAIN, 900.0, 0.1))  # it explodes
+    widget.refresh(history)
+    assert all(plot.ctrl.logYCheck.isChecked() for plot in loss_panels(widget))
+    widget.set_hidden({"nn-conv-relu-bn"})
+    widget.refresh(history)
+    assert not any(plot.ctrl.logYCheck.isChecked() for plot in loss_panels(widget))
+
+
+def test_ten_variants_side_by_side_wrap_into_two_rows_of_five(qtbot):
+    widget, _ = ten_variant_curves(qtbot, SIDE_BY_SIDE, width=1440 - 260)  # beside the panel
+    layout = widget.graphics.ci
+    assert widget.columns == 5
+    placed = {}
+    for index, variant in enumerate(NOTEBOOK_VARIANT_IDS):
+        row, column = divmod(index, 5)
+        accuracy, loss = layout.getItem(2 * row, column), layout.getItem(2 * row + 1, column)
+        assert widget.curves[(variant, "validation_accuracy")][0] in accuracy.items
+        assert widget.curves[(variant, "validation_loss")][0] in loss.items
+        placed[variant] = accuracy
+    qtbot.waitUntil(lambda: layout.geometry().width() == widget.graphics.width(), timeout=2000)
+    assert layout.effectiveSizeHint(Qt.SizeHint.MinimumSize).width() <= widget.graphics.width()
+    # Every title is readable (not shrunk to the smallest size) and names its variant.
+    for variant, plot in placed.items():
+        assert float(plot.titleLabel.opts["size"].rstrip("pt")) > MIN_TITLE_PT
+        assert compact_label(variant).split(" ")[-1] in plot.titleLabel.text.replace("<br>", "")
+    # Five columns of tick labels that do not run into each other.
+    check_batch_labels(qtbot, widget, 800, [layout.getItem(3, column) for column in range(5)])
+
+
+# -- what each panel measures -----------------------------------------------------------
+
+
+def test_every_panel_says_how_it_was_measured(curves):
+    curves.set_variants(VARIANTS[:2])
+    titles = [plot.titleLabel.text for plot in curves.plots]
+    assert all("inference mode" in title for title in titles)
+    assert sum("current batch" in title for title in titles) == 2
+    assert sum("validation set" in title for title in titles) == 2
+    curves.set_training_mode(TRAINING_MODE)
+    titles = {plot.titleLabel.text.split("<br>")[0]: plot.titleLabel.text for plot in curves.plots}
+    assert "training mode" in titles["Training loss"] and "training mode" in titles["Training accuracy"]
+    assert "inference mode" in titles["Validation loss"] and "inference mode" in titles["Validation accuracy"]
+    curves.set_mode(SIDE_BY_SIDE)
+    assert all("training mode" in plot.titleLabel.text for plot in curves.plots if plot.titleLabel.text)
+    assert "training mode" in curves.variant_list.key.text()
+
+
+def test_training_mode_curves_show_what_the_training_step_saw(curves):
+    variants = ("keras-conv-bn-relu", "keras-conv-bn-relu-frozen-stats")
+    curves.set_variants(variants)
+    curves.set_smoothing(0)
+    history = RunHistory(variants)
+    history.handle(events.RunStarted(variants, 800, 64))
+    for batch in range(0, 200, 25):
+        for variant in variants:
+            # Inference mode: the frozen statistics break it; the step itself learns.
+            inference = 0.1 if variant.endswith("stats") else 0.2 + batch / 400
+            history.handle(events.Metric(variant, batch, events.TRAIN, 2.0, inference))
+            history.handle(events.TrainingBatchStatistics(variant, batch, 1.0 - batch / 400,
+                                                          0.3 + batch / 400, (1.0,) * 21))
+    curves.refresh(history)
+    frozen = "keras-conv-bn-relu-frozen-stats"
+    np.testing.assert_allclose(curve_data(curves, frozen, "train_accuracy")[1], 0.1)
+    curves.set_training_mode(TRAINING_MODE)
+    curves.refresh(history)
+    batches, accuracy = history.variants[frozen].training_mode_accuracy()
+    np.testing.assert_array_equal(curve_data(curves, frozen, "train_accuracy")[0], batches)
+    np.testing.assert_allclose(curve_data(curves, frozen, "train_accuracy")[1], accuracy)
+    np.testing.assert_allclose(curve_data(curves, frozen, "train_loss")[1],
+                               history.variants[frozen].training_mode_loss()[1])
+    # Statistics alone (no new metric) redraw a training-mode curve.
+    history.handle(events.TrainingBatchStatistics(frozen, 200, 0.5, 0.8, (1.0,) * 21))
+    curves.refresh(history)
+    assert curve_data(curves, frozen, "train_accuracy")[1][-1] == pytest.approx(0.8)
+
+
+# -- short and long runs ----------------------------------------------------------------
+
+
+def test_a_run_of_one_batch_shows_its_points(qtbot, curves):
+    curves.set_variants(VARIANTS[:1])
+    history = RunHistory(VARIANTS[:1])
+    history.handle(events.RunStarted(VARIANTS[:1], 1, 64))
+    history.handle(events.Metric("baseline", 0, events.VALIDATION, 0.7, 0.1))
+    history.handle(events.Metric("baseline", 0, events.TRAIN, 0.7, 0.1))
+    history.handle(events.Metric("baseline", 1, events.VALIDATION, 0.69, 0.11))
+    curves.refresh(history)
+    for series in ("train_loss", "train_accuracy"):
+        smoothed, _ = curves.curves[("baseline", series)]
+        assert len(curve_data(curves, "baseline", series)[0]) == 1
+        assert smoothed.opts["symbol"] == "o"  # one point is no line: a marker shows it
+    low, high = curves.plots[0].getViewBox().viewRange()[0]
+    assert low < 0 and 1 < high < 1.5
+    # With enough points for a line the markers go.
+    for batch in (25, 50):
+        history.handle(events.Metric("baseline", batch, events.TRAIN, 0.6, 0.2))
+    curves.refresh(history)
+    assert curves.curves[("baseline", "train_loss")][0].opts["symbol"] is None
+
+
+def test_visible_batches_follow_a_long_run():
+    assert visible_batches(800, 0, False) == 800
+    assert visible_batches(800, 500, False) == 800
+    assert visible_batches(100_000, 0, False) == 1000
+    assert visible_batches(100_000, 300, False) == 1000
+    assert visible_batches(100_000, 600, False) == 2000
+    assert visible_batches(100_000, 30_000, False) == 100_000
+    assert visible_batches(5000, 1200, False) == 5000
+    assert visible_batches(100_000, 350, True) == 350  # stopped: what was trained
+    assert visible_batches(800, 800, True) == 800
+
+
+def test_the_batch_axis_follows_a_long_run_during_and_after_it(qtbot, curves):
+    curves.set_variants(VARIANTS[:1])
+    history = RunHistory(VARIANTS[:1])
+    history.handle(events.RunStarted(VARIANTS[:1], 100_000, 64))
+    for batch in range(0, 301, 25):
+        history.handle(events.Metric("baseline", batch, events.TRAIN, 0.7, 0.1))
+    curves.refresh(history)
+    for low, high in batch_axis_ranges(curves):
+        assert low <= 0 and 1000 <= high < 1100  # not 100,000: the curves fill the plot
+    for batch in range(325, 701, 25):
+        history.handle(events.Metric("baseline", batch, events.TRAIN, 0.7, 0.1))
+    curves.refresh(history)
+    assert all(2000 <= high < 2200 for _, high in batch_axis_ranges(curves))
+    # Stopped at batch 700: the axes show what was trained.
+    history.handle(events.VariantFinished("baseline", events.STOPPED, math.nan, math.nan, math.nan, 9.0))
+    history.handle(events.RunFinished(events.STOPPED, 9.0))
+    curves.refresh(history)
+    assert all(701 <= high < 780 for _, high in batch_axis_ranges(curves))
+    assert all(plot.getAxis("bottom").end == 701 for plot in curves.plots)
+
+
+def test_empty_plots_say_what_to_do_and_show_the_planned_run(qtbot, curves):
+    curves.set_variants(VARIANTS[:2])
+    curves.set_hint("Choose a preset and press Start")
+    curves.set_planned_batches(300)
+    assert curves.hint.isVisible() and curves.hint.text() == "Choose a preset and press Start"
+    hint, area = curves.hint.geometry(), curves.plot_area.rect()
+    assert area.contains(hint) and abs(hint.center().x() - area.center().x()) <= 2
+    assert hint.center().y() < area.center().y()  # over the upper plots, off the axes between
+    for low, high in batch_axis_ranges(curves):
+        assert low <= 0 and 300 <= high < 320
+    history = RunHistory(VARIANTS[:2])
+    history.handle(events.RunStarted(VARIANTS[:2], 800, 64))
+    curves.refresh(history)
+    assert curves.hint.isVisible()  # a run being prepared has no points yet (the window says so)
+    history.handle(events.Metric("baseline", 0, events.VALIDATION, 0.7, 0.1))
+    curves.refresh(history)
+    assert not curves.hint.isVisible()  # never over data
+    # Every variant hidden: the plots say how to bring them back.
+    curves.set_hidden(VARIANTS[:2])
+    assert curves.hint.isVisible() and "hidden" in curves.hint.text()
+
+
+def check_batch_labels(qtbot, widget, last, plots):
+    """Each plot's batch axis labels 0 and ``last``; neighbouring plots' labels do not overlap."""
+    from PySide6.QtGui import QImage, QPainter
+
     layout = widget.graphics.ci
     qtbot.waitUntil(lambda: layout.geometry().width() == widget.graphics.width(), timeout=2000)
     image = QImage(10, 10, QImage.Format.Format_ARGB32)
-    painter = QPainter(image)
-    try:
-        for plot in widget.plots:
-            # The labels pyqtgraph would draw; it leaves out those crossing the plot's edge.
-            _, _, labels = plot.getAxis("bottom").generateDrawSpecs(painter)
-            shown = {text for _, _, text in labels}
-            assert {"0", "800"} <= shown, shown
-    finally:
-        painter.end()
+
+    def labels_of(plot):
+        # The labels pyqtgraph would draw; it leaves out those crossing the plot's edge.
+        painter = QPainter(image)
+        try:
+            specs = plot.getAxis("bottom").generateDrawSpecs(painter)
+        finally:
+            painter.end()
+        return [] if specs is None else [(rect, text) for rect, _, text in specs[2]]
+
+    def all_labelled():
+        return all({"0", str(last)} <= {text for _, text in labels_of(plot)} for plot in plots)
+
+    # The axes take their view's range and size at the next turns of the event loop.
+    qtbot.waitUntil(all_labelled, timeout=3000)
+    spans = [plot.getAxis("bottom").mapRectToScene(rect) for plot in plots for rect, _ in labels_of(plot)]
+    for one in spans:
+        for other in spans:
+            if one is not other and one.intersects(other):
+                overlap = one.intersected(other)
+                assert overlap.width() <= 0.5 or overlap.height() <= 0.5, "tick labels run into each other"

@@ -90,7 +90,7 @@ def test_the_window_asks_for_mnist_and_keeps_working(
     # TensorFlow still loads; without data the window waits, usable, for MNIST.
     qtbot.waitUntil(lambda: window.controller.tensorflow_ready, timeout=120_000)
     assert window.controller.data is None and not window.ready
-    assert not window.setup_panel.start_button.isEnabled()
+    assert not window.run_bar.start_button.isEnabled()
     assert window.statusBar().currentMessage().startswith("MNIST not")  # found / loaded
     assert not window.start_action.isEnabled()
     window.start_training()  # nothing happens but a word in the status bar
@@ -101,7 +101,7 @@ def test_the_window_asks_for_mnist_and_keeps_working(
     # A copy chosen in the dialog makes the window ready.
     dialog.load_from(mnist_path)
     assert not dialog.isVisible()
-    assert window.ready and window.setup_panel.start_button.isEnabled()
+    assert window.ready and window.run_bar.start_button.isEnabled()
     assert window.statusBar().currentMessage().startswith("Ready")
 
 

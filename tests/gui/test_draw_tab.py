@@ -10,7 +10,7 @@ def test_the_window_has_a_draw_tab_and_model_menu_entries(make_window):
     titles = [window.tabs.tabText(index) for index in range(window.tabs.count())]
     assert titles == ["Training curves", "Inside the network", "Draw a digit"]
     file_actions = [action.text() for action in window.menuBar().actions()[0].menu().actions()]
-    assert "&Load models…" in file_actions and "&Save models…" in file_actions
+    assert "&Load models…" in file_actions and "Save &models…" in file_actions
     # The results table makes room for drawing, and comes back with the curves.
     assert window.results.isVisible()
     window.tabs.setCurrentWidget(window.draw_page)
@@ -79,6 +79,27 @@ def test_file_menu_loads_and_saves_models(qtbot, fake_window, tensorflow, shippe
     qtbot.waitUntil(lambda: (target / "models" / "keras-conv-bn-relu.keras").exists(), timeout=WAIT_MS)
     models, problems = load_models(target)
     assert list(models) == ["keras-conv-bn-relu"] and not problems
+
+
+def test_loading_a_folder_without_models_says_none_were_loaded(qtbot, fake_window, tensorflow,
+                                                             shipped_models, tmp_path, message_boxes):
+    from bngui.core.storage import save_models
+
+    window = fake_window()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    window.draw_page.load_models_folder(empty)
+    qtbot.waitUntil(lambda: bool(message_boxes), timeout=WAIT_MS)
+    message = message_boxes.pop()
+    assert message.startswith(f"No models were loaded from {empty}") and "Some models" not in message
+    # A folder with one good model and one damaged file: that one could not be loaded.
+    mixed = tmp_path / "mixed"
+    save_models({"baseline": shipped_models["baseline"]}, mixed)
+    (mixed / "models" / "keras-conv-bn-relu.keras").write_bytes(b"not a model")
+    window.draw_page.load_models_folder(mixed)
+    qtbot.waitUntil(lambda: bool(message_boxes), timeout=WAIT_MS)
+    message = message_boxes.pop()
+    assert message.startswith("Loaded: baseline.") and "Some models could not be loaded" in message
 
 
 @pytest.mark.parametrize("presentation", [False, True])

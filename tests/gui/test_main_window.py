@@ -26,6 +26,7 @@ from bngui.core.events import Phase
 from bngui.core.variants import VARIANTS_BY_ID
 from bngui.gui.curves_widget import OVERLAY, SIDE_BY_SIDE
 from bngui.gui.results_table import COLUMNS
+from bngui.gui.variant_names import compact_label
 
 BASELINE, BN = "baseline", "keras-conv-bn-relu"
 NOTEBOOK_PAIR = [BASELINE, BN]  # the default preset
@@ -73,10 +74,10 @@ def table_rows(window):
 
 
 def start_and_wait_for_first_progress(qtbot, window):
-    click(qtbot, window.setup_panel.start_button)
+    click(qtbot, window.run_bar.start_button)
     assert window.controller.running
-    assert not window.setup_panel.start_button.isEnabled()
-    assert window.setup_panel.pause_button.isEnabled() and window.setup_panel.stop_button.isEnabled()
+    assert not window.run_bar.start_button.isEnabled()
+    assert window.run_bar.pause_button.isEnabled() and window.run_bar.stop_button.isEnabled()
     qtbot.waitUntil(lambda: window.history.progress is not None, timeout=FIRST_PROGRESS_TIMEOUT_MS)
 
 
@@ -91,10 +92,10 @@ def test_pause_resume_and_layout_switches_while_training(qtbot, fake_window):
     assert not window.open_session_action.isEnabled()
 
     # Pause: the trainer acknowledges it, and no batch is trained while paused.
-    click(qtbot, window.setup_panel.pause_button)
+    click(qtbot, window.run_bar.pause_button)
     qtbot.waitUntil(lambda: window.history.phase == Phase.PAUSED, timeout=10_000)
     assert window.controller.paused
-    assert window.setup_panel.pause_button.text() == "Resume"
+    assert window.run_bar.pause_button.text() == "Resume"
     paused_at = batches_done(window)
     assert paused_at < 1000
     for _ in range(2):
@@ -104,8 +105,8 @@ def test_pause_resume_and_layout_switches_while_training(qtbot, fake_window):
     assert {row["State"] for row in table_rows(window).values()} == {"paused"}
 
     # Resume: training goes on.
-    click(qtbot, window.setup_panel.pause_button)
-    assert window.setup_panel.pause_button.text() == "Pause"
+    click(qtbot, window.run_bar.pause_button)
+    assert window.run_bar.pause_button.text() == "Pause"
     qtbot.waitUntil(lambda: batches_done(window) > paused_at, timeout=10_000)
     assert window.history.phase == Phase.TRAINING
 
@@ -127,10 +128,10 @@ def test_pause_resume_and_layout_switches_while_training(qtbot, fake_window):
     qtbot.waitUntil(lambda: len(points(window, BN, "train_loss")[0]) > shown, timeout=10_000)
 
     # The end: Start comes back once the run has finished.
-    qtbot.waitUntil(lambda: window.setup_panel.start_button.isEnabled(), timeout=60_000)
+    qtbot.waitUntil(lambda: window.run_bar.start_button.isEnabled(), timeout=60_000)
     assert not window.controller.running and window.start_action.isEnabled()
     assert window.history.finished.status == events.DONE
-    assert not window.setup_panel.pause_button.isEnabled()
+    assert not window.run_bar.pause_button.isEnabled()
     assert window.run_status.text().startswith("Run done in")
     assert window.save_session_action.isEnabled()
 
@@ -143,7 +144,7 @@ def test_a_short_real_run_shows_its_curves_results_and_saves_a_session(
         qtbot, make_window, mnist_path, tmp_path):
     # Start-up as the application does it: TensorFlow and MNIST loaded in the background.
     window = make_window(data_path=str(mnist_path))
-    assert not window.setup_panel.start_button.isEnabled() and not window.start_action.isEnabled()
+    assert not window.run_bar.start_button.isEnabled() and not window.start_action.isEnabled()
     assert not window.save_session_action.isEnabled()
     window.start_loading()
     qtbot.waitUntil(lambda: window.ready, timeout=120_000)
@@ -153,7 +154,7 @@ def test_a_short_real_run_shows_its_curves_results_and_saves_a_session(
     configure_run(window, NOTEBOOK_PAIR, SHORT_RUN_BATCHES)
 
     start_and_wait_for_first_progress(qtbot, window)
-    qtbot.waitUntil(lambda: window.setup_panel.start_button.isEnabled(), timeout=RUN_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.run_bar.start_button.isEnabled(), timeout=RUN_TIMEOUT_MS)
     assert not window.controller.running
     assert window.history.finished.status == events.DONE
     assert window.run_status.text().startswith("Run done in")
@@ -182,7 +183,7 @@ def check_results_table_after_run(window):
     rows = table_rows(window)
     assert set(rows) == set(NOTEBOOK_PAIR)
     for variant, row in rows.items():
-        assert row["Variant"] == VARIANTS_BY_ID[variant].label
+        assert row["Variant"] == compact_label(variant)
         assert row["State"] == "done"
         # Flagged cells end with a warning sign (early in a run, BN's population
         # statistics still lag behind its training-mode accuracy).
@@ -309,17 +310,17 @@ def test_stop_ends_the_run_within_seconds(qtbot, fake_window):
 
     started = time.perf_counter()
     with qtbot.waitSignal(window.controller.run_finished, timeout=10_000):
-        click(qtbot, window.setup_panel.stop_button)
+        click(qtbot, window.run_bar.stop_button)
     assert time.perf_counter() - started < 5
 
     assert not window.controller.running
     assert window.history.finished.status == events.STOPPED
     assert {record.state for record in window.history.variants.values()} == {events.STOPPED}
     assert {row["State"] for row in table_rows(window).values()} == {events.STOPPED}
-    panel = window.setup_panel
-    assert panel.start_button.isEnabled()
-    assert not panel.pause_button.isEnabled() and not panel.stop_button.isEnabled()
-    assert panel.batches.isEnabled()
+    bar = window.run_bar
+    assert bar.start_button.isEnabled()
+    assert not bar.pause_button.isEnabled() and not bar.stop_button.isEnabled()
+    assert window.setup_panel.batches.isEnabled()
     assert window.run_status.text().startswith("Run stopped in")
 
 
@@ -362,7 +363,7 @@ APP_EXIT_SCRIPT = textwrap.dedent(
             if window.ready:
                 window.setup_panel.select_variants(["baseline"])
                 window.setup_panel.batches.setValue(5000)
-                window.setup_panel.start_button.click()
+                window.run_bar.start_button.click()
                 started = window.controller.running
                 print("training started", flush=True)
             return
@@ -454,7 +455,7 @@ def test_presentation_mode_enlarges_fonts_and_lines(qtbot, make_window):
     assert window.presentation_action.isChecked()
     assert window.font().pointSize() > font_before
     assert line_width() > width_before
-    assert window.setup_panel.start_button.font().pointSize() > font_before  # children inherit it
+    assert window.run_bar.start_button.font().pointSize() > font_before  # children inherit it
 
     qtbot.keyClick(window, Qt.Key_F5)
     assert not window.presentation_action.isChecked()
@@ -480,14 +481,258 @@ def test_the_experiment_panel_can_be_hidden_and_brought_back(qtbot, make_window)
 
 
 def test_presets_of_issue_five_and_their_names_whatever_the_order(make_window):
-    from bngui.gui.setup_panel import PRESETS
+    from bngui.gui.presets import PRESETS
 
     panel = make_window().setup_panel
     panel.preset.setCurrentText("Why inference mode matters")
     assert set(panel.selected_variants()) == {
         "keras-conv-bn-relu", "keras-conv-bn-relu-frozen-stats", "keras-conv-bn-relu-batch-stats"}
     # A session lists its variants in its own order; the preset is still recognised.
-    panel.select_variants(list(reversed(PRESETS["Learning-rate headroom (x10)"])))
+    panel.select_variants(list(reversed(PRESETS["Learning-rate headroom (x10)"].variants)))
     assert panel.preset.currentText() == "Learning-rate headroom (x10)"
     panel.select_variants(["baseline", "keras-conv-bn-relu-lr10"])
     assert panel.preset.currentText() == "Custom"
+
+
+# -- classroom-ready (issue 12) ----------------------------------------------------------
+
+
+def run_fake(qtbot, window, variants=NOTEBOOK_PAIR, batches=60):
+    configure_run(window, variants, batches)
+    with qtbot.waitSignal(window.controller.run_finished, timeout=30_000):
+        click(qtbot, window.run_bar.start_button)
+    window.redraw()
+
+
+def test_the_table_is_marked_as_the_previous_run_when_the_setup_changes(qtbot, fake_window):
+    window = fake_window()
+    run_fake(qtbot, window)
+    panel = window.setup_panel
+    assert not window.results_caption.isVisible() and not window.results.previous_run
+    panel.batches.setValue(61)  # the settings changed
+    assert window.results_caption.isVisible() and window.results.previous_run
+    assert window.results.item(0, 0).font().italic()
+    panel.batches.setValue(60)  # back to the run's own
+    assert not window.results_caption.isVisible() and not window.results.previous_run
+    panel.apply_preset("All ten")  # the selection changed
+    assert window.results_caption.isVisible()
+    assert set(table_rows(window)) == set(NOTEBOOK_PAIR)  # still that run's rows, greyed
+    assert window.curves.variant_ids == tuple(NOTEBOOK_PAIR)  # and its curves
+    # A new run belongs to the table again.
+    panel.batches.setValue(30)
+    run_fake(qtbot, window, window.setup_panel.selected_variants(), 30)
+    assert not window.results_caption.isVisible() and len(table_rows(window)) == 10
+
+
+def test_a_one_batch_run_counts_its_batch_and_shows_its_points(qtbot, fake_window):
+    window = fake_window()
+    run_fake(qtbot, window, NOTEBOOK_PAIR, 1)
+    progress = window.run_bar.progress
+    assert progress.text() == "batch 1 / 1" and progress.value() == progress.maximum() == 1
+    smoothed, _ = window.curves.curves[(BN, "train_accuracy")]
+    assert len(points(window, BN, "train_accuracy")[0]) == 1 and smoothed.opts["symbol"] == "o"
+
+
+def test_menus_have_distinct_mnemonics(make_window):
+    import re
+
+    window = make_window()
+    menus = [action for action in window.menuBar().actions() if action.menu()]
+
+    def letters(actions):
+        found = [re.search(r"&(\w)", action.text()) for action in actions
+                 if not action.isSeparator() and action.isVisible()]
+        assert all(found), [action.text() for action in actions]
+        return [match.group(1).lower() for match in found]
+
+    top = letters(menus)
+    assert len(top) == len(set(top)), top
+    for menu in menus:
+        inner = letters(menu.menu().actions())
+        assert len(inner) == len(set(inner)), (menu.text(), inner)
+
+
+def test_the_training_batch_mode_is_chosen_in_the_window_and_kept(qtbot, make_window):
+    from bngui.gui.curves_widget import INFERENCE_MODE, TRAINING_MODE
+
+    window = make_window()
+    window.training_mode_box.setCurrentIndex(window.training_mode_box.findData(TRAINING_MODE))
+    assert window.curves.training_mode == TRAINING_MODE and window.training_mode_action.isChecked()
+    assert "training mode" in window.curves.plots[0].titleLabel.text
+    window.save_settings()
+    window.close()
+    again = make_window()
+    assert again.curves.training_mode == TRAINING_MODE
+    again.training_mode_action.trigger()
+    assert again.curves.training_mode == INFERENCE_MODE
+    assert again.training_mode_box.currentData() == INFERENCE_MODE
+
+
+def test_presentation_mode_folds_the_setup_details_but_keeps_the_run_bar(qtbot, make_window):
+    window = make_window()
+    assert window.setup_panel.details_shown
+    window.presentation_action.trigger()
+    assert not window.setup_panel.details_shown
+    assert window.run_bar.isVisible() and window.run_bar.start_button.isVisible()
+    assert window.run_bar.font().pointSize() > window.setup_panel.font().pointSize()
+    window.presentation_action.trigger()
+    assert window.setup_panel.details_shown
+
+
+def test_first_launch_with_mnist_says_what_to_do(fake_window):
+    window = fake_window()
+    assert window.curves.hint.isVisible()
+    assert "Press Start" in window.curves.hint.text() and "preset" in window.curves.hint.text()
+    assert not window.notice.isVisible()
+    assert window.run_bar.status.text() == "Ready to start"
+    assert window.windowIcon().availableSizes()  # bngui's own icon
+
+
+def test_first_launch_without_mnist_says_drawing_works_and_how_to_get_it(qtbot, make_window):
+    window = make_window(data_path="/nowhere/mnist.npz")
+    window.controller.data_missing.emit("MNIST was not found at /nowhere/mnist.npz")
+    qtbot.waitUntil(lambda: window.data_dialog.isVisible(), timeout=5000)
+    window.data_dialog.reject()  # closed: the notice stays
+    notice = window.notice
+    assert notice.isVisible()
+    text = notice.text.text()
+    assert "Draw a digit" in text and "shipped" in text and "Download" in text
+    labels = [button.text() for button in notice.buttons]
+    assert labels == ["Download MNIST", "Choose a file…", "Draw a digit"]
+    # In the run bar, which is always on screen, and above the empty plots.
+    assert notice.parentWidget().isAncestorOf(window.run_bar)
+    assert "MNIST" in window.run_bar.status.text() and not window.run_bar.start_button.isEnabled()
+    assert "Drawing a digit already works" in window.curves.hint.text()
+    qtbot.mouseClick(notice.buttons[2], Qt.LeftButton)
+    assert window.tabs.currentWidget() is window.draw_page
+    # MNIST arrives: the notice goes.
+    from fake_trainer import tiny_data
+
+    window.controller.set_data(tiny_data())
+    assert not notice.isVisible()
+
+
+def exported_parts_size(window):
+    from bngui.gui.export import parts_size
+
+    return parts_size(window._export_parts())
+
+
+def svg_size(path):
+    """(width, height) in CSS pixels, and the viewBox, of an SVG file."""
+    root = ElementTree.parse(path).getroot()
+
+    def pixels(value):
+        number = float(value.rstrip("mpx"))
+        return number * 96 / 25.4 if value.endswith("mm") else number
+
+    box = [float(value) for value in root.get("viewBox").split()]
+    return pixels(root.get("width")), pixels(root.get("height")), box
+
+
+def colour_pixels(image, colour):
+    """How many pixels of ``image`` are near ``colour`` (a '#rrggbb')."""
+    from PySide6.QtGui import QColor
+
+    target = QColor(colour)
+    converted = image.convertToFormat(QImage.Format.Format_RGB32)
+    rows = np.frombuffer(converted.constBits(), np.uint8).reshape(converted.height(), -1, 4)
+    bits = rows[:, :converted.width()]
+    close = ((np.abs(bits[..., 2].astype(int) - target.red()) < 40)
+             & (np.abs(bits[..., 1].astype(int) - target.green()) < 40)
+             & (np.abs(bits[..., 0].astype(int) - target.blue()) < 40))
+    return int(close.sum())
+
+
+def render_svg(path, size):
+    from PySide6.QtGui import QPainter
+    from PySide6.QtSvg import QSvgRenderer
+
+    renderer = QSvgRenderer(str(path))
+    assert renderer.isValid()
+    image = QImage(size, QImage.Format.Format_ARGB32)
+    image.fill(Qt.white)
+    painter = QPainter(image)
+    renderer.render(painter)
+    painter.end()
+    return image
+
+
+@pytest.mark.parametrize("tab", ["curves", "network"])
+def test_exports_have_the_plots_size_and_hold_every_curve(qtbot, fake_window, tmp_path, tab):
+    window = fake_window()
+    window.resize(1440, 900)
+    run_fake(qtbot, window, NOTEBOOK_PAIR, 300)
+    if tab == "network":
+        window.tabs.setCurrentWidget(window.network_view)
+        window.redraw()
+    size = exported_parts_size(window)
+    assert size.width() > 500 and size.height() > 300
+    svg = tmp_path / "plots.svg"
+    window.export_plots(svg)
+    width, height, box = svg_size(svg)
+    for measured, expected in ((width, size.width()), (height, size.height()),
+                               (box[2], size.width()), (box[3], size.height())):
+        assert abs(measured - expected) <= 0.05 * expected, (measured, expected)
+    if tab == "curves":
+        # Vectors: the only pictures are the variant list's line samples (the markers are
+        # paths too, not copies of a pixmap).
+        assert svg.read_text(encoding="utf-8").count("<image") <= len(window.curves.variant_list.rows)
+    # Every curve inside, as on screen: as many pixels of BN's colour in the drawing as
+    # in the window's own picture of the same views.
+    drawn = render_svg(svg, size)
+    png = tmp_path / "plots.png"
+    window.export_plots(png)
+    picture = QImage(str(png))
+    assert abs(picture.width() / picture.devicePixelRatio() - size.width()) <= 1
+    colour = VARIANTS_BY_ID[BN].color
+    on_screen = colour_pixels(picture.scaled(size), colour)
+    assert on_screen > 200
+    assert 0.7 * on_screen <= colour_pixels(drawn, colour) <= 1.3 * on_screen
+
+
+def test_save_session_makes_a_new_folder_and_refuses_someone_elses(qtbot, fake_window, tmp_path,
+                                                                   monkeypatch, message_boxes):
+    from PySide6.QtWidgets import QFileDialog
+
+    window = fake_window()
+    run_fake(qtbot, window)
+    target = tmp_path / "lectures" / "week 3"  # neither exists yet
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *args, **kwargs: (str(target), "")))
+    window.save_session_dialog()
+    qtbot.waitUntil(lambda: (target / "session.json").is_file(), timeout=30_000)
+    qtbot.waitUntil(lambda: not window.controller.jobs, timeout=30_000)
+    assert window.statusBar().currentMessage().startswith("Session saved to")
+    # Saving over a session replaces it; a folder of other files is refused at once.
+    foreign = tmp_path / "thesis"
+    foreign.mkdir()
+    (foreign / "chapter1.tex").write_text("text")
+    assert window.save_session(foreign) is None
+    assert "not empty and not a bngui session" in message_boxes[-1]
+    assert sorted(path.name for path in foreign.iterdir()) == ["chapter1.tex"]
+    message_boxes.clear()
+
+
+def test_the_empty_plots_say_when_a_run_is_being_prepared(qtbot, fake_window):
+    window = fake_window(seconds_per_batch=0.05)
+    configure_run(window, NOTEBOOK_PAIR, 200)
+    click(qtbot, window.run_bar.start_button)
+    assert "Preparing the run" in window.curves.hint.text() and window.curves.hint.isVisible()
+    qtbot.waitUntil(lambda: bool(window.history.metrics), timeout=10_000)
+    window.redraw()
+    assert not window.curves.hint.isVisible()
+    with qtbot.waitSignal(window.controller.run_finished, timeout=10_000):
+        window.stop_training()
+
+
+def test_the_notice_does_not_stretch_the_run_bar(qtbot, make_window):
+    window = make_window()
+    height = window.run_bar.progress.height()
+    window.controller.data_missing.emit("MNIST was not found")
+    qtbot.waitUntil(lambda: window.data_dialog.isVisible(), timeout=5000)
+    window.data_dialog.reject()
+    qtbot.waitUntil(lambda: window.notice.isVisible(), timeout=2000)
+    qtbot.wait(20)  # the tool bar lays itself out again at the next turn of the event loop
+    assert window.run_bar.progress.height() == height
+    assert window.run_bar.start_button.height() <= window.run_bar.start_button.sizeHint().height()

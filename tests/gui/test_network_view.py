@@ -278,3 +278,27 @@ def test_a_hidden_view_builds_its_plots_only_when_shown(qtbot):
     assert widget.heatmaps == {}
     widget.show()
     qtbot.waitUntil(lambda: set(widget.heatmaps) == set(pair))
+
+
+@pytest.mark.parametrize("count", [2, 10])
+def test_every_batch_axis_labels_the_last_batch(qtbot, view, count):
+    from PySide6.QtGui import QImage, QPainter
+
+    variant_ids = VARIANT_IDS[:count]
+    view.resize(1100, 600)
+    view.set_variants(variant_ids)
+    last = 275  # not a multiple of the tick spacing: only the end's own tick labels it
+    view.refresh(synthetic_history(variant_ids, batches=last))
+    # Activations are recorded every 100 batches (the last at 200), gradients every 25.
+    plots = [(plot, 200) for plot in view.activation_plots.values()]
+    plots += [(plot, last) for plot in view.heatmap_plots.values()]
+    # The views fit their data at the next turn of the event loop.
+    qtbot.waitUntil(lambda: all(plot.getAxis("bottom").range[1] >= end for plot, end in plots), timeout=2000)
+    image = QImage(10, 10, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        for plot, end in plots:
+            _, _, labels = plot.getAxis("bottom").generateDrawSpecs(painter)
+            assert str(end) in {text for _, _, text in labels}
+    finally:
+        painter.end()

@@ -161,3 +161,66 @@ def test_names_are_never_cut_and_the_header_follows_the_font(qtbot):
     needed = table.fontMetrics().horizontalAdvance(name.text())
     assert table.columnWidth(0) >= needed
     assert table.horizontalHeaderItem(COLUMNS.index("Training mode")).text() == "Training\nmode"
+
+
+def test_columns_come_from_one_list_with_short_headers(table):
+    from bngui.gui.results_table import COLUMN_SPECS
+
+    assert tuple(name for name, _, _ in COLUMN_SPECS) == COLUMNS
+    for column, (_, header, tip) in enumerate(COLUMN_SPECS):
+        item = table.horizontalHeaderItem(column)
+        assert item.text() == header and header.count("\n") <= 1
+        assert item.toolTip() == tip
+    assert "inference mode" in table.horizontalHeaderItem(COLUMNS.index("Validation")).toolTip()
+
+
+def test_rows_keep_the_runs_order_and_a_sorted_header_shows_its_arrow(table):
+    records = [finished("keras-conv-bn-relu", test=0.97, single=0.96),
+               finished("baseline", test=0.5, single=0.5)]
+    show(table, *records)
+    assert column_order(table) == ["keras-conv-bn-relu", "baseline"]  # as the run lists them
+    assert not table.horizontalHeader().isSortIndicatorShown()  # it would widen every header
+    table.sortByColumn(TEST, Qt.AscendingOrder)
+    assert table.horizontalHeaderItem(TEST).text() == "Test ▲"
+    table.sortByColumn(TEST, Qt.DescendingOrder)
+    assert table.horizontalHeaderItem(TEST).text() == "Test ▼"
+    assert table.horizontalHeaderItem(SECONDS).text() == "Seconds"
+
+
+def test_the_previous_runs_rows_are_greyed(table):
+    from bngui.gui.results_table import PREVIOUS_RUN_COLOR
+
+    history = show(table, finished("baseline", test=0.5, single=0.5))
+    assert table.item(0, TEST).foreground().color() != PREVIOUS_RUN_COLOR
+    table.set_previous_run(True)
+    table.refresh(history)
+    for column in range(len(COLUMNS)):
+        item = table.item(0, column)
+        assert item.foreground().color() == PREVIOUS_RUN_COLOR and item.font().italic()
+    table.set_previous_run(False)
+    table.refresh(history)
+    assert table.item(0, TEST).foreground().color() != PREVIOUS_RUN_COLOR
+
+
+@pytest.mark.parametrize("point_size, width", [(9, 1280), (17, 1280)])
+def test_all_columns_fit_a_1280_pixel_window_at_presentation_size(qtbot, point_size, width):
+    """The worst case: the longest names, flagged cells and a diverged state in every row."""
+    from bngui.core.variants import VARIANT_IDS
+
+    table = ResultsTable()
+    qtbot.addWidget(table)
+    font = table.font()
+    font.setPointSize(point_size)
+    table.setFont(font)
+    table.resize(width, 300)
+    table.show()
+    history = RunHistory(VARIANT_IDS)
+    for variant in VARIANT_IDS:
+        history.handle(step_statistics(variant, 0.96875))
+        history.handle(finished(variant, test=0.97, single=0.1, validation=0.1, seconds=1234.5,
+                                status=events.DIVERGED))
+    table.refresh(history)
+    qtbot.waitUntil(lambda: table.horizontalHeader().length() > 0, timeout=2000)
+    assert table.horizontalScrollBar().maximum() == 0
+    # Room left for a few more columns of numbers.
+    assert table.horizontalHeader().length() <= 0.85 * table.viewport().width()

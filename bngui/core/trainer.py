@@ -339,11 +339,12 @@ class CompiledVariants:
         self._lock = threading.Lock()
 
     def get(self, variant: Variant, settings: TrainSettings) -> CompiledVariant:
-        key = (variant.id, settings.loss, float(settings.bn_decay))
+        decay = variant.decay(settings.bn_decay)
+        key = (variant.id, settings.loss, float(decay))
         with self._lock:
             entry = self._entries.pop(key, None)
             if entry is None:
-                entry = CompiledVariant(variant, settings.loss, settings.bn_decay, settings.seed)
+                entry = CompiledVariant(variant, settings.loss, decay, settings.seed)
             self._entries[key] = entry  # now the most recent
             while len(self._entries) > self.limit:
                 self._entries.popitem(last=False)
@@ -352,7 +353,8 @@ class CompiledVariants:
     def is_traced(self, variant_ids: Iterable[str], settings: TrainSettings) -> bool:
         with self._lock:
             return all(
-                (entry := self._entries.get((vid, settings.loss, float(settings.bn_decay))))
+                (entry := self._entries.get(
+                    (vid, settings.loss, float(get_variant(vid).decay(settings.bn_decay)))))
                 is not None and entry._traced
                 for vid in variant_ids
             )

@@ -27,7 +27,9 @@ BATCH_STATS = "batch-stats"  # batch statistics used at inference too
 PITFALLS_GROUP = "Pitfalls"
 HEADROOM_GROUP = "Learning-rate headroom"
 BATCH_SIZE_GROUP = "Small batches"
-GROUPS = [*IMPLEMENTATION_GROUPS.values(), PITFALLS_GROUP, HEADROOM_GROUP, BATCH_SIZE_GROUP]
+DECAY_GROUP = "BN decay"
+GROUPS = [*IMPLEMENTATION_GROUPS.values(), PITFALLS_GROUP, HEADROOM_GROUP, BATCH_SIZE_GROUP,
+          DECAY_GROUP]
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,8 @@ class Variant:
     each of the run's batches into that many smaller ones, one training step
     each: the same images in the same order, in smaller batches. ``twin_of``
     names the variant whose initial weights it shares, so the two differ only
-    in the bug, the rate or the batch size.
+    in the bug, the rate, the batch size or the BN decay. ``bn_decay``, when
+    set, is this variant's BN decay whatever the run's setting.
     """
 
     id: str
@@ -54,6 +57,11 @@ class Variant:
     learning_rate_factor: float = 1.0
     twin_of: str | None = None
     batch_split: int = 1
+    bn_decay: float | None = None
+
+    def decay(self, run_decay: float) -> float:
+        """The BN decay this variant trains with in a run whose setting is ``run_decay``."""
+        return self.bn_decay if self.bn_decay is not None else run_decay
 
     @property
     def has_batch_norm(self) -> bool:
@@ -72,6 +80,8 @@ class Variant:
             return HEADROOM_GROUP
         if self.batch_split != 1:
             return BATCH_SIZE_GROUP
+        if self.bn_decay is not None:
+            return DECAY_GROUP
         return IMPLEMENTATION_GROUPS[self.implementation]
 
     @property
@@ -114,7 +124,7 @@ TOL_MUTED = {
 }
 # Two more of Paul Tol's schemes, for the variants beyond the first fourteen.
 TOL_VIBRANT = {"cyan": "#33BBEE", "magenta": "#EE3377"}
-TOL_BRIGHT = {"red": "#EE6677"}
+TOL_BRIGHT = {"red": "#EE6677", "green": "#228833", "purple": "#AA3377", "blue": "#4477AA"}
 
 # The second cue per implementation group, as words (the GUI maps them to pens).
 SOLID, DASHED, DOTTED = "solid", "dashed", "dotted"
@@ -170,8 +180,17 @@ BATCH_SIZE_VARIANTS = [
     for split, color in zip((4, 16), colors)
 ]
 
+# The notebook's BN model with a shorter and a longer memory of its population
+# statistics (0.99 is the notebook's): how fast they follow against how noisy.
+DECAY_VARIANTS = [
+    Variant(f"keras-conv-bn-relu-decay{name}", f"Keras BN: conv → BN → ReLU, BN decay {decay:g}",
+            color=color, twin_of="keras-conv-bn-relu", bn_decay=decay, **_KERAS_BN_BLOCK)
+    for name, decay, color in (("90", 0.9, TOL_BRIGHT["green"]),
+                               ("999", 0.999, TOL_BRIGHT["purple"]))
+]
+
 # Every variant bngui can train: the notebook's ten first, then the extras.
-VARIANTS = NOTEBOOK_VARIANTS + EXTRA_VARIANTS + BATCH_SIZE_VARIANTS
+VARIANTS = NOTEBOOK_VARIANTS + EXTRA_VARIANTS + BATCH_SIZE_VARIANTS + DECAY_VARIANTS
 VARIANTS_BY_ID = {variant.id: variant for variant in VARIANTS}
 VARIANT_IDS = [variant.id for variant in VARIANTS]
 
@@ -198,7 +217,7 @@ PRECISE_SUFFIX = "-precise"
 DRAWING_MODEL_ID = "keras-conv-bn-relu-drawing"
 DRAWING_MODEL_VARIANT = "keras-conv-bn-relu"
 DRAWING_MODEL_BATCHES = 8000
-DRAWING_MODEL_COLOR = "#000000"  # black: the one model not of the run's palette
+DRAWING_MODEL_COLOR = TOL_BRIGHT["blue"]  # a colour no variant of a run has
 
 
 @dataclass(frozen=True)

@@ -344,12 +344,19 @@ class MainWindow(QMainWindow):
             self.setup_panel.select_variants(list(variants) if isinstance(variants, list) else [variants])
         # A damaged settings file falls back to the notebook's defaults.
         with contextlib.suppress(SettingsError, TypeError, ValueError):
+            defaults = TrainSettings()
+            seed = int(store.value("setup/seed", defaults.seed))
+            repeats = int(store.value("setup/repeats", 1))
             self.setup_panel.set_settings(TrainSettings(
-                batches=int(store.value("setup/batches", 800)),
-                batch_size=int(store.value("setup/batch_size", 64)),
-                learning_rate=float(store.value("setup/learning_rate", 0.002)),
-                loss=str(store.value("setup/loss", "sigmoid")),
-                seed=int(store.value("setup/seed", 0)),
+                batches=int(store.value("setup/batches", defaults.batches)),
+                batch_size=int(store.value("setup/batch_size", defaults.batch_size)),
+                learning_rate=float(store.value("setup/learning_rate", defaults.learning_rate)),
+                loss=str(store.value("setup/loss", defaults.loss)),
+                seed=seed,
+                bn_decay=float(store.value("setup/bn_decay", defaults.bn_decay)),
+                augment=str(store.value("setup/augment", "false")).lower() == "true",
+                precise_batches=int(store.value("setup/precise_batches", defaults.precise_batches)),
+                seeds=tuple(range(seed, seed + repeats)) if repeats > 1 else (),
             ).validate())
         self.set_layout_mode(str(store.value("view/layout", OVERLAY)))
         self.set_training_mode(str(store.value("view/training_mode", INFERENCE_MODE)))
@@ -367,7 +374,12 @@ class MainWindow(QMainWindow):
         store.setValue("setup/variants", self.setup_panel.selected_variants())
         settings = self.setup_panel.settings()
         for key, value in settings.as_dict().items():
-            store.setValue(f"setup/{key}", value)
+            if key == "seeds":
+                store.setValue("setup/repeats", len(settings.seed_list))
+            elif key == "augment":
+                store.setValue("setup/augment", "true" if value else "false")
+            else:
+                store.setValue(f"setup/{key}", value)
         store.setValue("view/layout", self.curves.mode)
         store.setValue("view/training_mode", self.curves.training_mode)
         store.setValue("view/smoothing", self.smoothing_slider.value())

@@ -85,6 +85,25 @@ _PRESETS = [
         QT_TRANSLATE_NOOP("Presets", "Ten times the learning rate: see how BN and the baseline cope; a"
                           " loss that turns NaN is marked diverged."),
     ),
+    Preset(
+        QT_TRANSLATE_NOOP("Presets", "Population statistics: precise BN and decay"),
+        ("keras-conv-bn-relu", "keras-conv-bn-relu-decay90", "keras-conv-bn-relu-decay999",
+         "nn-conv-bn-relu"),
+        QT_TRANSLATE_NOOP("Presets", "BN's population statistics are moving averages that lag behind"
+                          " the weights: decay 0.999 remembers 1,000 batches and lags most, 0.9"
+                          " follows in 10. Precise BN re-estimates them after the run; watch the lag"
+                          " under Inside the network and the precise columns of the table."),
+        dict(NOTEBOOK_SETTINGS, batches=400),
+    ),
+    Preset(
+        QT_TRANSLATE_NOOP("Presets", "Batch size and BN"),
+        ("baseline", "baseline-batch16", "baseline-batch4", "keras-conv-bn-relu",
+         "keras-conv-bn-relu-batch16", "keras-conv-bn-relu-batch4"),
+        QT_TRANSLATE_NOOP("Presets", "The same images in batches of 64, 16 and 4: with small batches"
+                          " BN normalizes with noisy statistics, and training mode and inference"
+                          " mode drift apart; the baseline learns nothing at any size."),
+        dict(NOTEBOOK_SETTINGS, batches=300),
+    ),
 ]
 # By English name (what the settings file and the tests use).
 PRESETS = {preset.name: preset for preset in _PRESETS}

@@ -20,7 +20,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bngui.core.settings import LOSSES, MAX_BATCH_SIZE, MAX_BATCHES, TrainSettings
+from bngui.core.settings import (
+    BN_DECAYS,
+    LOSSES,
+    MAX_BATCH_SIZE,
+    MAX_BATCHES,
+    MAX_PRECISE_BATCHES,
+    MAX_SEEDS,
+    TrainSettings,
+)
 from bngui.core.variants import GROUPS, VARIANTS
 from bngui.gui.fields import ComboBox, DoubleSpinBox, SpinBox
 from bngui.gui.plot_style import MUTED_COLOR, line_swatch
@@ -131,18 +139,56 @@ class SetupPanel(QWidget):
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setValue(defaults.seed)
         self.seed.setToolTip(self.tr("The same seed gives the same initial weights and batches"))
+        self.repeats = SpinBox()
+        self.repeats.setRange(1, MAX_SEEDS)
+        self.repeats.setValue(1)
+        self.repeats.setToolTip(self.tr(
+            "Train the same run once per seed (the seed, then the next ones) and show each"
+            " variant's mean with its range over the seeds: one run is one draw"))
         form.addRow(self.tr("Batches"), self.batches)
         form.addRow(self.tr("Batch size"), self.batch_size)
         form.addRow(self.tr("Learning rate"), self.learning_rate)
         form.addRow(self.tr("Loss"), self.loss)
         form.addRow(self.tr("Seed"), self.seed)
+        form.addRow(self.tr("Repeat over seeds"), self.repeats)
         details_layout.addWidget(hyper)
+
+        bn_box = QGroupBox(self.tr("Batch normalization"))
+        bn_form = QFormLayout(bn_box)
+        self.bn_decay = ComboBox()
+        for decay in BN_DECAYS:
+            self.bn_decay.addItem(f"{decay:g}", decay)
+        self.bn_decay.setToolTip(self.tr(
+            "How much of its population statistics a BN layer keeps at each training batch."))
+        self.decay_note = QLabel(self.tr(
+            "Keras's momentum 0.99 is PyTorch's momentum 0.01: about 100 batches of memory"
+            " (0.9: 10, 0.999: 1,000)."))
+        self.decay_note.setWordWrap(True)
+        set_text_color(self.decay_note, MUTED_COLOR)
+        self.precise_batches = SpinBox()
+        self.precise_batches.setRange(0, MAX_PRECISE_BATCHES)
+        self.precise_batches.setSingleStep(50)
+        self.precise_batches.setValue(defaults.precise_batches)
+        self.precise_batches.setToolTip(self.tr(
+            "After the run, re-estimate every BN layer's population statistics over this many"
+            " training batches with the weights fixed (precise BN) and score again; 0: no"))
+        self.augment = QCheckBox(self.tr("Augment the training batches"))
+        self.augment.setToolTip(self.tr(
+            "Shift, rotate, scale, shear, thicken or thin and bend every training batch at"
+            " random, the same way for every variant (off in the notebook)"))
+        bn_form.addRow(self.tr("BN decay"), self.bn_decay)
+        bn_form.addRow(self.decay_note)
+        bn_form.addRow(self.tr("Precise BN batches"), self.precise_batches)
+        bn_form.addRow(self.augment)
+        details_layout.addWidget(bn_box)
         layout.addStretch(1)
 
-        for spin in (self.batches, self.batch_size, self.seed):
+        for spin in (self.batches, self.batch_size, self.seed, self.repeats, self.precise_batches):
             spin.valueChanged.connect(self._on_setting_changed)
         self.learning_rate.valueChanged.connect(self._on_setting_changed)
-        self.loss.currentIndexChanged.connect(self._on_setting_changed)
+        for combo in (self.loss, self.bn_decay):
+            combo.currentIndexChanged.connect(self._on_setting_changed)
+        self.augment.toggled.connect(self._on_setting_changed)
         self.preset.currentIndexChanged.connect(self._on_preset_chosen)
         # Choosing the preset shown again sets its settings again, as Restore does.
         self.preset.activated.connect(self._on_preset_chosen)
@@ -200,7 +246,8 @@ class SetupPanel(QWidget):
             differences = preset.differences(self.settings())
         if differences:
             names = {"batches": self.tr("batches"), "batch_size": self.tr("batch size"),
-                     "learning_rate": self.tr("learning rate"), "loss": self.tr("loss")}
+                     "learning_rate": self.tr("learning rate"), "loss": self.tr("loss"),
+                     "bn_decay": self.tr("BN decay"), "augment": self.tr("augmentation")}
             self.modified.setText(self.tr("Modified: {fields} differ from the preset's.").format(
                 fields=", ".join(names.get(name, name) for name in differences)))
         self.modified.setVisible(bool(differences))
@@ -231,12 +278,17 @@ class SetupPanel(QWidget):
     # -- settings -------------------------------------------------------------
 
     def settings(self):
+        seed, repeats = self.seed.value(), self.repeats.value()
         return TrainSettings(
             batches=self.batches.value(),
             batch_size=self.batch_size.value(),
             learning_rate=round(self.learning_rate.value(), 6),
             loss=self.loss.currentData(),
-            seed=self.seed.value(),
+            seed=seed,
+            bn_decay=self.bn_decay.currentData(),
+            augment=self.augment.isChecked(),
+            precise_batches=self.precise_batches.value(),
+            seeds=tuple(range(seed, seed + repeats)) if repeats > 1 else (),
         )
 
     def set_settings(self, settings):
@@ -250,12 +302,26 @@ class SetupPanel(QWidget):
 
     def _set_fields(self, values):
         fields = {"batches": self.batches, "batch_size": self.batch_size, "seed": self.seed,
-                  "learning_rate": self.learning_rate}
+                  "learning_rate": self.learning_rate, "precise_batches": self.precise_batches}
         for name, value in values.items():
             if name == "loss":
                 self.loss.setCurrentIndex(max(0, self.loss.findData(value)))
+            elif name == "bn_decay":
+                self._choose_decay(value)
+            elif name == "augment":
+                self.augment.setChecked(bool(value))
+            elif name == "seeds":
+                # Seeds the window can show are consecutive from the seed; others count alike.
+                self.repeats.setValue(max(1, len(value)))
             elif name in fields:
                 fields[name].setValue(value)
+
+    def _choose_decay(self, decay):
+        index = self.bn_decay.findData(decay)
+        if index < 0:  # a decay from a session or the command line that the list lacks
+            self.bn_decay.addItem(f"{decay:g}", decay)
+            index = self.bn_decay.count() - 1
+        self.bn_decay.setCurrentIndex(index)
 
     def _on_setting_changed(self):
         if self._applying_preset:
@@ -282,5 +348,6 @@ class SetupPanel(QWidget):
     def set_running(self, running):
         """The setup is fixed while a run trains."""
         for widget in (self.preset, self.restore_button, self.batches, self.batch_size,
-                       self.learning_rate, self.loss, self.seed, *self.checkboxes.values()):
+                       self.learning_rate, self.loss, self.seed, self.repeats, self.bn_decay,
+                       self.precise_batches, self.augment, *self.checkboxes.values()):
             widget.setEnabled(not running)

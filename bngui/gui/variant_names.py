@@ -43,6 +43,10 @@ _LABELS = {
         "VariantNames", "Keras BN: conv → BN → ReLU, batches 16x smaller"),
     "baseline-batch16": QT_TRANSLATE_NOOP("VariantNames", "Baseline (no BN), batches 4x smaller"),
     "baseline-batch4": QT_TRANSLATE_NOOP("VariantNames", "Baseline (no BN), batches 16x smaller"),
+    "keras-conv-bn-relu-decay90": QT_TRANSLATE_NOOP(
+        "VariantNames", "Keras BN: conv → BN → ReLU, BN decay 0.9"),
+    "keras-conv-bn-relu-decay999": QT_TRANSLATE_NOOP(
+        "VariantNames", "Keras BN: conv → BN → ReLU, BN decay 0.999"),
 }
 
 _COMPACT = {
@@ -64,6 +68,8 @@ _COMPACT = {
     "keras-conv-bn-relu-batch4": QT_TRANSLATE_NOOP("VariantNames", "Keras BN, batches ÷16"),
     "baseline-batch16": QT_TRANSLATE_NOOP("VariantNames", "Baseline, batches ÷4"),
     "baseline-batch4": QT_TRANSLATE_NOOP("VariantNames", "Baseline, batches ÷16"),
+    "keras-conv-bn-relu-decay90": QT_TRANSLATE_NOOP("VariantNames", "Keras BN, decay 0.9"),
+    "keras-conv-bn-relu-decay999": QT_TRANSLATE_NOOP("VariantNames", "Keras BN, decay 0.999"),
 }
 
 _IN_GROUP = {
@@ -85,6 +91,8 @@ _IN_GROUP = {
     "keras-conv-bn-relu-batch4": QT_TRANSLATE_NOOP("VariantNames", "Keras BN, 16× smaller batches"),
     "baseline-batch16": QT_TRANSLATE_NOOP("VariantNames", "Baseline, 4× smaller batches"),
     "baseline-batch4": QT_TRANSLATE_NOOP("VariantNames", "Baseline, 16× smaller batches"),
+    "keras-conv-bn-relu-decay90": QT_TRANSLATE_NOOP("VariantNames", "Keras BN, decay 0.9"),
+    "keras-conv-bn-relu-decay999": QT_TRANSLATE_NOOP("VariantNames", "Keras BN, decay 0.999"),
 }
 
 # Keyed by the catalogue's group names (core/variants.py GROUPS).
@@ -95,6 +103,7 @@ _GROUP_TITLES = {
     GROUPS[3]: QT_TRANSLATE_NOOP("VariantNames", "Pitfalls"),
     GROUPS[4]: QT_TRANSLATE_NOOP("VariantNames", "10× learning rate"),
     GROUPS[5]: QT_TRANSLATE_NOOP("VariantNames", "Small batches"),
+    GROUPS[6]: QT_TRANSLATE_NOOP("VariantNames", "BN decay (the notebook: 0.99)"),
 }
 _SHORT_GROUP_TITLES = {
     GROUPS[0]: QT_TRANSLATE_NOOP("VariantNames", "No BN"),
@@ -103,6 +112,7 @@ _SHORT_GROUP_TITLES = {
     GROUPS[3]: QT_TRANSLATE_NOOP("VariantNames", "Pitfalls"),
     GROUPS[4]: QT_TRANSLATE_NOOP("VariantNames", "10× learning rate"),
     GROUPS[5]: QT_TRANSLATE_NOOP("VariantNames", "Small batches"),
+    GROUPS[6]: QT_TRANSLATE_NOOP("VariantNames", "BN decay"),
 }
 
 

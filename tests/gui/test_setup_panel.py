@@ -27,8 +27,10 @@ def test_every_preset_sets_its_variants_settings_and_lesson(panel):
         panel.preset.activated.emit(index)  # chosen by the user, also when already shown
         assert set(panel.selected_variants()) == set(preset.variants)
         settings = panel.settings()
-        # The notebook's settings, which every lesson depends on; the seed is the user's.
-        assert {key: getattr(settings, key) for key in NOTEBOOK_SETTINGS} == NOTEBOOK_SETTINGS
+        # The settings the lesson depends on (the notebook's unless the preset says
+        # otherwise); the seed is the user's.
+        assert {key: getattr(settings, key) for key in preset.settings} == preset.settings
+        assert set(preset.settings) >= set(NOTEBOOK_SETTINGS)
         assert settings.seed == 7
         assert panel.lesson.text() == preset.lesson and len(panel.lesson.text()) > 40
         assert not panel.is_modified() and not panel.modified.isVisible()

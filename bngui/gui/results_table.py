@@ -13,6 +13,7 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
+from bngui.core.history import summarize_seeds
 from bngui.core.variants import VARIANTS_BY_ID
 from bngui.gui.variant_names import compact_label, variant_label
 
@@ -34,6 +35,10 @@ COLUMN_SPECS = (
     ("100 samples", QT_TRANSLATE_NOOP("ResultsTable", "100\nsamples"),
      QT_TRANSLATE_NOOP("ResultsTable", "The first 100 test images scored one at a time, inference"
                        " mode: the notebook's check that inference uses the right statistics")),
+    ("Precise BN", QT_TRANSLATE_NOOP("ResultsTable", "Precise BN\nval. / test"),
+     QT_TRANSLATE_NOOP("ResultsTable", "Validation and test accuracy in inference mode after"
+                       " precise BN re-estimated the population statistics with the weights"
+                       " fixed")),
     ("Seconds", QT_TRANSLATE_NOOP("ResultsTable", "Seconds"),
      QT_TRANSLATE_NOOP("ResultsTable", "Training time of the variant")),
 )
@@ -57,6 +62,9 @@ INFERENCE_GAP = 0.30
 FLAG_COLOR = QColor("#ffd6d6")
 STATE_COLORS = {"diverged": "#b00020", "stopped": "#8a6d00", "done": "#1b5e20"}
 PREVIOUS_RUN_COLOR = QColor("#8c8c8c")
+# Precise BN this much above the moving averages' score: their lag cost that much.
+PRECISE_GAIN = 0.05
+GAIN_COLOR = QColor("#d8f0d8")
 
 
 def _translate(text):
@@ -81,6 +89,13 @@ def _accuracy_item(value):
     if value is None or not math.isfinite(value):
         return _NumberItem(None, "–")
     return _NumberItem(value, f"{value:.4f}")
+
+
+def _pair_item(first, second):
+    """Two accuracies in one cell ("0.9746 / 0.9753"), sorted by the first."""
+    if first is None or not math.isfinite(first):
+        return _NumberItem(None, "–")
+    return _NumberItem(first, f"{first:.4f} / {second:.4f}")
 
 
 def single_sample_flagged(result):
@@ -158,12 +173,14 @@ class ResultsTable(QTableWidget):
 
     def refresh(self, history):
         """Rewrite the rows from a ``RunHistory`` (only when it changed)."""
+        by_seed = history.results_by_seed() if history.over_seeds else {}
         snapshot = tuple(
             (
                 record.variant,
                 record.state,
                 record.result,
                 record.step_accuracy[-1] if record.step_accuracy else None,
+                tuple(by_seed.get(record.variant, ())),
             )
             for record in history.variants.values()
         )
@@ -172,8 +189,10 @@ class ResultsTable(QTableWidget):
         self._shown = snapshot
         self.setSortingEnabled(False)
         self.setRowCount(len(snapshot))
-        for row, (variant_id, state, result, training_mode) in enumerate(snapshot):
+        for row, (variant_id, state, result, training_mode, seeds) in enumerate(snapshot):
             cells = self._row_items(VARIANTS_BY_ID[variant_id], state, result, training_mode)
+            if len(seeds) > 1:
+                self._show_over_seeds(cells, seeds)
             for column, name in enumerate(COLUMNS):
                 item = cells[name]
                 if self.previous_run:
@@ -202,8 +221,9 @@ class ResultsTable(QTableWidget):
         training_item.setToolTip(_translate(TRAINING_MODE_TIP))
         cells = {"Variant": name, "State": state_item, "Training mode": training_item}
         if result is None:
-            cells.update({"Validation": _accuracy_item(None), "Test": _accuracy_item(None),
-                          "100 samples": _accuracy_item(None), "Seconds": _NumberItem(None, "–")})
+            cells.update({name: _accuracy_item(None) for name in (
+                "Validation", "Test", "100 samples", "Precise BN")})
+            cells["Seconds"] = _NumberItem(None, "–")
             return cells
         single = _accuracy_item(result.single_sample_accuracy)
         if single_sample_flagged(result):
@@ -219,6 +239,31 @@ class ResultsTable(QTableWidget):
             "Validation": validation,
             "Test": _accuracy_item(result.test_accuracy),
             "100 samples": single,
+            "Precise BN": _pair_item(result.precise_validation_accuracy,
+                                     result.precise_test_accuracy),
             "Seconds": _NumberItem(result.train_seconds, f"{result.train_seconds:.1f}"),
         })
+        ema, precise = result.validation_accuracy, result.precise_validation_accuracy
+        if math.isfinite(ema) and math.isfinite(precise) and precise >= ema + PRECISE_GAIN:
+            item = cells["Precise BN"]
+            item.setBackground(QBrush(GAIN_COLOR))
+            item.setToolTip(self.tr(
+                "{points:.1f} points above the moving averages' score: with the same weights,"
+                " only the population statistics differ; the moving averages lagged behind"
+                " the training.").format(points=100 * (precise - ema)))
         return cells
+
+    def _show_over_seeds(self, cells, seeds):
+        """Scores of a run over several seeds: mean ± standard deviation, the worst in the tip."""
+        summary = summarize_seeds(list(seeds))
+        for column, score in (("Validation", "validation_accuracy"), ("Test", "test_accuracy"),
+                              ("100 samples", "single_sample_accuracy"),
+                              ("Precise BN", "precise_validation_accuracy")):
+            if score not in summary:
+                continue
+            s = summary[score]
+            item = _NumberItem(s.mean, f"{s.mean:.4f} ±{s.sd:.3f}")
+            item.setToolTip(self.tr("Mean ± standard deviation over {count} seeds; the worst:"
+                                    " {worst:.4f} (seed {seed})").format(
+                count=s.count, worst=s.worst, seed=s.worst_seed))
+            cells[column] = item

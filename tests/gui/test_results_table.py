@@ -7,7 +7,13 @@ from PySide6.QtCore import Qt
 
 from bngui.core import events
 from bngui.core.history import RunHistory
-from bngui.gui.results_table import COLUMNS, FLAG_COLOR, ResultsTable, single_sample_flagged
+from bngui.gui.results_table import (
+    COLUMNS,
+    FLAG_COLOR,
+    GAIN_COLOR,
+    ResultsTable,
+    single_sample_flagged,
+)
 
 TEST = COLUMNS.index("Test")
 SINGLE = COLUMNS.index("100 samples")
@@ -72,9 +78,9 @@ def test_rows_show_state_and_numbers(table):
          waiting=["keras-conv-bn-relu"])
     cells = {variant: [table.item(row_of(table, variant), c).text() for c in range(len(COLUMNS))]
              for variant in ("baseline", "nn-conv-bn-relu", "keras-conv-bn-relu")}
-    assert cells["baseline"][1:] == ["done", "–", "0.9500", "0.9712", "0.9700", "12.3"]
+    assert cells["baseline"][1:] == ["done", "–", "0.9500", "0.9712", "0.9700", "–", "12.3"]
     assert cells["nn-conv-bn-relu"][1:6] == ["stopped", "–", "0.9500", "–", "–"]
-    assert cells["keras-conv-bn-relu"][1:] == ["waiting", "–", "–", "–", "–", "–"]
+    assert cells["keras-conv-bn-relu"][1:] == ["waiting", "–", "–", "–", "–", "–", "–"]
 
 
 def test_sorting_by_test_and_seconds_is_numeric(table):
@@ -222,5 +228,34 @@ def test_all_columns_fit_a_1280_pixel_window_at_presentation_size(qtbot, point_s
     table.refresh(history)
     qtbot.waitUntil(lambda: table.horizontalHeader().length() > 0, timeout=2000)
     assert table.horizontalScrollBar().maximum() == 0
-    # Room left for a few more columns of numbers.
-    assert table.horizontalHeader().length() <= 0.85 * table.viewport().width()
+    # Room left for another column of numbers.
+    assert table.horizontalHeader().length() <= 0.95 * table.viewport().width()
+
+
+def test_precise_bn_and_seeds_in_the_table(qtbot):
+    """The precise-BN column, highlighted where the moving averages lagged; a run over seeds
+    shows mean ± standard deviation with the worst seed in the tooltip."""
+    import dataclasses
+
+    table = ResultsTable()
+    qtbot.addWidget(table)
+    history = RunHistory(["keras-conv-bn-relu"])
+    history.handle(events.RunStarted(("keras-conv-bn-relu",), 10, 64, (0, 1)))
+    column = COLUMNS.index("Precise BN")
+    for seed, (ema, precise) in zip((0, 1), ((0.60, 0.95), (0.90, 0.97))):
+        history.handle(events.SeedStarted(seed))
+        record = finished("keras-conv-bn-relu", test=ema, single=ema, validation=ema, seconds=1.0)
+        history.handle(dataclasses.replace(record, precise_validation_accuracy=precise,
+                                           precise_test_accuracy=precise))
+        if seed == 0:
+            single = RunHistory(["keras-conv-bn-relu"])
+            single.handle(dataclasses.replace(record, precise_validation_accuracy=precise,
+                                              precise_test_accuracy=precise))
+            table.refresh(single)
+            assert table.item(0, column).text() == "0.9500 / 0.9500"
+            assert table.item(0, column).background().color() == GAIN_COLOR  # 35 points gained
+    table.refresh(history)
+    validation = table.item(0, COLUMNS.index("Validation"))
+    assert validation.text() == "0.7500 ±0.212"
+    assert "seed 0" in validation.toolTip() and "0.6000" in validation.toolTip()
+    assert table.item(0, column).text().startswith("0.9600 ±")

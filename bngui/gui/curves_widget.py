@@ -75,6 +75,7 @@ FOLLOW_MIN_SPAN = 1000
 # point is no line (a run of under 25 batches has one training point).
 FEW_POINTS = 3
 RAW_ALPHA = 70
+BAND_ALPHA = 50  # the min-max band over seeds, behind the mean
 SIDE_TRAINING_ALPHA = 160
 SIDE_TRAINING_WIDTH = 0.6  # of the line width: training thinner than validation
 DEFAULT_PLANNED_BATCHES = 800
@@ -194,6 +195,8 @@ class CurvesWidget(BuiltWhenShown, QWidget):
         self._y_labels = []
         # (variant, series) -> (smoothed curve, raw curve or None)
         self._curves = {}
+        self._curve_plots = {}  # (variant, series) -> its plot
+        self._bands = {}  # (variant, series) -> the min-max band over seeds
         self._pens = {}  # curve item -> (variant, width, alpha, has markers)
         self._few_points = set()  # curve items drawn with markers for lack of points
         self._plots_of = {}  # variant -> the plots showing its curves
@@ -417,6 +420,7 @@ class CurvesWidget(BuiltWhenShown, QWidget):
         smoothed = plot.plot(**options)
         self._pens[smoothed] = (variant, width, alpha, markers)
         self._curves[(variant_id, series)] = (smoothed, raw)
+        self._curve_plots[(variant_id, series)] = plot
         plots = self._plots_of.setdefault(variant_id, [])
         if plot not in plots:
             plots.append(plot)
@@ -607,6 +611,8 @@ class CurvesWidget(BuiltWhenShown, QWidget):
         for variant_id, lines in self._divergence_marks.items():
             for line in lines:
                 line.setVisible(variant_id not in self.hidden)
+        for (variant_id, _), (_, _, fill) in self._bands.items():
+            fill.setVisible(variant_id not in self.hidden)
         self._scale_loss_axes()
 
     # -- the hint over empty plots --------------------------------------------
@@ -645,19 +651,60 @@ class CurvesWidget(BuiltWhenShown, QWidget):
         self._update_hint()
         for (variant_id, series), (smoothed, raw) in self._curves.items():
             record = history.variants.get(variant_id)
+            band = None
             if record is None:
                 batches, values = np.array([]), np.array([])
+            elif history.over_seeds:
+                batches, values, low, high = self._over_seeds(history, variant_id, series)
+                band = (low, high)
             else:
                 batches, values = self._series(record, series)
+            smooth = raw is not None
             if raw is not None:
                 raw.setData(batches, values)
                 smoothed.setData(batches, exponential_moving_average(values, self.smoothing))
             else:
                 smoothed.setData(batches, values)
+            self._show_band((variant_id, series), batches, band, smooth)
             self._mark_few_points(smoothed, len(batches))
         self._fit_batch_axes(history)
         self._scale_loss_axes()
         self._mark_divergences(history)
+
+    def _over_seeds(self, history, variant_id, series):
+        """(batches, mean, min, max) over the seeds so far, at every batch some seed reached."""
+        runs = [self._series(record, series) for record in history.across_seeds(variant_id)]
+        batches = np.unique(np.concatenate([run_batches for run_batches, _ in runs]))
+        table = np.full((len(runs), len(batches)), np.nan)
+        for row, (run_batches, values) in enumerate(runs):
+            table[row, np.searchsorted(batches, run_batches)] = values
+        with np.errstate(all="ignore"):
+            return batches, np.nanmean(table, 0), np.nanmin(table, 0), np.nanmax(table, 0)
+
+    def _show_band(self, key, batches, band, smooth):
+        """The min-max band over seeds behind a mean curve (none for a run of one seed)."""
+        existing = self._bands.get(key)
+        if band is None:
+            if existing is not None:
+                for item in existing:
+                    item.setVisible(False)
+            return
+        if existing is None:
+            variant = VARIANTS_BY_ID[key[0]]
+            low_curve, high_curve = pg.PlotDataItem(), pg.PlotDataItem()
+            color = pg.mkColor(variant.color)
+            color.setAlpha(BAND_ALPHA)
+            fill = pg.FillBetweenItem(low_curve, high_curve, brush=pg.mkBrush(color))
+            fill.setZValue(-5)  # behind every line
+            self._curve_plots[key].addItem(fill)
+            existing = self._bands[key] = (low_curve, high_curve, fill)
+        low, high = band
+        if smooth:
+            low = exponential_moving_average(low, self.smoothing)
+            high = exponential_moving_average(high, self.smoothing)
+        existing[0].setData(batches, low)
+        existing[1].setData(batches, high)
+        existing[2].setVisible(key[0] not in self.hidden)
 
     def _series(self, record, series):
         if self.training_mode == TRAINING_MODE and series == "train_loss":

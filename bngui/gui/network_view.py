@@ -12,10 +12,11 @@ refresh is skipped unless the history's ``statistics_version`` changed.
 
 import math
 import textwrap
+from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QRectF, Qt
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -49,12 +50,65 @@ EMPTY_HINT = ("Statistics appear when training starts: activations at batch 0 "
               "and every 100 batches, gradients every 25.")
 COLOR_BAR_LABEL = "log10 ‖∇W‖"
 COLOR_MAP = "viridis"  # perceptual: dark = small gradient, bright = large
+CONTEXT = "NetworkView"
+
+
+@dataclass(frozen=True)
+class Heatmap:
+    """What the heatmaps below the activations show, one row per layer over training.
+
+    Values are drawn as log10; ``symmetric`` scales are centred on 0 (a ratio of 1).
+    """
+
+    key: str
+    heading: str
+    bar_label: str
+    colormap: str
+    layers: tuple
+    profile_title: str
+    profile_label: str
+    default_levels: tuple
+    symmetric: bool = False
+
+
+HEATMAPS = {
+    heatmap.key: heatmap for heatmap in (
+        Heatmap("gradients",
+                QT_TRANSLATE_NOOP("NetworkView", "Gradient flow per layer (dark = vanishing;"
+                                  " blank = 0 or not finite)"),
+                COLOR_BAR_LABEL, COLOR_MAP, WEIGHT_LAYERS,
+                QT_TRANSLATE_NOOP("NetworkView", "Latest ‖∇W‖<br>per layer"), "‖∇W‖", (-4, 1)),
+        Heatmap("variance",
+                QT_TRANSLATE_NOOP("NetworkView", "BN's population statistics against the true ones:"
+                                  " population / true variance of each BN layer's input (white = 1,"
+                                  " they agree; red: too large; blue: too small)"),
+                QT_TRANSLATE_NOOP("NetworkView", "log10 variance ratio"), "CET-D1", NONLINEAR_LAYERS,
+                QT_TRANSLATE_NOOP("NetworkView", "Latest variance<br>ratio per BN layer"),
+                QT_TRANSLATE_NOOP("NetworkView", "population / true"), (-1, 1), symmetric=True),
+        Heatmap("mean",
+                QT_TRANSLATE_NOOP("NetworkView", "BN's population mean against the true mean of each"
+                                  " BN layer's input, in true standard deviations (dark = they agree)"),
+                QT_TRANSLATE_NOOP("NetworkView", "log10 mean shift (σ)"), "plasma", NONLINEAR_LAYERS,
+                QT_TRANSLATE_NOOP("NetworkView", "Latest mean shift<br>per BN layer"),
+                QT_TRANSLATE_NOOP("NetworkView", "shift (σ)"), (-2, 0)),
+    )
+}
+HEATMAP_CHOICES = (
+    ("gradients", QT_TRANSLATE_NOOP("NetworkView", "Gradient flow")),
+    ("variance", QT_TRANSLATE_NOOP("NetworkView", "BN lag: variance")),
+    ("mean", QT_TRANSLATE_NOOP("NetworkView", "BN lag: mean")),
+)
+NO_BN_TEXT = QT_TRANSLATE_NOOP("NetworkView", "no BN")
+
+
+def _tr(text):
+    return QCoreApplication.translate(CONTEXT, text)
 MAX_COLUMNS = 5  # more variants than this are wrapped onto two rows of plots
 TITLE_LINE_CHARS = 18
 
 # Layers labelled on the layer axes; the others get a tick whose label is only
 # drawn when there is room, so the axis never turns into a smear of text.
-_MAJOR_LAYERS = ("conv1", "conv5", "conv10", "conv15", "logits")
+_MAJOR_LAYERS = ("conv1", "conv5", "conv10", "conv15", "fc", "logits")
 
 
 def layer_title(layer):
@@ -110,6 +164,7 @@ class NetworkView(BuiltWhenShown, QWidget):
         self.variant_ids = ()
         self.presentation = False
         self.activation_layer = DEFAULT_ACTIVATION_LAYER
+        self.heatmap = HEATMAPS["gradients"]
         self.activation_plots = {}  # variant -> PlotItem
         self.activation_curves = {}  # variant -> (p15, p50, p85 PlotDataItems, band)
         self.heatmap_plots = {}  # variant -> PlotItem
@@ -136,12 +191,24 @@ class NetworkView(BuiltWhenShown, QWidget):
         self.same_scale.setChecked(True)
         self.same_scale.setToolTip("Link the activation plots' y axes, so their spreads compare directly")
         self.same_scale.toggled.connect(self._link_activation_axes)
+        self.heatmap_picker = QComboBox()
+        for key, text in HEATMAP_CHOICES:
+            self.heatmap_picker.addItem(_tr(text), key)
+        self.heatmap_picker.setToolTip(_tr(
+            "Below the activations: the gradient flow per layer, or how far each BN layer's"
+            " population statistics (moving averages) are from the true statistics of its input,"
+            " measured on the probe batch in training mode every 100 batches"))
+        self.heatmap_picker.currentIndexChanged.connect(
+            lambda index: self.set_heatmap(self.heatmap_picker.itemData(index)))
 
         # Short texts: these labels set the left part's minimum width, also at 17 pt.
         controls = QHBoxLayout()
         controls.addWidget(QLabel("ReLU input at"))
         controls.addWidget(self.layer_picker)
         controls.addWidget(self.same_scale)
+        controls.addSpacing(12)
+        controls.addWidget(QLabel(_tr("Below:")))
+        controls.addWidget(self.heatmap_picker)
         controls.addStretch(1)
         # On a line of its own: beside the controls it wrapped into a tall column.
         percentiles = QLabel("Lines: 15th, 50th and 85th percentile on a fixed probe batch,"
@@ -203,6 +270,16 @@ class NetworkView(BuiltWhenShown, QWidget):
                 font.setPointSize(PRESENTATION_FONT_PT)
             self.setFont(font)
             self._style_hint()
+            self._rebuild_when_shown()
+
+    def set_heatmap(self, key):
+        """What the heatmaps show: a key of HEATMAPS ("gradients", "variance", "mean")."""
+        heatmap = HEATMAPS[key]
+        if heatmap != self.heatmap:
+            self.heatmap = heatmap
+            self.heatmap_picker.blockSignals(True)
+            self.heatmap_picker.setCurrentIndex(self.heatmap_picker.findData(key))
+            self.heatmap_picker.blockSignals(False)
             self._rebuild_when_shown()
 
     def set_activation_layer(self, layer):
@@ -332,10 +409,12 @@ class NetworkView(BuiltWhenShown, QWidget):
         style = self.style
         size = style.font_pt
         font = style.font()
-        layer_ticks = _layer_ticks()
+        heatmap = self.heatmap
+        layers = heatmap.layers
+        layer_ticks = _layer_ticks(layers=layers)
         heading = self.graphics.addLabel(
-            "Gradient flow per layer (dark = vanishing; blank = 0 or not finite)",
-            row=rows, col=0, colspan=columns + 1, size=f"{size}pt", color=TEXT_COLOR)
+            _tr(heatmap.heading), row=rows, col=0, colspan=columns + 1, size=f"{size}pt",
+            color=TEXT_COLOR)
         heading.setMaximumHeight(heading.item.boundingRect().height())
         first = None
         for index, variant_id in enumerate(self.variant_ids):
@@ -351,7 +430,7 @@ class NetworkView(BuiltWhenShown, QWidget):
                 left.setStyle(showValues=False)  # the first column's labels serve the row
             else:
                 left.setWidth(self._first_axis_width())
-            plot.setYRange(-0.5, len(WEIGHT_LAYERS) - 0.5, padding=0)
+            plot.setYRange(-0.5, len(layers) - 0.5, padding=0)
             plot.setMouseEnabled(x=True, y=False)
             plot.getViewBox().enableAutoRange(y=False)
             if first is None:
@@ -361,37 +440,49 @@ class NetworkView(BuiltWhenShown, QWidget):
             # Column-major: image[batch index, layer index], so layers run up the y axis.
             image = pg.ImageItem(axisOrder="col-major")
             plot.addItem(image)
+            if heatmap.key != "gradients" and not variant.has_batch_norm:
+                # Nothing to lag behind: say so where the heatmap would be.
+                note = pg.TextItem(_tr(NO_BN_TEXT), color=MUTED_COLOR, anchor=(0.5, 0.5))
+                note.setFont(font)
+                plot.addItem(note)
+                note.setPos(0, (len(layers) - 1) / 2)
+                plot.getViewBox().sigXRangeChanged.connect(
+                    lambda _, x_range, note=note: note.setPos(sum(x_range) / 2, note.pos().y()))
             self.heatmap_plots[variant_id] = plot
             self.heatmaps[variant_id] = image
 
         # One colour scale for every heatmap, so dark means the same everywhere.
         # Its range until there are data: about where healthy and vanishing meet.
-        self.color_bar = pg.ColorBarItem(values=(-4, 1), colorMap=pg.colormap.get(COLOR_MAP),
-                                         label=COLOR_BAR_LABEL, interactive=False,
+        self.color_bar = pg.ColorBarItem(values=heatmap.default_levels,
+                                         colorMap=pg.colormap.get(heatmap.colormap),
+                                         label=_tr(heatmap.bar_label), interactive=False,
                                          width=20 if self.presentation else 15)
         self.color_bar.setImageItem(list(self.heatmaps.values()))
         for name in ("left", "right"):
             style.style_axis(self.color_bar.getAxis(name))
             self.color_bar.getAxis(name).setPen(pg.mkPen(AXIS_COLOR))
-        self.color_bar.getAxis("left").setLabel(COLOR_BAR_LABEL, **style.label_options())
+        self.color_bar.getAxis("left").setLabel(_tr(heatmap.bar_label), **style.label_options())
         self.graphics.addItem(self.color_bar, row=rows + 1, col=columns, rowspan=rows)
         if rows > 1:
             self._fit_titles(list(self.heatmap_plots.values()))
 
         self.profile_plot = plot = self.profile_graphics.addPlot(axisItems={"left": PowerOfTenAxis("left")})
-        self._style_plot(plot, "Latest ‖∇W‖<br>per layer", "‖∇W‖", x_label="layer")
+        self._style_plot(plot, _tr(heatmap.profile_title), _tr(heatmap.profile_label),
+                         x_label=_tr("layer"))
         self._fit_titles([plot])
         plot.setLogMode(y=True)
         # No vertical grid: with one, pyqtgraph would clip the "logits" label below.
         plot.showGrid(x=False, y=True, alpha=GRID_ALPHA)
         bottom = plot.getAxis("bottom")
-        bottom.setTicks(_layer_ticks(compact=True))
+        bottom.setTicks(_layer_ticks(compact=True, layers=layers))
+        if heatmap.symmetric:
+            plot.addLine(y=0, pen=pg.mkPen("#808080", width=1, style=Qt.DashLine))  # a ratio of 1
         # "logits" sits at the right end: let its label reach past the axis,
         # into a margin kept free for it.
         logits_width = QFontMetrics(font).horizontalAdvance("logits")
         bottom.setStyle(hideOverlappingLabels=logits_width)
         plot.layout.setContentsMargins(0, 0, logits_width // 2, 0)
-        plot.setXRange(-1, len(WEIGHT_LAYERS), padding=0)
+        plot.setXRange(-1, len(layers), padding=0)
         # The legend sits below the plot, where it never hides a curve.
         legend = style.legend(verSpacing=-2 if self.presentation else -5)
         self.profile_graphics.addItem(legend, row=1, col=0)
@@ -447,7 +538,8 @@ class NetworkView(BuiltWhenShown, QWidget):
             return
         self._drawn_version = history.statistics_version
         records = [history.variants.get(variant_id) for variant_id in self.variant_ids]
-        has_statistics = any(record is not None and (record.step_batches or record.activation_batches)
+        has_statistics = any(record is not None and (record.step_batches or record.activation_batches
+                                                     or record.lag_batches)
                              for record in records)
         self.stack.setCurrentWidget(self.plots_page if has_statistics else self.hint)
         self._draw_activations(history)
@@ -477,27 +569,39 @@ class NetworkView(BuiltWhenShown, QWidget):
     def _label_last_batches(self, history):
         """Every batch axis labels the last batch recorded (pyqtgraph would leave it out at the edge)."""
         records = history.variants.values()
+        heatmap_batches = [r.step_batches if self.heatmap.key == "gradients" else r.lag_batches
+                           for r in records]
         for plots, batches in ((self.activation_plots, [r.activation_batches for r in records]),
-                               (self.heatmap_plots, [r.step_batches for r in records])):
+                               (self.heatmap_plots, heatmap_batches)):
             last = [series[-1] for series in batches if series]
             for plot in plots.values():
                 plot.getAxis("bottom").set_end(max(last) if last else None)
 
+    def _heatmap_values(self, record):
+        """(batches, values) of the chosen heatmap: one row per measurement, one column per layer."""
+        key, layers = self.heatmap.key, self.heatmap.layers
+        if record is None:
+            return np.empty(0), np.empty((0, len(layers)))
+        if key == "gradients":
+            return record.gradient_matrix()
+        batches, ratios, shifts = record.lag_matrix()
+        return batches, ratios if key == "variance" else shifts
+
     def _draw_gradients(self, history):
         images, latest = {}, {}
+        layers = self.heatmap.layers
         for variant_id in self.heatmaps:
-            record = history.variants.get(variant_id)
-            if record is None:
-                batches, norms = np.empty(0), np.empty((0, len(WEIGHT_LAYERS)))
-            else:
-                batches, norms = record.gradient_matrix()
-            images[variant_id] = (batches, log_norms(norms))
-            # Zero or non-finite norms cannot sit on a log axis: leave a gap there.
-            last = finite_or_nan(norms[-1] if len(norms) else np.full(len(WEIGHT_LAYERS), np.nan))
+            batches, values = self._heatmap_values(history.variants.get(variant_id))
+            images[variant_id] = (batches, log_norms(values))
+            # Zero or non-finite values cannot sit on a log axis: leave a gap there.
+            last = finite_or_nan(values[-1] if len(values) else np.full(len(layers), np.nan))
             last[last <= 0] = np.nan
             latest[variant_id] = last
 
         levels = shared_levels([image for _, image in images.values()])
+        if levels is not None and self.heatmap.symmetric:
+            reach = max(1, abs(levels[0]), abs(levels[1]))  # centred: white is a ratio of 1
+            levels = (-reach, reach)
         for variant_id, (batches, image) in images.items():
             item = self.heatmaps[variant_id]
             if len(batches) == 0:
@@ -506,11 +610,11 @@ class NetworkView(BuiltWhenShown, QWidget):
             item.setImage(image, autoLevels=False, levels=levels or self.color_bar.levels())
             # Each column is centred on its batch and as wide as the recording interval.
             step = float(np.median(np.diff(batches))) if len(batches) > 1 else 25.0
-            item.setRect(QRectF(batches[0] - step / 2, -0.5, step * len(batches), len(WEIGHT_LAYERS)))
+            item.setRect(QRectF(batches[0] - step / 2, -0.5, step * len(batches), len(layers)))
         if levels is not None:
             self.color_bar.setLevels(levels)
 
-        x = np.arange(len(WEIGHT_LAYERS), dtype=float)
+        x = np.arange(len(layers), dtype=float)
         for variant_id, item in self.profile_curves.items():
             _set_curve(item, x, latest[variant_id])
 
@@ -523,7 +627,7 @@ def _set_curve(item, x, y):
         item.setData([], [])
 
 
-def _layer_ticks(compact=False):
+def _layer_ticks(compact=False, layers=WEIGHT_LAYERS):
     """Tick levels for a layer axis: key layers always labelled, the rest if there is room.
 
     ``compact`` labels convolutions by number only ("10" for conv10), for the
@@ -532,8 +636,8 @@ def _layer_ticks(compact=False):
     def text(name):
         return name[len("conv"):] if compact and name.startswith("conv") else name
 
-    major = [(index, text(name)) for index, name in enumerate(WEIGHT_LAYERS) if name in _MAJOR_LAYERS]
-    minor = [(index, text(name)) for index, name in enumerate(WEIGHT_LAYERS) if name not in _MAJOR_LAYERS]
+    major = [(index, text(name)) for index, name in enumerate(layers) if name in _MAJOR_LAYERS]
+    minor = [(index, text(name)) for index, name in enumerate(layers) if name not in _MAJOR_LAYERS]
     return [major, minor]
 
 

@@ -678,3 +678,35 @@ def check_batch_labels(qtbot, widget, last, plots):
             if one is not other and one.intersects(other):
                 overlap = one.intersected(other)
                 assert overlap.width() <= 0.5 or overlap.height() <= 0.5, "tick labels run into each other"
+
+
+def test_a_run_over_seeds_draws_the_mean_and_a_band_holding_every_seed(curves):
+    """Three seeds of two variants: each curve is the mean over the seeds, and its band spans
+    the lowest and the highest seed at every batch, so every seed's curve lies inside it."""
+    ids = VARIANTS[:2]
+    history = RunHistory(ids)
+    history.handle(events.RunStarted(ids, 200, 64, (0, 1, 2)))
+    by_seed = {}
+    for seed in (0, 1, 2):
+        history.handle(events.SeedStarted(seed))
+        for batch in (0, 100, 200):
+            for index, variant in enumerate(ids):
+                accuracy = 0.1 + index * (0.2 + 0.1 * seed) * batch / 200
+                by_seed.setdefault(variant, []).append((seed, batch, accuracy))
+                history.handle(events.Metric(variant, batch, events.VALIDATION, 1 - accuracy, accuracy))
+    curves.set_variants(ids)
+    curves.set_smoothing(0)
+    curves.refresh(history)
+    for variant in ids:
+        x, y = curve_data(curves, variant, "validation_accuracy")
+        assert x.tolist() == [0, 100, 200]
+        values = np.array([[a for s, b, a in by_seed[variant] if s == seed] for seed in (0, 1, 2)])
+        np.testing.assert_allclose(y, values.mean(axis=0))
+        low, high, fill = curves._bands[(variant, "validation_accuracy")]
+        assert fill.isVisible()
+        np.testing.assert_allclose(low.getData()[1], values.min(axis=0))
+        np.testing.assert_allclose(high.getData()[1], values.max(axis=0))
+        assert np.all(values >= low.getData()[1] - 1e-12) and np.all(values <= high.getData()[1] + 1e-12)
+    # Hiding a variant hides its band too.
+    curves.set_hidden({ids[1]})
+    assert not curves._bands[(ids[1], "validation_accuracy")][2].isVisible()

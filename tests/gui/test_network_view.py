@@ -302,3 +302,38 @@ def test_every_batch_axis_labels_the_last_batch(qtbot, view, count):
             assert str(end) in {text for _, _, text in labels}
     finally:
         painter.end()
+
+
+def lag_history():
+    """A baseline and a BN variant, with the BN variant's lag every 100 batches: its first
+    layer's variance ratio falls from 100 to 1.2, the others are 1; a mean shift of 0.5."""
+    history = synthetic_history()
+    for batch, ratio in ((0, 100.0), (100, 8.0), (200, 1.2)):
+        ratios = (ratio,) + (1.0,) * (len(NONLINEAR_LAYERS) - 1)
+        history.handle(events.BatchNormLag("keras-conv-bn-relu", batch, ratios,
+                                           (0.5,) * len(NONLINEAR_LAYERS)))
+    return history
+
+
+def test_the_bn_lag_heatmap_shows_the_population_statistics_catching_up(view):
+    view.set_variants(VARIANTS)
+    view.refresh(lag_history())
+    view.set_heatmap("variance")
+    view.refresh(lag_history())
+    assert view.heatmap_picker.currentData() == "variance"
+    image = view.heatmaps["keras-conv-bn-relu"].image
+    assert image.shape == (3, len(NONLINEAR_LAYERS))  # batches × BN layers
+    np.testing.assert_allclose(image[:, 0], np.log10([100.0, 8.0, 1.2]))
+    np.testing.assert_allclose(image[:, 1:], 0.0)
+    assert view.heatmaps["baseline"].image is None  # no BN: nothing to lag behind
+    low, high = view.color_bar.levels()
+    assert low == -high and high >= 2  # centred on a ratio of 1, covering 100
+    x, y = data(view.profile_curves["keras-conv-bn-relu"])
+    assert y[0] == pytest.approx(1.2) and len(x) == len(NONLINEAR_LAYERS)
+
+    view.set_heatmap("mean")
+    view.refresh(lag_history())
+    np.testing.assert_allclose(view.heatmaps["keras-conv-bn-relu"].image, np.log10(0.5))
+    view.set_heatmap("gradients")
+    view.refresh(lag_history())
+    assert view.heatmaps["baseline"].image.shape[1] == len(WEIGHT_LAYERS)

@@ -79,8 +79,12 @@ with _native_start_up_lines_filtered():
     # Measured on a 2-core CPU: the lockstep step is fastest with one thread
     # per op and two ops in flight, because independent variants then run in
     # parallel instead of each op being split across cores. Users may override.
-    INTRA_OP_THREADS = int(os.environ.get("BNGUI_INTRA_OP_THREADS", "1"))
-    INTER_OP_THREADS = int(os.environ.get("BNGUI_INTER_OP_THREADS", "2"))
+    # With a GPU (a CUDA build of TensorFlow) the ops run there, and the CPU
+    # threads keep TensorFlow's own defaults (0: as many as it sees fit).
+    GPUS = tf.config.list_physical_devices("GPU")
+    DEFAULT_THREADS = ("0", "0") if GPUS else ("1", "2")
+    INTRA_OP_THREADS = int(os.environ.get("BNGUI_INTRA_OP_THREADS", DEFAULT_THREADS[0]))
+    INTER_OP_THREADS = int(os.environ.get("BNGUI_INTER_OP_THREADS", DEFAULT_THREADS[1]))
     try:
         tf.config.threading.set_intra_op_parallelism_threads(INTRA_OP_THREADS)
         tf.config.threading.set_inter_op_parallelism_threads(INTER_OP_THREADS)
@@ -90,4 +94,4 @@ with _native_start_up_lines_filtered():
     # The devices are probed on the first use; do it now, while filtered.
     tf.config.list_physical_devices()
 
-__all__ = ["tf", "keras", "INTRA_OP_THREADS", "INTER_OP_THREADS", "is_start_up_noise"]
+__all__ = ["tf", "keras", "GPUS", "INTRA_OP_THREADS", "INTER_OP_THREADS", "is_start_up_noise"]

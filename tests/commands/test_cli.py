@@ -117,7 +117,7 @@ def train_run(small_mnist, tmp_path_factory):
     out = tmp_path_factory.mktemp("run") / "out"
     completed = bngui(
         "train", "--variants", "baseline", "keras-conv-bn-relu",
-        "--batches", str(RUN_BATCHES), "--out", str(out),
+        "--batches", str(RUN_BATCHES), "--precise-batches", "20", "--out", str(out),
         env={"BNGUI_MNIST": str(small_mnist)},
     )
     return completed, out
@@ -172,7 +172,7 @@ def test_train_writes_the_run_folder(train_run, small_mnist):
     document = json.loads((out / "results.json").read_text())
     assert document["settings"] == {
         "batches": RUN_BATCHES, "batch_size": 64, "learning_rate": 0.002, "loss": "sigmoid",
-        "seed": 0, "bn_decay": 0.99, "augment": False, "precise_batches": 200, "seeds": [],
+        "seed": 0, "bn_decay": 0.99, "augment": False, "precise_batches": 20, "seeds": [],
     }
     assert set(document["variants"]) == {"baseline", "keras-conv-bn-relu"}
     for entry in document["variants"].values():

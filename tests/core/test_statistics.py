@@ -29,7 +29,8 @@ RUN_BATCHES = 200
 
 @pytest.fixture(scope="module")
 def statistics_run(mnist_scored_on_2000):
-    trainer = LockstepTrainer(RUN_VARIANTS, mnist_scored_on_2000, TrainSettings(batches=RUN_BATCHES))
+    trainer = LockstepTrainer(RUN_VARIANTS, mnist_scored_on_2000, TrainSettings(batches=RUN_BATCHES,
+                                                                              precise_batches=50))
     history = RunHistory(RUN_VARIANTS)
     recorded = []
 

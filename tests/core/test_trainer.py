@@ -90,7 +90,8 @@ def weights_of(model):
 @pytest.fixture(scope="module")
 def main_run(mnist_scored_on_2000):
     data = mnist_scored_on_2000
-    trainer = LockstepTrainer(VARIANTS, data, TrainSettings(batches=MAIN_BATCHES))
+    # Precise BN is tested elsewhere; here a short one keeps the run short.
+    trainer = LockstepTrainer(VARIANTS, data, TrainSettings(batches=MAIN_BATCHES, precise_batches=5))
     # Whether every variant was compiled when the first batch was done.
     traced_by_first_batch = {}
 

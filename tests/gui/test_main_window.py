@@ -45,6 +45,7 @@ def configure_run(window, variants, batches, batch_size=BATCH_SIZE):
     panel.select_variants(variants)
     panel.batches.setValue(batches)
     panel.batch_size.setValue(batch_size)
+    panel.precise_batches.setValue(20)  # a short precise BN: the runs here are short too
     assert panel.selected_variants() == list(variants)
 
 

@@ -493,6 +493,45 @@ def test_inactive_variant_is_not_trained(small_trainer):
     assert any(not np.array_equal(a, b) for a, b in zip(bn_after, before["keras-conv-bn-relu"]))
 
 
+def batches_trained_on(trainer, monkeypatch):
+    """Runs ``trainer`` and returns the image batches its training steps received."""
+    received = []
+    train_step = trainer.train_step
+
+    def recording_step(images, labels, active=None, pool=None):
+        received.append(np.array(images))
+        return train_step(images, labels, active, pool)
+
+    monkeypatch.setattr(trainer, "train_step", recording_step)
+    fresh_control(trainer)
+    trainer.run(lambda event: None)
+    monkeypatch.undo()
+    return received
+
+
+@pytest.mark.mnist  # reuses the trainer of the real run
+def test_without_augment_the_models_train_on_the_unchanged_images(small_trainer, monkeypatch):
+    """--augment off: no augmentation is compiled, and every image a training step gets
+    is, bit for bit, one of the training images, so the notebook's run is unchanged."""
+    training_images = {image.tobytes() for image in small_trainer.data.train_images}
+    assert not small_trainer.settings.augment
+    plain = batches_trained_on(small_trainer, monkeypatch)
+    assert small_trainer._augment is None
+    assert len(plain) == SMALL_BATCHES
+    assert all(image.tobytes() in training_images for batch in plain for image in batch)
+
+    settings = small_trainer.settings
+    small_trainer.settings = dataclasses.replace(settings, augment=True)
+    try:
+        augmented = batches_trained_on(small_trainer, monkeypatch)
+    finally:
+        small_trainer.settings, small_trainer._augment = settings, None
+    changed = [image.tobytes() not in training_images for batch in augmented for image in batch]
+    assert np.mean(changed) > 0.9
+    # The same batches in the same order, only changed: augmentation draws no other images.
+    assert [batch.shape for batch in augmented] == [batch.shape for batch in plain]
+
+
 # -- repeatability and memory: short runs of one variant, one after another ---------
 
 

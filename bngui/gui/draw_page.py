@@ -363,11 +363,12 @@ class DrawPage(QWidget):
                 self._show_state_hint()
             self.inference.load_folder(shipped_models_dir(), SHIPPED, quiet=True)
 
-    def add_models(self, models, source=TRAINED):
-        """Make ``{variant_id: keras model}`` available (a model replaces one of the same id)."""
+    def add_models(self, models, source=TRAINED, origin=""):
+        """Make ``{variant_id: keras model}`` available (a model replaces one of the same id);
+        ``origin``: the folder they were loaded from, if any."""
         if models:
             self.start(load_shipped=False)
-            self.inference.add_models(models, source)
+            self.inference.add_models(models, source, origin)
 
     def load_models_folder(self, folder):
         self.start(load_shipped=False)

@@ -85,7 +85,8 @@ class MainWindow(QMainWindow):
         self.controller.data_missing.connect(self._on_data_missing)
         self.controller.session_opened.connect(self._on_session_opened)
         self.controller.models_ready.connect(
-            lambda models, source: self.draw_page.add_models(models, MODEL_SOURCES[source]))
+            lambda models, source, folder: self.draw_page.add_models(models, MODEL_SOURCES[source],
+                                                                   folder))
 
         self._data_missing = False
         self._results_wanted = True  # View > Results table

@@ -74,20 +74,19 @@ class Heatmap:
 HEATMAPS = {
     heatmap.key: heatmap for heatmap in (
         Heatmap("gradients",
-                QT_TRANSLATE_NOOP("NetworkView", "Gradient flow per layer (dark = vanishing;"
+                QT_TRANSLATE_NOOP("NetworkView", "Gradient flow per layer<br>(dark = vanishing;"
                                   " blank = 0 or not finite)"),
                 COLOR_BAR_LABEL, COLOR_MAP, WEIGHT_LAYERS,
                 QT_TRANSLATE_NOOP("NetworkView", "Latest ‖∇W‖<br>per layer"), "‖∇W‖", (-4, 1)),
         Heatmap("variance",
-                QT_TRANSLATE_NOOP("NetworkView", "BN's population statistics against the true ones:"
-                                  " population / true variance of each BN layer's input (white = 1,"
-                                  " they agree; red: too large; blue: too small)"),
+                QT_TRANSLATE_NOOP("NetworkView", "BN lag: population / true variance of each BN layer's"
+                                  " input<br>(white = 1: they agree; red: too large; blue: too small)"),
                 QT_TRANSLATE_NOOP("NetworkView", "log10 variance ratio"), "CET-D1", NONLINEAR_LAYERS,
                 QT_TRANSLATE_NOOP("NetworkView", "Latest variance<br>ratio per BN layer"),
                 QT_TRANSLATE_NOOP("NetworkView", "population / true"), (-1, 1), symmetric=True),
         Heatmap("mean",
-                QT_TRANSLATE_NOOP("NetworkView", "BN's population mean against the true mean of each"
-                                  " BN layer's input, in true standard deviations (dark = they agree)"),
+                QT_TRANSLATE_NOOP("NetworkView", "BN lag: population mean − true mean of each BN layer's"
+                                  " input<br>in true standard deviations (dark: they agree)"),
                 QT_TRANSLATE_NOOP("NetworkView", "log10 mean shift (σ)"), "plasma", NONLINEAR_LAYERS,
                 QT_TRANSLATE_NOOP("NetworkView", "Latest mean shift<br>per BN layer"),
                 QT_TRANSLATE_NOOP("NetworkView", "shift (σ)"), (-2, 0)),
@@ -416,6 +415,8 @@ class NetworkView(BuiltWhenShown, QWidget):
             _tr(heatmap.heading), row=rows, col=0, colspan=columns + 1, size=f"{size}pt",
             color=TEXT_COLOR)
         heading.setMaximumHeight(heading.item.boundingRect().height())
+        # Never wider than the plots under it: a long heading must not push columns off screen.
+        heading.setMinimumWidth(0)
         first = None
         for index, variant_id in enumerate(self.variant_ids):
             variant = get_variant(variant_id)

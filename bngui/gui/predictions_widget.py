@@ -40,6 +40,23 @@ def _lighter(color, amount):
     )
 
 
+def _fits(font, rect, flags, text):
+    """Whether ``text``, wrapped with ``flags``, fits ``rect`` in ``font``."""
+    needed = QFontMetricsF(font).boundingRect(QRectF(0, 0, rect.width(), 1e6), flags, text)
+    return needed.height() <= rect.height() + 0.5 and needed.width() <= rect.width() + 0.5
+
+
+def _fitted(font, rect, flags, text, smallest=0.7):
+    """``font``, made smaller (down to ``smallest`` of its size) until ``text`` fits ``rect``:
+    a name is never cut off at the top or the bottom of its row."""
+    for scale in (1.0, 0.9, 0.8, smallest):
+        fitted = QFont(font)
+        fitted.setPointSizeF(font.pointSizeF() * scale)
+        if _fits(fitted, rect, flags, text):
+            return fitted
+    return fitted
+
+
 def is_wide(width, font):
     """Whether a row this wide fits name, digit, confidence and bars on one line."""
     return width >= QFontMetricsF(font).height() * WIDE_ROW_LINES
@@ -190,10 +207,17 @@ class PredictionRow(QWidget):
         painter.setPen(self.palette().color(self.foregroundRole()))
         show_detail = True
         if layout.wide:
-            painter.drawText(layout.name, Qt.AlignLeft | Qt.AlignBottom | Qt.TextWordWrap, self.label)
+            name_rect, flags = layout.name, Qt.AlignLeft | Qt.AlignBottom | Qt.TextWordWrap
+            if not _fits(name_font, name_rect, flags, self.label):
+                # A long name (a precise-BN twin, a small row) takes the source line's room too.
+                name_rect = QRectF(layout.name.left(), layout.stripe.top(), layout.name.width(),
+                                   layout.stripe.height())
+                flags, show_detail = Qt.AlignLeft | Qt.AlignVCenter | Qt.TextWordWrap, False
         else:
+            name_rect, flags = layout.name, Qt.AlignLeft | Qt.AlignTop | Qt.TextWordWrap
             show_detail = QFontMetricsF(name_font).horizontalAdvance(self.label) <= layout.name.width()
-            painter.drawText(layout.name, Qt.AlignLeft | Qt.AlignTop | Qt.TextWordWrap, self.label)
+        painter.setFont(_fitted(name_font, name_rect, flags, self.label))
+        painter.drawText(name_rect, flags, self.label)
         small = QFont(self.font())
         small.setPointSizeF(self.font().pointSizeF() * 0.85)
         painter.setFont(small)

@@ -40,8 +40,8 @@ class RunController(QObject):
     paused, a finished run); ``run_finished`` comes when a training thread
     has ended (finished, stopped or failed); ``message`` is status-bar text and ``error`` text
     for a message box; ``data_missing(reason)`` asks the window to offer ways
-    to get MNIST; ``models_ready(models, source)`` gives the draw page models
-    (trained here, or a session's); ``session_opened(session)`` says a session
+    to get MNIST; ``models_ready(models, source, folder)`` gives the draw page models
+    (trained here, or a session's and its folder); ``session_opened(session)`` says a session
     is now on screen.
     """
 
@@ -50,7 +50,7 @@ class RunController(QObject):
     message = Signal(str)
     error = Signal(str)
     data_missing = Signal(str)
-    models_ready = Signal(object, str)
+    models_ready = Signal(object, str, str)
     session_opened = Signal(object)
 
     def __init__(self, make_trainer=lockstep_trainer, parent=None):
@@ -203,7 +203,7 @@ class RunController(QObject):
 
     def _on_trained(self, models):
         self.run_models = models
-        self.models_ready.emit(models, "trained")
+        self.models_ready.emit(models, "trained", "")
 
     # -- sessions -----------------------------------------------------------------
 
@@ -251,7 +251,7 @@ class RunController(QObject):
             self.history.handle(event)
         self.run_settings, self.run_models = session.settings, models
         self.session_opened.emit(session)
-        self.models_ready.emit(models, "loaded")
+        self.models_ready.emit(models, "loaded", str(session.folder))
         self.changed.emit()
         self.message.emit(
             f"Opened the session {session.folder} ({len(session.variant_ids)} variants,"

@@ -149,7 +149,7 @@ def test_a_short_real_run_shows_its_curves_results_and_saves_a_session(
     assert not window.save_session_action.isEnabled()
     window.start_loading()
     qtbot.waitUntil(lambda: window.ready, timeout=120_000)
-    qtbot.waitUntil(lambda: all(job.isFinished() for job in window.controller.jobs), timeout=10_000)
+    qtbot.waitUntil(lambda: all(job.isFinished() for job in window.controller.jobs), timeout=120_000)
     assert window.statusBar().currentMessage().startswith("Ready")
     assert window.setup_panel.selected_variants() == NOTEBOOK_PAIR
     configure_run(window, NOTEBOOK_PAIR, SHORT_RUN_BATCHES)

@@ -43,4 +43,7 @@ def shipped_models_dir():
 
 def translations_dir():
     """The folder holding the window's translations (``bngui_zh_CN.qm`` and its ``.ts``)."""
-    return resources_dir() / TRANSLATIONS_SUBDIR
+    installed = _installed_resources()
+    if installed is not None and (installed / TRANSLATIONS_SUBDIR).is_dir():
+        return installed / TRANSLATIONS_SUBDIR
+    return _CHECKOUT_RESOURCES / TRANSLATIONS_SUBDIR

@@ -159,10 +159,10 @@ def model_label(model_id):
         return model_id
     if model_id == DRAWING_MODEL_ID:
         return QCoreApplication.translate(
-            CONTEXT, "BN, trained for drawing: {batches} batches, augmented").format(
+            "VariantNames", "BN, trained for drawing: {batches} batches, augmented").format(
                 batches=f"{DRAWING_MODEL_BATCHES:,}")
     if model_id.endswith(PRECISE_SUFFIX):
-        return QCoreApplication.translate(CONTEXT, "{label} (precise BN)").format(
+        return QCoreApplication.translate("VariantNames", "{label} (precise BN)").format(
             label=variant_label(info.variant))
     return variant_label(info.variant)
 

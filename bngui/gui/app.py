@@ -9,7 +9,7 @@ from bngui.logs import configure_logging
 
 
 def run_app(data_path=None, argv=None, session=None):
-    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from bngui.gui.desktop_entry import APP_ID
@@ -31,7 +31,7 @@ def run_app(data_path=None, argv=None, session=None):
     app.setWindowIcon(app_icon())
     app.setStyle("Fusion")  # the same look on every platform, and crisp group boxes
     # The language, its translators and a font with its glyphs, before any widget is made.
-    set_up_language(QSettings(), override=os.environ.get(LANGUAGE_VARIABLE) or None)
+    set_up_language(override=os.environ.get(LANGUAGE_VARIABLE) or None)
     window = MainWindow(data_path=data_path)
     window.show()
     # Load TensorFlow and MNIST once the window is on screen.

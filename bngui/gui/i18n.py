@@ -161,8 +161,13 @@ def use_font_for(language, app=None):
 
 
 def set_up_language(store=None, override=None, app=None):
-    """Choose the language (``override``, the saved choice or the system's), install its
-    translators and font; returns the language."""
+    """Choose the language (``override``, the choice saved in ``store``, by default the
+    application's QSettings, or the system's), install its translators and font; returns
+    the language."""
+    if store is None:
+        from PySide6.QtCore import QSettings
+
+        store = QSettings()
     language = chosen_language(store, override)
     install_translators(language, app)
     use_font_for(language, app)

@@ -50,6 +50,10 @@ from bngui.gui.setup_panel import SetupPanel
 from bngui.gui.widget_style import set_emphasis, set_text_color
 
 REDRAW_INTERVAL_MS = 100  # at most ten redraws a second, however fast events arrive
+# Said when View → Language changes the language: in the window's language and in the new one.
+LANGUAGE_CHANGED = QT_TRANSLATE_NOOP(
+    "MainWindow", "bngui will be in {language} the next time it starts. Until then this window"
+    " stays as it is.")
 MODEL_SOURCES = {"trained": TRAINED, "loaded": LOADED}
 DEFAULT_SIZE = (1440, 900)
 # In presentation mode the room reads the plots, the variant list, the run bar and
@@ -62,10 +66,6 @@ CONTROLS_PRESENTATION_PT = 12
 LEGEND_PRESENTATION_PT = 14
 # The results table's first height, as a share of the window's (its edge can be dragged).
 RESULTS_SHARE = 0.21
-# Said when View → Language changes the language: in the window's language and in the new one.
-LANGUAGE_CHANGED = QT_TRANSLATE_NOOP(
-    "MainWindow", "bngui will be in {language} the next time it starts. Until then this window"
-    " stays as it is.")
 
 
 class MainWindow(QMainWindow):

@@ -20,6 +20,7 @@ from bngui.core.variants import (
 USAGE_ERROR = 2
 BENCH_VARIANTS = ["baseline", "keras-conv-bn-relu", "keras-conv-relu-bn", "nn-conv-bn-relu"]
 GUI_BENCH_VARIANTS = ["baseline", "keras-conv-bn-relu"]
+GUI_LANGUAGES = ("en", "zh_CN")  # bngui.gui.i18n.LANGUAGES, without importing Qt
 
 
 class _Parser(argparse.ArgumentParser):
@@ -101,6 +102,11 @@ def build_parser():
         description="Watch, live, why batch normalization matters. Without a command: the GUI.",
     )
     parser.add_argument("--data", metavar="PATH", help="MNIST location for the GUI")
+    parser.add_argument(
+        "--language", choices=GUI_LANGUAGES,
+        help="the window's language for this launch (default: the one chosen in View > Language,"
+        " else the system's); the command line stays English",
+    )
     parser.add_argument(
         "--session", metavar="DIR",
         help="open this saved session in the GUI (saved with File > Save session, or"
@@ -357,6 +363,8 @@ def _run_bench(args):
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "language", None):
+        os.environ["BNGUI_LANGUAGE"] = args.language  # read by the window (bngui.gui.i18n)
     if getattr(args, "list_variants", False):
         print_variant_list()
         return 0

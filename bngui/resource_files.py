@@ -1,4 +1,4 @@
-"""Where the files shipped with bngui (the pre-trained models) are.
+"""Where the files shipped with bngui (the pre-trained models, the translations) are.
 
 The repository's top-level ``resources/`` folder is installed as the package
 ``bngui.resources`` (see pyproject.toml). That package only exists in an
@@ -10,6 +10,7 @@ from importlib import resources
 from pathlib import Path
 
 MODELS_SUBDIR = "models"
+TRANSLATIONS_SUBDIR = "translations"
 SHIPPED_MODEL_IDS = ("baseline", "keras-conv-bn-relu", "keras-conv-bn-relu-drawing")
 
 _CHECKOUT_RESOURCES = Path(__file__).resolve().parent.parent / "resources"
@@ -38,3 +39,11 @@ def resources_dir():
 def shipped_models_dir():
     """The folder holding the shipped ``ID.keras`` models (may be missing in odd installs)."""
     return resources_dir() / MODELS_SUBDIR
+
+
+def translations_dir():
+    """The folder holding the window's translations (``bngui_zh_CN.qm`` and its ``.ts``)."""
+    installed = _installed_resources()
+    if installed is not None and (installed / TRANSLATIONS_SUBDIR).is_dir():
+        return installed / TRANSLATIONS_SUBDIR
+    return _CHECKOUT_RESOURCES / TRANSLATIONS_SUBDIR

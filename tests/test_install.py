@@ -1,4 +1,5 @@
-"""bngui builds and installs the way a user's pip does it, and finds its shipped models.
+"""bngui builds and installs the way a user's pip does it, and finds its shipped models and
+translations.
 
 The sources are copied (building writes build/ and *.egg-info next to them)
 and built into a wheel by pip with build isolation, as ``pip install .``
@@ -23,8 +24,11 @@ SHIPPED_SUFFIX = ".keras"
 PROBE = """
 import json, bngui, bngui.resource_files as r
 folder = r.shipped_models_dir()
+translations = r.translations_dir()
 print(json.dumps({"package": bngui.__file__, "folder": str(folder),
-                  "files": sorted(p.name for p in folder.glob("*.keras"))}))
+                  "files": sorted(p.name for p in folder.glob("*.keras")),
+                  "translations": str(translations),
+                  "catalogues": sorted(p.name for p in translations.glob("*.qm"))}))
 """
 
 
@@ -84,6 +88,12 @@ def test_a_wheel_built_as_pip_does_installs_in_an_empty_venv_and_finds_the_shipp
     assert found["files"] == shipped_model_files()
     for name in found["files"]:
         assert filecmp.cmp(folder / name, REPOSITORY / "resources" / "models" / name, shallow=False)
+    # The window's translations travel in the wheel too.
+    translations = Path(found["translations"])
+    assert translations.resolve().is_relative_to(site_packages), found
+    assert found["catalogues"] == ["bngui_zh_CN.qm"]
+    assert filecmp.cmp(translations / "bngui_zh_CN.qm",
+                       REPOSITORY / "resources" / "translations" / "bngui_zh_CN.qm", shallow=False)
 
 
 def test_a_source_checkout_finds_the_shipped_models_too():

@@ -57,6 +57,8 @@ ENV_VARIABLE = "BNGUI_MNIST"
 GIVEN_PATH = "given path"
 ENV_PATH = f"{ENV_VARIABLE} environment variable"
 KERAS_CACHE = "Keras cache"
+# The start of the message of a DataError when no copy was found (the window says it in its words).
+NOT_FOUND = "MNIST not found"
 
 DOWNLOAD_CHUNK_BYTES = 64 * 1024
 
@@ -360,7 +362,7 @@ def load_mnist(
 
     if not allow_download:
         searched = "; ".join(f"{where} ({why})" for why, where in candidate_locations(path))
-        raise DataError(f"MNIST not found. Looked in: {searched}")
+        raise DataError(f"{NOT_FOUND}. Looked in: {searched}")
     destination = download_mnist(keras_cache_path(), progress=progress, cancel=cancel)
     return split_like_notebook(
         *read_npz(destination), source=f"file {destination} (downloaded from {KERAS_ORIGIN})"

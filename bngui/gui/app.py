@@ -13,6 +13,7 @@ def run_app(data_path=None, argv=None, session=None):
     from PySide6.QtWidgets import QApplication
 
     from bngui.gui.desktop_entry import APP_ID
+    from bngui.gui.i18n import LANGUAGE_VARIABLE, set_up_language
     from bngui.gui.icons import app_icon
     from bngui.gui.main_window import MainWindow
     from bngui.gui.plot_style import configure_pyqtgraph
@@ -29,6 +30,8 @@ def run_app(data_path=None, argv=None, session=None):
     app.setDesktopFileName(APP_ID)
     app.setWindowIcon(app_icon())
     app.setStyle("Fusion")  # the same look on every platform, and crisp group boxes
+    # The language, its translators and a font with its glyphs, before any widget is made.
+    set_up_language(override=os.environ.get(LANGUAGE_VARIABLE) or None)
     window = MainWindow(data_path=data_path)
     window.show()
     # Load TensorFlow and MNIST once the window is on screen.

@@ -54,7 +54,7 @@ class CanvasWidget(QWidget):
         self._throttle.setSingleShot(True)
         self._throttle.setInterval(THROTTLE_MS)
         self._throttle.timeout.connect(self._emit_drawing_changed)
-        self.hint_text = "Draw a digit here"
+        self.hint_text = self.tr("Draw a digit here")
         self.setAttribute(Qt.WA_AcceptTouchEvents, True)
         self.setAttribute(Qt.WA_OpaquePaintEvent, False)
         self.setCursor(Qt.CrossCursor)
@@ -65,10 +65,10 @@ class CanvasWidget(QWidget):
         policy = QSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
         policy.setHeightForWidth(True)
         self.setSizePolicy(policy)
-        self.setToolTip(
+        self.setToolTip(self.tr(
             "Draw one digit, as large as the square. Each stroke is classified when it"
             " ends (and a few times a second while drawing)."
-        )
+        ))
 
     # -- state ---------------------------------------------------------------
 

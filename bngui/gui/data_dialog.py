@@ -11,14 +11,27 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from bngui.core.data import DataError, candidate_locations, load_mnist
+from bngui.core.data import (
+    ENV_PATH,
+    GIVEN_PATH,
+    KERAS_CACHE,
+    NOT_FOUND,
+    DataError,
+    candidate_locations,
+    load_mnist,
+)
 from bngui.gui import tasks
+from bngui.gui.i18n import translate
 from bngui.gui.jobs import Job
 
 
 def where_we_looked(path=None):
-    """Human-readable lines of the places searched for MNIST."""
-    return [f"{why}: {location}" for why, location in candidate_locations(path)]
+    """Human-readable lines of the places searched for MNIST, in the user's language."""
+    names = {GIVEN_PATH: translate("DataDialog", "given path"),
+             ENV_PATH: translate("DataDialog", "BNGUI_MNIST environment variable"),
+             KERAS_CACHE: translate("DataDialog", "Keras cache")}
+    return [translate("DataDialog", "{why}: {location}").format(why=names.get(why, why), location=location)
+            for why, location in candidate_locations(path)]
 
 
 class DataDialog(QDialog):
@@ -31,7 +44,7 @@ class DataDialog(QDialog):
 
     def __init__(self, reason, path=None, origin=None, parent=None):
         super().__init__(parent)
-        self.setWindowTitle("MNIST not found")
+        self.setWindowTitle(self.tr("MNIST not found"))
         self.setMinimumWidth(560)
         self._origin = origin
         self._download = None
@@ -39,13 +52,15 @@ class DataDialog(QDialog):
 
         layout = QVBoxLayout(self)
         looked = "".join(f"<li>{line}</li>" for line in where_we_looked(path))
-        self.explanation = QLabel(
-            f"<p><b>bngui needs the MNIST digits to train.</b></p><p>{reason}</p>"
-            f"<p>Places searched:</p><ul>{looked}</ul>"
+        if reason.startswith(NOT_FOUND):
+            # The core's message lists the places again, in English: they are listed below.
+            reason = self.tr("MNIST was not found in any of these places.")
+        self.explanation = QLabel(self.tr(
+            "<p><b>bngui needs the MNIST digits to train.</b></p><p>{reason}</p>"
+            "<p>Places searched:</p><ul>{places}</ul>"
             "<p>Download it (about 11 MB, checked against Keras's sha256, kept in the Keras"
             " cache) or choose a copy: a Keras-layout <code>mnist.npz</code> or a folder with"
-            " the four IDX <code>.gz</code> files.</p>"
-        )
+            " the four IDX <code>.gz</code> files.</p>").format(reason=reason, places=looked))
         self.explanation.setWordWrap(True)
         layout.addWidget(self.explanation)
 
@@ -58,10 +73,10 @@ class DataDialog(QDialog):
         layout.addWidget(self.message)
 
         buttons = QHBoxLayout()
-        self.download_button = QPushButton("Download")
-        self.choose_file_button = QPushButton("Choose .npz file…")
-        self.choose_folder_button = QPushButton("Choose IDX folder…")
-        self.cancel_button = QPushButton("Cancel")
+        self.download_button = QPushButton(self.tr("Download"))
+        self.choose_file_button = QPushButton(self.tr("Choose .npz file…"))
+        self.choose_folder_button = QPushButton(self.tr("Choose IDX folder…"))
+        self.cancel_button = QPushButton(self.tr("Cancel"))
         for button in (self.download_button, self.choose_file_button,
                        self.choose_folder_button, self.cancel_button):
             buttons.addWidget(button)
@@ -79,7 +94,7 @@ class DataDialog(QDialog):
         self.progress.setVisible(True)
         self.progress.setRange(0, 0)
         self._set_choices_enabled(False)
-        self.cancel_button.setText("Cancel download")
+        self.cancel_button.setText(self.tr("Cancel download"))
         self._download = Job(tasks.download_data, self._origin, expected=(DataError,),
                              name="bngui-download", parent=self)
         self._download.progressed.connect(lambda done_total: self._show_progress(*done_total))
@@ -96,15 +111,16 @@ class DataDialog(QDialog):
         if total:
             self.progress.setRange(0, total)
             self.progress.setValue(done)
-            self.progress.setFormat(f"{done / 1e6:.1f} of {total / 1e6:.1f} MB")
+            self.progress.setFormat(self.tr("{done} of {total} MB").format(
+                done=f"{done / 1e6:.1f}", total=f"{total / 1e6:.1f}"))
 
     def _download_failed(self, message):
-        self.message.setText(f"Download failed: {message}")
+        self.message.setText(self.tr("Download failed: {reason}").format(reason=message))
 
     def _download_ended(self):
         self.progress.setVisible(False)
         self._set_choices_enabled(True)
-        self.cancel_button.setText("Cancel")
+        self.cancel_button.setText(self.tr("Cancel"))
         self._download = None
 
     def _set_choices_enabled(self, enabled):
@@ -120,12 +136,13 @@ class DataDialog(QDialog):
     # -- choosing a copy ------------------------------------------------------
 
     def choose_file(self):
-        path, _ = QFileDialog.getOpenFileName(self, "MNIST .npz file", "", "NumPy archive (*.npz)")
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("MNIST .npz file"), "",
+                                              self.tr("NumPy archive (*.npz)"))
         if path:
             self.load_from(path)
 
     def _choose_folder(self):
-        path = QFileDialog.getExistingDirectory(self, "Folder with the four MNIST IDX files")
+        path = QFileDialog.getExistingDirectory(self, self.tr("Folder with the four MNIST IDX files"))
         if path:
             self.load_from(path)
 

@@ -8,7 +8,7 @@ a throttled rate.
 """
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -42,15 +42,20 @@ from bngui.gui.canvas_widget import CanvasWidget
 from bngui.gui.inference import LOADED, SHIPPED, TRAINED, InferenceThread
 from bngui.gui.jobs import Job
 from bngui.gui.predictions_widget import BUG_COLOR, PredictionsWidget
+from bngui.gui.variant_names import model_label
 
-EMPTY_HINT = "Draw a digit on the black square.\nAn empty canvas is not a digit: no prediction."
-NO_MODELS_HINT = (
+# English source texts, shown translated (context "DrawPage").
+EMPTY_HINT = QT_TRANSLATE_NOOP(
+    "DrawPage", "Draw a digit on the black square.\nAn empty canvas is not a digit: no prediction.")
+NO_MODELS_HINT = QT_TRANSLATE_NOOP(
+    "DrawPage",
     "No models yet. The shipped models load once TensorFlow is ready;"
     " train some (Run → Start) or use File → Load models…"
 )
-LOADING_HINT = "Loading the models…"
-BATCH_STATISTICS_TEXT = "Inference with batch statistics (the\u00a0bug)"
-BATCH_STATISTICS_TOOLTIP = (
+LOADING_HINT = QT_TRANSLATE_NOOP("DrawPage", "Loading the models…")
+BATCH_STATISTICS_TEXT = QT_TRANSLATE_NOOP("DrawPage", "Inference with batch statistics (the\u00a0bug)")
+BATCH_STATISTICS_TOOLTIP = QT_TRANSLATE_NOOP(
+    "DrawPage",
     "Off (correct): every model runs in inference mode; batch normalization uses the\n"
     "population statistics it learned during training.\n\n"
     "On (the bug): the batch-normalized models run in training mode on this single\n"
@@ -59,7 +64,8 @@ BATCH_STATISTICS_TOOLTIP = (
     "on the drawing, and every drawing gets the same answer. That is why the notebook\n"
     "scores 100 test images one at a time. The models' weights are left untouched."
 )
-BUG_EXPLANATION = (
+BUG_EXPLANATION = QT_TRANSLATE_NOOP(
+    "DrawPage",
     "BN models now normalize this one drawing with its own statistics, as in training:"
     " their answers no longer depend on the drawing."
 )
@@ -70,6 +76,11 @@ BUG_EXPLANATION = (
 COMPANY_SIZE = 63
 COPIED_DIGIT = 1
 COMPANY_RANDOM, COMPANY_COPIES = "random", "copies"
+
+
+def _tr(text):
+    """``text`` (marked with QT_TRANSLATE_NOOP above) in the user's language."""
+    return QCoreApplication.translate("DrawPage", text)
 
 
 def company_batches(test_images, test_labels, seed=0):
@@ -113,7 +124,7 @@ class CompanyTable(QTableWidget):
         self.setRowCount(len(rows))
         for row, variant_id in enumerate(rows):
             info = model_info(variant_id)
-            name = QTableWidgetItem(info.label)
+            name = QTableWidgetItem(model_label(variant_id))
             name.setForeground(QBrush(QColor(info.color)))
             self.setItem(row, 0, name)
             for column, scores in enumerate(
@@ -162,10 +173,10 @@ class DigitPreview(QWidget):
         policy = QSizePolicy(QSizePolicy.Preferred, QSizePolicy.Preferred)
         policy.setHeightForWidth(True)
         self.setSizePolicy(policy)
-        self.setToolTip(
+        self.setToolTip(self.tr(
             "What the models see: the drawing cropped to its ink, its longer side scaled to\n"
             "20 pixels, centred by its centre of mass in a 28x28 field (MNIST's recipe)."
-        )
+        ))
 
     def sizeHint(self):
         return QSize(MNIST_SIZE * 8, MNIST_SIZE * 8)
@@ -241,14 +252,14 @@ class DrawPage(QWidget):
         self.canvas.stroke_finished.connect(self.refresh)
         self.canvas.drawing_changed.connect(self.refresh)
         self.canvas.cleared.connect(self.refresh)
-        self.clear_button = QPushButton("Clear")
-        self.clear_button.setToolTip("Clear the canvas (Delete)")
+        self.clear_button = QPushButton(self.tr("Clear"))
+        self.clear_button.setToolTip(self.tr("Clear the canvas (Delete)"))
         self.clear_button.clicked.connect(self.canvas.clear)
-        self.undo_button = QPushButton("Undo stroke")
-        self.undo_button.setToolTip("Remove the last stroke (Ctrl+Z)")
+        self.undo_button = QPushButton(self.tr("Undo stroke"))
+        self.undo_button.setToolTip(self.tr("Remove the last stroke (Ctrl+Z)"))
         self.undo_button.clicked.connect(self.canvas.undo)
-        self.save_button = QPushButton("Save drawing…")
-        self.save_button.setToolTip("Save the drawing as a PNG image (bngui classify reads it)")
+        self.save_button = QPushButton(self.tr("Save drawing…"))
+        self.save_button.setToolTip(self.tr("Save the drawing as a PNG image (bngui classify reads it)"))
         self.save_button.clicked.connect(self.save_drawing_dialog)
         self.open_button = QPushButton(self.tr("Open image…"))
         self.open_button.setToolTip(self.tr(
@@ -265,7 +276,7 @@ class DrawPage(QWidget):
         self.preview = DigitPreview()
         # Rich text for bold: a font or style sheet of its own would stop the
         # label from following the window's font (presentation mode).
-        preview_title = QLabel("<b>← What the models see</b><br>28 × 28 pixels, enlarged")
+        preview_title = QLabel(self.tr("<b>← What the models see</b><br>28 × 28 pixels, enlarged"))
         preview_title.setAlignment(Qt.AlignLeft | Qt.AlignTop)
         preview_title.setWordWrap(True)
         self.preview_title = preview_title
@@ -289,14 +300,14 @@ class DrawPage(QWidget):
         # The toggle's text wraps (a check box's own text cannot), so the page
         # stays narrow enough beside the experiment panel in presentation mode.
         self.batch_statistics_box = QCheckBox()
-        self.batch_statistics_box.setToolTip(BATCH_STATISTICS_TOOLTIP)
+        self.batch_statistics_box.setToolTip(_tr(BATCH_STATISTICS_TOOLTIP))
         self.batch_statistics_box.toggled.connect(self._on_batch_statistics_toggled)
-        self.batch_statistics_label = _ToggleLabel(BATCH_STATISTICS_TEXT, self.batch_statistics_box)
-        self.batch_statistics_label.setToolTip(BATCH_STATISTICS_TOOLTIP)
+        self.batch_statistics_label = _ToggleLabel(_tr(BATCH_STATISTICS_TEXT), self.batch_statistics_box)
+        self.batch_statistics_label.setToolTip(_tr(BATCH_STATISTICS_TOOLTIP))
         toggle = QHBoxLayout()
         toggle.addWidget(self.batch_statistics_box, 0, Qt.AlignTop)
         toggle.addWidget(self.batch_statistics_label, 1)
-        self.bug_label = QLabel(BUG_EXPLANATION)
+        self.bug_label = QLabel(_tr(BUG_EXPLANATION))
         self.bug_label.setWordWrap(True)
         _set_text_colour(self.bug_label, BUG_COLOR)
         self.bug_label.hide()
@@ -372,14 +383,14 @@ class DrawPage(QWidget):
 
     def load_models_folder(self, folder):
         self.start(load_shipped=False)
-        self.message.emit(f"Loading models from {folder}…")
+        self.message.emit(self.tr("Loading models from {folder}…").format(folder=folder))
         self.inference.load_folder(folder, LOADED)
 
     def save_models_folder(self, folder):
         if self.inference is None:
-            self.error.emit("There are no trained models to save yet: train first.")
+            self.error.emit(self.tr("There are no trained models to save yet: train first."))
             return
-        self.message.emit(f"Saving models to {folder}…")
+        self.message.emit(self.tr("Saving models to {folder}…").format(folder=folder))
         self.inference.save_models(folder)
 
     def shutdown(self, timeout_ms=15000):
@@ -402,11 +413,12 @@ class DrawPage(QWidget):
     def _on_loaded(self, folder, variant_ids, problems, quiet):
         self._loading = False
         if variant_ids:
-            self.message.emit(f"Loaded {len(variant_ids)} model(s) from {folder}: {', '.join(variant_ids)}")
+            loaded = self.tr("Loaded %n model(s) from {folder}: {models}", "", len(variant_ids))
+            self.message.emit(loaded.format(folder=folder, models=", ".join(variant_ids)))
         if problems:
             text = "\n".join(problems)
             if quiet:
-                self.message.emit(f"Shipped models: {text}")
+                self.message.emit(self.tr("Shipped models: {problems}").format(problems=text))
             else:
                 if variant_ids:
                     self.error.emit(self.tr("Loaded: {loaded}.\n\nSome models could not be loaded:\n"
@@ -422,7 +434,8 @@ class DrawPage(QWidget):
         if error:
             self.error.emit(error)
         else:
-            self.message.emit(f"Saved {len(variant_ids)} model(s) to {folder}/models")
+            self.message.emit(self.tr("Saved %n model(s) to {folder}", "", len(variant_ids)).format(
+                folder=f"{folder}/models"))
 
     # -- drawing and predicting ---------------------------------------------------
 
@@ -456,9 +469,9 @@ class DrawPage(QWidget):
     def _show_state_hint(self):
         """The hint for an empty canvas or a page without models."""
         if not self.models:
-            self.predictions.show_hint(LOADING_HINT if self._loading else NO_MODELS_HINT)
+            self.predictions.show_hint(_tr(LOADING_HINT if self._loading else NO_MODELS_HINT))
         else:
-            self.predictions.show_hint(EMPTY_HINT)
+            self.predictions.show_hint(_tr(EMPTY_HINT))
         self.timing_label.setText("")
 
     def refresh(self):
@@ -490,10 +503,11 @@ class DrawPage(QWidget):
         self.last_seconds = seconds
         self._alone = {vid: scores for vid, scores in probabilities.items() if has_batch_norm(vid)}
         self.predictions.show_predictions(probabilities, batch_statistics)
-        self.timing_label.setText(
-            f"{len(probabilities)} model(s), {seconds * 1000:.0f} ms"
-            + ("" if request_id == self.request_id else " (still drawing)")
-        )
+        if request_id == self.request_id:
+            timing = self.tr("%n model(s), {ms} ms", "", len(probabilities))
+        else:
+            timing = self.tr("%n model(s), {ms} ms (still drawing)", "", len(probabilities))
+        self.timing_label.setText(timing.format(ms=f"{seconds * 1000:.0f}"))
         self.predictions_shown.emit(request_id)
 
     def open_image_dialog(self):
@@ -522,9 +536,10 @@ class DrawPage(QWidget):
 
     def save_drawing_dialog(self):
         if self.canvas.is_empty():
-            self.error.emit("The canvas is empty: draw a digit first.")
+            self.error.emit(self.tr("The canvas is empty: draw a digit first."))
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Save drawing", "digit.png", "PNG image (*.png)")
+        path, _ = QFileDialog.getSaveFileName(self, self.tr("Save drawing"), "digit.png",
+                                              self.tr("PNG image (*.png)"))
         if not path:
             return
         if not path.lower().endswith(".png"):
@@ -532,6 +547,7 @@ class DrawPage(QWidget):
         try:
             self.canvas.save_png(path)
         except OSError as error:
-            self.error.emit(f"Could not write {path}: {error.strerror or error}")
+            self.error.emit(self.tr("Could not write {path}: {reason}").format(
+                path=path, reason=error.strerror or error))
         else:
-            self.message.emit(f"Saved {path}")
+            self.message.emit(self.tr("Saved {path}").format(path=path))

@@ -22,6 +22,7 @@ from PySide6.QtCore import QThread, Signal
 
 from bngui.core.predict import has_batch_norm
 from bngui.core.variants import model_order
+from bngui.gui.i18n import translate
 
 logger = logging.getLogger(__name__)
 
@@ -40,12 +41,13 @@ class ModelEntry:
     @property
     def source_text(self):
         if self.source == SHIPPED:
-            return "shipped with bngui"
+            return translate("InferenceThread", "shipped with bngui")
         if self.source == TRAINED:
-            return "trained in this session"
+            return translate("InferenceThread", "trained in this session")
         if self.source == UNTRAINED:
-            return "untrained"
-        return f"loaded from {Path(self.origin).name or self.origin}"
+            return translate("InferenceThread", "untrained")
+        return translate("InferenceThread", "loaded from {folder}").format(
+            folder=Path(self.origin).name or self.origin)
 
 
 def _ordered_ids(ids):
@@ -142,7 +144,8 @@ class InferenceThread(QThread):
             self._predictor = Predictor()
         except Exception as error:  # TensorFlow missing or broken: say so once
             logger.error("the models cannot run: %s", error, exc_info=logger.isEnabledFor(logging.DEBUG))
-            self.failed.emit(f"The models cannot run: {error}")
+            self.failed.emit(translate("InferenceThread", "The models cannot run: {reason}").format(
+                reason=error))
             return
         worked = False
         while True:
@@ -167,7 +170,8 @@ class InferenceThread(QThread):
             except Exception as error:  # a message for the user, never a dead thread
                 logger.error("a model job failed: %s", error,
                              exc_info=logger.isEnabledFor(logging.DEBUG))
-                self.failed.emit(f"The models could not do that: {error}")
+                self.failed.emit(translate(
+                    "InferenceThread", "The models could not do that: {reason}").format(reason=error))
 
     def _models(self):
         return {variant_id: self._entries[variant_id].model for variant_id in _ordered_ids(self._entries)}
@@ -260,11 +264,14 @@ class InferenceThread(QThread):
             if entry.source in sources
         }
         if not models:
-            self.saved.emit(folder, [], "There are no trained models to save yet: train first.")
+            self.saved.emit(folder, [], translate(
+                "InferenceThread", "There are no trained models to save yet: train first."))
             return
         try:
             save_models(models, folder)
         except Exception as error:  # disk full, no permission, ...
-            self.saved.emit(folder, [], f"Could not save the models in {folder}: {error}")
+            self.saved.emit(folder, [], translate(
+                "InferenceThread", "Could not save the models in {folder}: {reason}").format(
+                    folder=folder, reason=error))
             return
         self.saved.emit(folder, _ordered_ids(models), "")

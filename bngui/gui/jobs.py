@@ -18,7 +18,14 @@ import threading
 
 from PySide6.QtCore import QThread, Signal
 
+from bngui.gui.i18n import translate
+
 logger = logging.getLogger(__name__)
+
+
+def _failed(failure, error):
+    """"Cannot save the session: <why>", punctuated as the user's language does."""
+    return translate("Job", "{failure}: {reason}").format(failure=failure, reason=error)
 
 
 class JobState:
@@ -74,11 +81,11 @@ class Job(QThread):
             # The job may outlive its work; what it worked on need not.
             self._args, self._kwargs = (), {}
         except self._expected as error:
-            self._fail(f"{self._failure}: {error}" if self._failure else str(error))
+            self._fail(_failed(self._failure, error) if self._failure else str(error))
         except Exception as error:  # a message for the user, never a dead window
-            failure = self._failure or "Unexpected error"
+            failure = self._failure or translate("Job", "Unexpected error")
             logger.error("%s: %s", failure, error, exc_info=logger.isEnabledFor(logging.DEBUG))
-            self._fail(f"{failure}: {error}")
+            self._fail(_failed(failure, error))
         else:
             self.succeeded.emit(result)
 

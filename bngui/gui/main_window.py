@@ -11,7 +11,7 @@ import contextlib
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QFont, QKeySequence
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -34,7 +34,7 @@ from bngui import __version__
 from bngui.core.events import Phase
 from bngui.core.settings import SettingsError, TrainSettings
 from bngui.core.storage import write_metrics_csv
-from bngui.gui import export
+from bngui.gui import export, i18n
 from bngui.gui.curves_widget import INFERENCE_MODE, OVERLAY, SIDE_BY_SIDE, TRAINING_MODE, CurvesWidget
 from bngui.gui.draw_page import DrawPage
 from bngui.gui.fields import ComboBox, Slider
@@ -50,6 +50,10 @@ from bngui.gui.setup_panel import SetupPanel
 from bngui.gui.widget_style import set_emphasis, set_text_color
 
 REDRAW_INTERVAL_MS = 100  # at most ten redraws a second, however fast events arrive
+# Said when View → Language changes the language: in the window's language and in the new one.
+LANGUAGE_CHANGED = QT_TRANSLATE_NOOP(
+    "MainWindow", "bngui will be in {language} the next time it starts. Until then this window"
+    " stays as it is.")
 MODEL_SOURCES = {"trained": TRAINED, "loaded": LOADED}
 DEFAULT_SIZE = (1440, 900)
 # In presentation mode the room reads the plots, the variant list, the run bar and
@@ -326,6 +330,25 @@ class MainWindow(QMainWindow):
 
         help_menu = self.menuBar().addMenu(self.tr("&Help"))
         self.about_action = help_menu.addAction(self.tr("&About bngui"), self.show_about)
+        self._build_language_menu(view_menu)
+
+    def _build_language_menu(self, view_menu):
+        """View → Language: English or 简体中文, each by its own name; saved, for the next launch."""
+        view_menu.addSeparator()
+        self.language_menu = view_menu.addMenu(self.tr("&Language"))
+        self.language_menu.menuAction().setStatusTip(self.tr(
+            "The window's language: a new choice takes effect the next time bngui starts"))
+        group = QActionGroup(self)
+        chosen = i18n.saved_language(self.store) or i18n.current_language()
+        self.language_actions = {}
+        for language, name in i18n.LANGUAGES.items():
+            action = QAction(name, self, checkable=True)
+            action.setChecked(language == chosen)
+            action.setStatusTip(self.tr("{language} from the next launch of bngui").format(language=name))
+            action.triggered.connect(lambda _=False, language=language: self.choose_language(language))
+            group.addAction(action)
+            self.language_menu.addAction(action)
+            self.language_actions[language] = action
 
     # -- settings between launches --------------------------------------------
 
@@ -792,6 +815,27 @@ class MainWindow(QMainWindow):
             "<h3>bngui {version}</h3><p>Watch, live, why batch normalization matters: a deep plain"
             " network stays at chance while its batch-normalized twins learn.</p>").format(
                 version=__version__))
+
+    def choose_language(self, language):
+        """Save ``language`` (a key of ``i18n.LANGUAGES``) for the next launch; when it is not
+        the window's, say so in a message, in both languages. Returns the message box or None."""
+        i18n.save_language(self.store, language)
+        for code, action in self.language_actions.items():
+            action.setChecked(code == language)
+        if language == i18n.current_language():
+            self.statusBar().showMessage(self.tr("The window stays in {language}.").format(
+                language=i18n.LANGUAGES[language]), 5000)
+            return None
+        name = i18n.LANGUAGES[language]
+        here = self.tr(LANGUAGE_CHANGED).format(language=name)
+        there = i18n.in_language(language, "MainWindow", LANGUAGE_CHANGED).format(language=name)
+        box = QMessageBox(QMessageBox.Icon.Information, self.tr("Language"),
+                          here if there == here else f"{here}\n\n{there}", QMessageBox.StandardButton.Ok,
+                          self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        self.language_box = box
+        return box
 
     def _show_error(self, message):
         self.statusBar().showMessage(message, 10000)

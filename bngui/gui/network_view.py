@@ -11,6 +11,7 @@ refresh is skipped unless the history's ``statistics_version`` changed.
 """
 
 import math
+import re
 import textwrap
 from dataclasses import dataclass
 
@@ -36,6 +37,7 @@ from bngui.core.layer_names import (
 from bngui.core.variants import get_variant
 from bngui.gui.batch_axis import BatchAxis
 from bngui.gui.built_when_shown import BuiltWhenShown
+from bngui.gui.i18n import translate
 from bngui.gui.plot_style import (
     AXIS_COLOR,
     GRID_ALPHA,
@@ -45,9 +47,10 @@ from bngui.gui.plot_style import (
     PlotStyle,
     coloured_html,
 )
+from bngui.gui.variant_names import variant_label
 
-EMPTY_HINT = ("Statistics appear when training starts: activations at batch 0 "
-              "and every 100 batches, gradients every 25.")
+EMPTY_HINT = QT_TRANSLATE_NOOP("NetworkView", "Statistics appear when training starts: activations"
+                               " at batch 0 and every 100 batches, gradients every 25.")
 COLOR_BAR_LABEL = "log10 ‖∇W‖"
 COLOR_MAP = "viridis"  # perceptual: dark = small gradient, bright = large
 CONTEXT = "NetworkView"
@@ -113,10 +116,12 @@ _MAJOR_LAYERS = ("conv1", "conv5", "conv10", "conv15", "fc", "logits")
 def layer_title(layer):
     """A readable name for the layer picker: "conv 10 (middle)", "fc (100 units)"."""
     if layer == "fc":
-        return "fc (100 units)"
+        return translate("NetworkView", "fc (100 units)")
     number = int(layer[len("conv"):])
-    where = {1: " (first)", 10: " (middle)", len(NONLINEAR_LAYERS) - 1: " (last conv)"}
-    return f"conv {number}{where.get(number, '')}"
+    where = {1: translate("NetworkView", "conv {number} (first)"),
+             10: translate("NetworkView", "conv {number} (middle)"),
+             len(NONLINEAR_LAYERS) - 1: translate("NetworkView", "conv {number} (last conv)")}
+    return where.get(number, translate("NetworkView", "conv {number}")).format(number=number)
 
 
 def finite_or_nan(values):
@@ -174,7 +179,7 @@ class NetworkView(BuiltWhenShown, QWidget):
         self._history = None  # kept so a new layer or variant set redraws at once
         self._drawn_version = None
 
-        self.hint = QLabel(EMPTY_HINT)
+        self.hint = QLabel(_tr(EMPTY_HINT))
         self.hint.setAlignment(Qt.AlignCenter)
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet(f"color: {MUTED_COLOR}; padding: 24px;")
@@ -186,14 +191,16 @@ class NetworkView(BuiltWhenShown, QWidget):
         self.layer_picker.setCurrentIndex(NONLINEAR_LAYERS.index(self.activation_layer))
         self.layer_picker.setMaxVisibleItems(len(NONLINEAR_LAYERS))
         self.layer_picker.currentIndexChanged.connect(self._on_layer_picked)
-        self.same_scale = QCheckBox("Same scale for all")
+        self.same_scale = QCheckBox(translate("NetworkView", "Same scale for all"))
         self.same_scale.setChecked(True)
-        self.same_scale.setToolTip("Link the activation plots' y axes, so their spreads compare directly")
+        self.same_scale.setToolTip(translate(
+            "NetworkView", "Link the activation plots' y axes, so their spreads compare directly"))
         self.same_scale.toggled.connect(self._link_activation_axes)
         self.heatmap_picker = QComboBox()
         for key, text in HEATMAP_CHOICES:
             self.heatmap_picker.addItem(_tr(text), key)
-        self.heatmap_picker.setToolTip(_tr(
+        self.heatmap_picker.setToolTip(translate(
+            "NetworkView",
             "Below the activations: the gradient flow per layer, or how far each BN layer's"
             " population statistics (moving averages) are from the true statistics of its input,"
             " measured on the probe batch in training mode every 100 batches"))
@@ -202,16 +209,16 @@ class NetworkView(BuiltWhenShown, QWidget):
 
         # Short texts: these labels set the left part's minimum width, also at 17 pt.
         controls = QHBoxLayout()
-        controls.addWidget(QLabel("ReLU input at"))
+        controls.addWidget(QLabel(translate("NetworkView", "ReLU input at")))
         controls.addWidget(self.layer_picker)
         controls.addWidget(self.same_scale)
         controls.addSpacing(12)
-        controls.addWidget(QLabel(_tr("Below:")))
+        controls.addWidget(QLabel(translate("NetworkView", "Below:")))
         controls.addWidget(self.heatmap_picker)
         controls.addStretch(1)
         # On a line of its own: beside the controls it wrapped into a tall column.
-        percentiles = QLabel("Lines: 15th, 50th and 85th percentile on a fixed probe batch,"
-                             " inference mode")
+        percentiles = QLabel(translate("NetworkView", "Lines: 15th, 50th and 85th percentile on a"
+                                       " fixed probe batch, inference mode"))
         # Activations above, gradient heatmaps below, in one grid: each variant
         # has one column, so its two plots line up and share one title.
         self.graphics = pg.GraphicsLayoutWidget()
@@ -330,8 +337,10 @@ class NetworkView(BuiltWhenShown, QWidget):
         columns = count if count <= MAX_COLUMNS else math.ceil(count / 2)
         return math.ceil(count / columns), columns
 
-    def _style_plot(self, plot, title, y_label, x_label="batch"):
+    def _style_plot(self, plot, title, y_label, x_label=None):
         style = self.style
+        if x_label is None:
+            x_label = translate("NetworkView", "batch")
         size = style.font_pt
         if title is not None:
             # Titles set the columns' minimum width: a point smaller when many
@@ -373,7 +382,8 @@ class NetworkView(BuiltWhenShown, QWidget):
             variant = get_variant(variant_id)
             plot = self.graphics.addPlot(row=index // columns, col=index % columns,
                                          axisItems={"bottom": BatchAxis("bottom")})
-            self._style_plot(plot, _title_html(variant), "ReLU input" if index % columns == 0 else "")
+            self._style_plot(plot, _title_html(variant),
+                             translate("NetworkView", "ReLU input") if index % columns == 0 else "")
             plot.showGrid(x=True, y=True, alpha=GRID_ALPHA)
             # A dashed zero line: what falls below it is cut off by the ReLU.
             plot.addLine(y=0, pen=pg.mkPen("#808080", width=1, style=Qt.DashLine))
@@ -469,7 +479,7 @@ class NetworkView(BuiltWhenShown, QWidget):
 
         self.profile_plot = plot = self.profile_graphics.addPlot(axisItems={"left": PowerOfTenAxis("left")})
         self._style_plot(plot, _tr(heatmap.profile_title), _tr(heatmap.profile_label),
-                         x_label=_tr("layer"))
+                         x_label=translate("NetworkView", "layer"))
         self._fit_titles([plot])
         plot.setLogMode(y=True)
         # No vertical grid: with one, pyqtgraph would clip the "logits" label below.
@@ -648,7 +658,8 @@ def _title_lines(variant):
     Narrow, so five columns fit side by side in the main window's default size.
     """
     lines = []
-    for part in variant.label.replace(" → ", "→").replace(": ", ", ").split(", "):
+    label = variant_label(variant).replace(" → ", "→")
+    for part in re.split(r": |, |：|，", label):
         lines += textwrap.wrap(part, TITLE_LINE_CHARS)
     return lines
 

@@ -6,19 +6,23 @@ widget's font: presentation mode (a bigger font) makes digits and bars bigger.
 """
 
 import numpy as np
-from PySide6.QtCore import QEvent, QRectF, QSize, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 from bngui.core.predict import uses_batch_statistics
 from bngui.core.variants import UnknownVariantError, model_info
+from bngui.gui.variant_names import model_label
 
-SCORES_TOOLTIP = (
+CONTEXT = "PredictionsWidget"
+SCORES_TOOLTIP = QT_TRANSLATE_NOOP(
+    "PredictionsWidget",
     "Scores are softmax(logits): the ten bars of a model sum to 100%, and the confidence"
     " is the tallest bar.\nThe models were trained with the notebook's sigmoid loss, which"
     " scores each digit on its own; softmax of the same logits keeps their order and makes"
     " models comparable.\n`bngui classify` reports the same numbers."
 )
+BUG_DETAIL = QT_TRANSLATE_NOOP("PredictionsWidget", "batch statistics: the bug")
 BUG_COLOR = QColor("#c62828")
 BUG_BACKGROUND = QColor("#fdeaea")
 MUTED = QColor("#6b6b6b")
@@ -29,6 +33,10 @@ WIDE_ROW_LINES = 30  # rows at least this many text lines wide use the one-line 
 MIN_ROW_LINES = 3.4
 MIN_NARROW_ROW_LINES = 5.0
 MAX_ROW_LINES = 9.0
+
+
+def _tr(text):
+    return QCoreApplication.translate(CONTEXT, text)
 
 
 def _lighter(color, amount):
@@ -141,8 +149,8 @@ class PredictionRow(QWidget):
         super().__init__(parent)
         self.variant_id = variant_id
         try:
-            info = model_info(variant_id)
-            self.label, color = info.label, info.color
+            color = model_info(variant_id).color
+            self.label = model_label(variant_id)
         except UnknownVariantError:
             self.label, color = variant_id, "#555555"
         self.color = QColor(color)
@@ -156,7 +164,7 @@ class PredictionRow(QWidget):
         self._static_key = None
         self._layout = None
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
-        self.setToolTip(f"{self.label} ({variant_id})\n\n{SCORES_TOOLTIP}")
+        self.setToolTip(f"{self.label} ({variant_id})\n\n{_tr(SCORES_TOOLTIP)}")
 
     @property
     def digit(self):
@@ -222,7 +230,7 @@ class PredictionRow(QWidget):
         small.setPointSizeF(self.font().pointSizeF() * 0.85)
         painter.setFont(small)
         painter.setPen(BUG_COLOR if self.batch_statistics else MUTED)
-        detail = "batch statistics: the bug" if self.batch_statistics else self.source_text
+        detail = _tr(BUG_DETAIL) if self.batch_statistics else self.source_text
         detail = QFontMetricsF(small).elidedText(detail, Qt.ElideRight, layout.detail.width())
         if show_detail:
             painter.drawText(layout.detail, Qt.AlignLeft | Qt.AlignTop | Qt.TextSingleLine, detail)
@@ -293,7 +301,7 @@ class PredictionsWidget(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.hint)
         layout.addWidget(scroll, 1)
-        self.setToolTip(SCORES_TOOLTIP)
+        self.setToolTip(_tr(SCORES_TOOLTIP))
         self.show_hint("")
 
     def set_models(self, models):

@@ -90,22 +90,22 @@ class RunController(QObject):
     def why_not_save(self):
         """Why Save session would not work now, or None."""
         if self.running:
-            return "Stop the run, or let it finish, before saving the session."
+            return self.tr("Stop the run, or let it finish, before saving the session.")
         history = self.history
         if not history.variant_ids or history.finished is None or self.run_settings is None:
-            return "There is no finished run to save yet: train first, or open a session."
+            return self.tr("There is no finished run to save yet: train first, or open a session.")
         return None
 
     def why_not_start(self, variant_ids, settings):
         """Why a run of these variants with these settings cannot start now, or None."""
         if self.running:
-            return "A run is in progress."
+            return self.tr("A run is in progress.")
         if not self.tensorflow_ready:
-            return "TensorFlow is still loading."
+            return self.tr("TensorFlow is still loading.")
         if self.data is None:
-            return "MNIST is not loaded."
+            return self.tr("MNIST is not loaded.")
         if not variant_ids:
-            return "Choose at least one variant to train."
+            return self.tr("Choose at least one variant to train.")
         try:
             settings.validate(len(self.data.train_labels))
         except SettingsError as error:
@@ -120,7 +120,7 @@ class RunController(QObject):
         data = self._new_job(tasks.load_data, data_path, expected=(DataError,))
         data.succeeded.connect(self.set_data)
         data.failed.connect(self.data_missing)
-        tensorflow = self._new_job(tasks.load_tensorflow, failure="TensorFlow could not be loaded")
+        tensorflow = self._new_job(tasks.load_tensorflow, failure=self.tr("TensorFlow could not be loaded"))
         tensorflow.succeeded.connect(lambda _result: self.set_tensorflow_ready())
         tensorflow.failed.connect(self.error)
         data.start()
@@ -152,7 +152,7 @@ class RunController(QObject):
             self._preparing.cancel()
         self._prepared_for = wanted
         job = self._new_job(tasks.prepare_training, list(variant_ids), settings,
-                            failure="Compiling ahead failed", name="bngui-prepare")
+                            failure=self.tr("Compiling ahead failed"), name="bngui-prepare")
         # Not a message box: the run compiles whatever is missing itself.
         job.failed.connect(lambda message: logger.warning("%s", message))
         self._preparing = job
@@ -172,7 +172,7 @@ class RunController(QObject):
         self.run_settings, self.run_models = settings, {}
         self._control = RunControl()
         run = Job(tasks.train, self.make_trainer, list(variant_ids), self.data, settings,
-                  self._control, failure="Training failed", on_cancel=self._control.stop,
+                  self._control, failure=self.tr("Training failed"), on_cancel=self._control.stop,
                   name="bngui-training")
         run.progressed.connect(self.history.handle)
         run.succeeded.connect(self._on_trained)
@@ -218,10 +218,11 @@ class RunController(QObject):
         # A snapshot: a run started while saving cannot change what is written.
         job = self._new_job(tasks.save_session, str(folder), self.run_settings,
                             self.history.copy(), dict(self.run_models),
-                            failure="Cannot save the session", expected=(SessionError, OSError))
-        job.succeeded.connect(lambda saved: self.message.emit(f"Session saved to {saved}"))
+                            failure=self.tr("Cannot save the session"), expected=(SessionError, OSError))
+        job.succeeded.connect(
+            lambda saved: self.message.emit(self.tr("Session saved to {folder}").format(folder=saved)))
         job.failed.connect(self.error)
-        self.message.emit(f"Saving the session to {folder}…")
+        self.message.emit(self.tr("Saving the session to {folder}…").format(folder=folder))
         job.start()
         return job
 
@@ -231,13 +232,13 @@ class RunController(QObject):
         from bngui.core.storage import ModelFileError
 
         if self.running:
-            self.error.emit("Stop the run before opening a session.")
+            self.error.emit(self.tr("Stop the run before opening a session."))
             return None
-        job = self._new_job(tasks.open_session, str(folder), failure="Cannot open the session",
+        job = self._new_job(tasks.open_session, str(folder), failure=self.tr("Cannot open the session"),
                             expected=(SessionError, ModelFileError))
         job.succeeded.connect(self._on_session_read)
         job.failed.connect(self.error)
-        self.message.emit(f"Opening the session {folder}…")
+        self.message.emit(self.tr("Opening the session {folder}…").format(folder=folder))
         job.start()
         return job
 
@@ -253,15 +254,18 @@ class RunController(QObject):
         self.session_opened.emit(session)
         self.models_ready.emit(models, "loaded", str(session.folder))
         self.changed.emit()
-        self.message.emit(
-            f"Opened the session {session.folder} ({len(session.variant_ids)} variants,"
-            f" run {session.run_status}, saved {session.created[:16].replace('T', ' ')})"
-        )
+        status = {"done": self.tr("done"), "stopped": self.tr("stopped"),
+                  "unfinished": self.tr("unfinished")}.get(
+            session.run_status, session.run_status)
+        self.message.emit(self.tr("Opened the session {folder} (%n variant(s), run {status}, saved {saved})",
+                                  "", len(session.variant_ids)).format(
+            folder=session.folder, status=status, saved=session.created[:16].replace("T", " ")))
         if problems:
-            shown = "The curves are shown, but some models could not be loaded"
-            if not models:
-                shown = "The curves are shown, but none of the models could be loaded"
-            self.error.emit(f"{shown}:\n" + "\n".join(problems))
+            if models:
+                shown = self.tr("The curves are shown, but some models could not be loaded:\n{problems}")
+            else:
+                shown = self.tr("The curves are shown, but none of the models could be loaded:\n{problems}")
+            self.error.emit(shown.format(problems="\n".join(problems)))
 
     # -- jobs and closing ---------------------------------------------------------
 

@@ -249,7 +249,9 @@ class SetupPanel(QWidget):
                      "learning_rate": self.tr("learning rate"), "loss": self.tr("loss"),
                      "bn_decay": self.tr("BN decay"), "augment": self.tr("augmentation")}
             self.modified.setText(self.tr("Modified: {fields} differ from the preset's.").format(
-                fields=", ".join(names.get(name, name) for name in differences)))
+                # The list's separator is the language's too (Chinese: "、").
+                fields=self.tr(", ", "between the names of a list").join(
+                    names.get(name, name) for name in differences)))
         self.modified.setVisible(bool(differences))
         self.restore_button.setVisible(bool(differences))
 

@@ -8,14 +8,25 @@ prints. The window needs them translatable, and shorter where room is short:
   ("Keras conv+bias→ReLU→BN"), for the results table and the plot titles;
 - ``name_in_group``: the name under its group's heading ("conv+bias→ReLU→BN"),
   for the setup panel's check boxes and the variant list beside the plots;
-- ``group_title``, ``short_group_title``: the headings themselves.
+- ``group_title``, ``short_group_title``: the headings themselves;
+- ``model_label``: a model's name on the draw page (a variant's, precise BN's, the drawing model's).
 
 The texts are listed with ``QT_TRANSLATE_NOOP`` so Qt's lupdate finds them.
 """
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
-from bngui.core.variants import GROUPS, VARIANTS, VARIANTS_BY_ID, Variant
+from bngui.core.variants import (
+    DRAWING_MODEL_BATCHES,
+    DRAWING_MODEL_ID,
+    GROUPS,
+    PRECISE_SUFFIX,
+    VARIANTS,
+    VARIANTS_BY_ID,
+    UnknownVariantError,
+    Variant,
+    model_info,
+)
 
 CONTEXT = "VariantNames"
 
@@ -137,6 +148,23 @@ def compact_label(variant):
 def name_in_group(variant):
     """The name under its group's heading: "conv+bias→ReLU→BN"."""
     return _translated(_IN_GROUP, _variant(variant).id)
+
+
+def model_label(model_id):
+    """The name of a model on the draw page: a variant's full label, a variant's model after
+    precise BN, or the model shipped for drawing; an unknown id as it is."""
+    try:
+        info = model_info(model_id)
+    except UnknownVariantError:
+        return model_id
+    if model_id == DRAWING_MODEL_ID:
+        return QCoreApplication.translate(
+            "VariantNames", "BN, trained for drawing: {batches} batches, augmented").format(
+                batches=f"{DRAWING_MODEL_BATCHES:,}")
+    if model_id.endswith(PRECISE_SUFFIX):
+        return QCoreApplication.translate("VariantNames", "{label} (precise BN)").format(
+            label=variant_label(info.variant))
+    return variant_label(info.variant)
 
 
 def group_title(group):

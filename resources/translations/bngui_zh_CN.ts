@@ -788,16 +788,8 @@ or choose another preset in the experiment panel first.</source>
         <translation>开始训练后显示统计量：激活值在第 0 批及之后每 100 批记录一次，梯度每 25 批记录一次。</translation>
     </message>
     <message>
-        <source>Gradient flow per layer (dark = vanishing; blank = 0 or not finite)</source>
-        <translation>逐层梯度流（深色 = 梯度消失；空白 = 0 或非有限值）</translation>
-    </message>
-    <message>
         <source>Latest ‖∇W‖&lt;br&gt;per layer</source>
         <translation>最新的逐层&lt;br&gt;‖∇W‖</translation>
-    </message>
-    <message>
-        <source>BN&apos;s population statistics against the true ones: population / true variance of each BN layer&apos;s input (white = 1, they agree; red: too large; blue: too small)</source>
-        <translation>BN 的总体统计量与真实统计量对比：每个 BN 层输入的总体方差 / 真实方差（白色 = 1，二者一致；红色：偏大；蓝色：偏小）</translation>
     </message>
     <message>
         <source>log10 variance ratio</source>
@@ -812,8 +804,16 @@ or choose another preset in the experiment panel first.</source>
         <translation>总体 / 真实</translation>
     </message>
     <message>
-        <source>BN&apos;s population mean against the true mean of each BN layer&apos;s input, in true standard deviations (dark = they agree)</source>
-        <translation>BN 的总体均值与每个 BN 层输入的真实均值之差，以真实标准差为单位（深色 = 二者一致）</translation>
+        <source>Gradient flow per layer&lt;br&gt;(dark = vanishing; blank = 0 or not finite)</source>
+        <translation>逐层梯度流&lt;br&gt;（深色 = 梯度消失；空白 = 0 或非有限值）</translation>
+    </message>
+    <message>
+        <source>BN lag: population / true variance of each BN layer&apos;s input&lt;br&gt;(white = 1: they agree; red: too large; blue: too small)</source>
+        <translation>BN 滞后：每个 BN 层输入的总体方差 / 真实方差&lt;br&gt;（白色 = 1：二者一致；红色：偏大；蓝色：偏小）</translation>
+    </message>
+    <message>
+        <source>BN lag: population mean − true mean of each BN layer&apos;s input&lt;br&gt;in true standard deviations (dark: they agree)</source>
+        <translation>BN 滞后：每个 BN 层输入的总体均值 − 真实均值&lt;br&gt;以真实标准差为单位（深色：二者一致）</translation>
     </message>
     <message>
         <source>log10 mean shift (σ)</source>

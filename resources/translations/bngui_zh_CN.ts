@@ -697,6 +697,10 @@ or choose another preset in the experiment panel first.</source>
         <translation>正在评估验证集和测试集…</translation>
     </message>
     <message>
+        <source>Precise BN: re-estimating the population statistics…</source>
+        <translation>精确 BN：正在重新估计总体统计量…</translation>
+    </message>
+    <message>
         <source>Preparing the run…</source>
         <translation>正在准备运行…</translation>
     </message>

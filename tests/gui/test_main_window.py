@@ -737,3 +737,16 @@ def test_the_notice_does_not_stretch_the_run_bar(qtbot, make_window):
     qtbot.wait(20)  # the tool bar lays itself out again at the next turn of the event loop
     assert window.run_bar.progress.height() == height
     assert window.run_bar.start_button.height() <= window.run_bar.start_button.sizeHint().height()
+
+
+def test_every_phase_of_a_run_has_its_own_status(monkeypatch, fake_window):
+    from bngui.gui.run_controller import RunController
+
+    window = fake_window()
+    monkeypatch.setattr(RunController, "running", property(lambda controller: True))
+    texts = {}
+    for phase in Phase:
+        window.history.handle(events.StatusChanged.of(phase))
+        texts[phase] = window._run_status_text()
+    assert len(set(texts.values())) == len(Phase), texts
+    assert not any(text.startswith("Preparing") for text in texts.values()), texts

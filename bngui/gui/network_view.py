@@ -108,10 +108,6 @@ def _tr(text):
 MAX_COLUMNS = 5  # more variants than this are wrapped onto two rows of plots
 TITLE_LINE_CHARS = 18
 
-# Layers labelled on the layer axes; the others get a tick whose label is only
-# drawn when there is room, so the axis never turns into a smear of text.
-_MAJOR_LAYERS = ("conv1", "conv5", "conv10", "conv15", "fc", "logits")
-
 
 def layer_title(layer):
     """A readable name for the layer picker: "conv 10 (middle)", "fc (100 units)"."""
@@ -190,6 +186,7 @@ class NetworkView(BuiltWhenShown, QWidget):
             self.layer_picker.addItem(layer_title(layer), layer)
         self.layer_picker.setCurrentIndex(NONLINEAR_LAYERS.index(self.activation_layer))
         self.layer_picker.setMaxVisibleItems(len(NONLINEAR_LAYERS))
+        self.layer_picker.setSizeAdjustPolicy(QComboBox.AdjustToContents)
         self.layer_picker.currentIndexChanged.connect(self._on_layer_picked)
         self.same_scale = QCheckBox(translate("NetworkView", "Same scale for all"))
         self.same_scale.setChecked(True)
@@ -197,6 +194,7 @@ class NetworkView(BuiltWhenShown, QWidget):
             "NetworkView", "Link the activation plots' y axes, so their spreads compare directly"))
         self.same_scale.toggled.connect(self._link_activation_axes)
         self.heatmap_picker = QComboBox()
+        self.heatmap_picker.setSizeAdjustPolicy(QComboBox.AdjustToContents)
         for key, text in HEATMAP_CHOICES:
             self.heatmap_picker.addItem(_tr(text), key)
         self.heatmap_picker.setToolTip(translate(
@@ -212,9 +210,6 @@ class NetworkView(BuiltWhenShown, QWidget):
         controls.addWidget(QLabel(translate("NetworkView", "ReLU input at")))
         controls.addWidget(self.layer_picker)
         controls.addWidget(self.same_scale)
-        controls.addSpacing(12)
-        controls.addWidget(QLabel(translate("NetworkView", "Below:")))
-        controls.addWidget(self.heatmap_picker)
         controls.addStretch(1)
         # On a line of its own: beside the controls it wrapped into a tall column.
         percentiles = QLabel(translate("NetworkView", "Lines: 15th, 50th and 85th percentile on a"
@@ -231,14 +226,22 @@ class NetworkView(BuiltWhenShown, QWidget):
         left_layout.addWidget(percentiles)
         left_layout.addWidget(self.graphics, 1)
         # The profile takes the full height on the right, where its log axis has
-        # room for its decades and its legend hides no curve.
+        # room for its decades and its legend hides no curve. The heatmap picker
+        # sits above it: it chooses what the heatmaps and the profile show, and
+        # beside the activation controls it pushed them off a projector's width.
         self.profile_graphics = pg.GraphicsLayoutWidget()
         self.profile_graphics.setBackground("w")
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(QLabel(translate("NetworkView", "Heatmaps and profile:")))
+        right_layout.addWidget(self.heatmap_picker)
+        right_layout.addWidget(self.profile_graphics, 1)
         self.plots_page = QWidget()
         page_layout = QHBoxLayout(self.plots_page)
         page_layout.setContentsMargins(0, 0, 0, 0)
         page_layout.addWidget(left, 3)
-        page_layout.addWidget(self.profile_graphics, 1)
+        page_layout.addWidget(right, 1)
         self._page_layout = page_layout
         self.stack = QStackedWidget()
         self.stack.addWidget(self.hint)
@@ -639,7 +642,10 @@ def _set_curve(item, x, y):
 
 
 def _layer_ticks(compact=False, layers=WEIGHT_LAYERS):
-    """Tick levels for a layer axis: key layers always labelled, the rest if there is room.
+    """Tick levels for a layer axis: the first and last layer always labelled, then
+    conv10, then conv5 and conv15, then the rest, each level only if there is room
+    (pyqtgraph stops at the first level that would crowd the axis). So "fc" and
+    "logits", neighbours, never overlap, nor do labels on a short presentation plot.
 
     ``compact`` labels convolutions by number only ("10" for conv10), for the
     narrow horizontal axis of the profile.
@@ -647,9 +653,13 @@ def _layer_ticks(compact=False, layers=WEIGHT_LAYERS):
     def text(name):
         return name[len("conv"):] if compact and name.startswith("conv") else name
 
-    major = [(index, text(name)) for index, name in enumerate(layers) if name in _MAJOR_LAYERS]
-    minor = [(index, text(name)) for index, name in enumerate(layers) if name not in _MAJOR_LAYERS]
-    return [major, minor]
+    ends = {layers[0], layers[-1]}
+    tiers = [ends, {"conv10"} - ends, {"conv5", "conv15"} - ends]
+    levels = [[(index, text(name)) for index, name in enumerate(layers) if name in tier]
+              for tier in tiers]
+    shown = set().union(*tiers)
+    levels.append([(index, text(name)) for index, name in enumerate(layers) if name not in shown])
+    return levels
 
 
 def _title_lines(variant):

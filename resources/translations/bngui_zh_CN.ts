@@ -884,12 +884,12 @@ or choose another preset in the experiment panel first.</source>
         <translation>ReLU 输入位置</translation>
     </message>
     <message>
-        <source>Below:</source>
-        <translation>下方：</translation>
-    </message>
-    <message>
         <source>Lines: 15th, 50th and 85th percentile on a fixed probe batch, inference mode</source>
         <translation>曲线：固定探测批次上的第 15、50、85 百分位数，推理模式</translation>
+    </message>
+    <message>
+        <source>Heatmaps and profile:</source>
+        <translation>热力图与逐层剖面：</translation>
     </message>
     <message>
         <source>batch</source>

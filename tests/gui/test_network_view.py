@@ -337,3 +337,20 @@ def test_the_bn_lag_heatmap_shows_the_population_statistics_catching_up(view):
     view.set_heatmap("gradients")
     view.refresh(lag_history())
     assert view.heatmaps["baseline"].image.shape[1] == len(WEIGHT_LAYERS)
+
+
+@pytest.mark.parametrize("layers", [WEIGHT_LAYERS, NONLINEAR_LAYERS], ids=["weights", "bn"])
+def test_layer_axes_label_the_ends_first_and_every_layer_once(layers):
+    from bngui.gui.network_view import _layer_ticks
+
+    levels = _layer_ticks(layers=layers)
+    assert [name for _, name in levels[0]] == [layers[0], layers[-1]]
+    assert [name for _, name in levels[1]] == ["conv10"]
+    labelled = [index for level in levels for index, _ in level]
+    assert sorted(labelled) == list(range(len(layers)))
+    # Neighbours never share a level above the last, so they cannot overlap.
+    for level in levels[:-1]:
+        indices = sorted(index for index, _ in level)
+        assert all(b - a > 1 for a, b in zip(indices, indices[1:]))
+    compact = _layer_ticks(compact=True, layers=layers)
+    assert [name for _, name in compact[1]] == ["10"]

@@ -37,12 +37,12 @@ from PySide6.QtWidgets import (
 
 from bngui.core.predict import has_batch_norm
 from bngui.core.preprocess import MNIST_SIZE, to_mnist
-from bngui.core.variants import model_info
+from bngui.core.variants import PRECISE_SUFFIX, model_info
 from bngui.gui.canvas_widget import CanvasWidget
 from bngui.gui.inference import LOADED, SHIPPED, TRAINED, InferenceThread
 from bngui.gui.jobs import Job
 from bngui.gui.predictions_widget import BUG_COLOR, PredictionsWidget
-from bngui.gui.variant_names import model_label
+from bngui.gui.variant_names import model_label, short_model_label
 
 # English source texts, shown translated (context "DrawPage").
 EMPTY_HINT = QT_TRANSLATE_NOOP(
@@ -94,24 +94,30 @@ def company_batches(test_images, test_labels, seed=0):
 
 class CompanyTable(QTableWidget):
     """Same digit, different company: each BN model's answer for the drawing normalized
-    with batch statistics alone, inside 63 random test digits, inside 63 copies of one."""
+    with batch statistics alone, inside 63 random test digits, inside 63 copies of one.
+
+    Precise-BN twins are left out: with batch statistics their population statistics
+    are unused, so they answer exactly as the model they were made from.
+    """
 
     def __init__(self, parent=None):
         super().__init__(0, 4, parent)
         self.setHorizontalHeaderLabels([
             self.tr("Model"), self.tr("Alone"),
-            self.tr("Among {count}\nrandom digits").format(count=COMPANY_SIZE),
-            self.tr("Among {count}\ncopies of a {digit}").format(count=COMPANY_SIZE,
-                                                                digit=COPIED_DIGIT),
+            self.tr("With {count}\nrandom digits").format(count=COMPANY_SIZE),
+            self.tr("With {count}\ncopies of a {digit}").format(count=COMPANY_SIZE,
+                                                               digit=COPIED_DIGIT),
         ])
         self.verticalHeader().setVisible(False)
         self.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.setSelectionMode(QAbstractItemView.NoSelection)
         self.setFocusPolicy(Qt.NoFocus)
         header = self.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.Stretch)
-        for column in (1, 2, 3):
-            header.setSectionResizeMode(column, QHeaderView.ResizeToContents)
+        header.setSectionResizeMode(QHeaderView.ResizeToContents)
+        header.setStretchLastSection(True)
+        # As tall as its rows when there is room, scrolling when there is not: a fixed
+        # height made the window taller than a projector's screen.
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Maximum)
         self.setToolTip(self.tr(
             "In training mode, batch normalization normalizes the drawing with the mean and\n"
             "variance of the batch it is in. Alone, in a batch of varied digits or in a batch\n"
@@ -120,11 +126,13 @@ class CompanyTable(QTableWidget):
 
     def show_answers(self, alone, company):
         """``alone``: ``{variant_id: probabilities}``; ``company``: ``{name: {variant_id: ...}}``."""
-        rows = [vid for vid in alone if vid in company.get(COMPANY_RANDOM, {})]
+        rows = [vid for vid in alone if vid in company.get(COMPANY_RANDOM, {})
+                and not vid.endswith(PRECISE_SUFFIX)]
         self.setRowCount(len(rows))
         for row, variant_id in enumerate(rows):
             info = model_info(variant_id)
-            name = QTableWidgetItem(model_label(variant_id))
+            name = QTableWidgetItem(short_model_label(variant_id))
+            name.setToolTip(model_label(variant_id))
             name.setForeground(QBrush(QColor(info.color)))
             self.setItem(row, 0, name)
             for column, scores in enumerate(
@@ -134,8 +142,11 @@ class CompanyTable(QTableWidget):
                 item = QTableWidgetItem(f"{digit}  ({scores[digit]:.0%})")
                 item.setTextAlignment(Qt.AlignCenter)
                 self.setItem(row, column, item)
-        self.setFixedHeight(self.horizontalHeader().height() + sum(
+        self.setMaximumHeight(self.horizontalHeader().sizeHint().height() + sum(
             self.rowHeight(row) for row in range(self.rowCount())) + 2 * self.frameWidth())
+
+    def sizeHint(self):
+        return QSize(super().sizeHint().width(), self.maximumHeight())
 
 
 def _set_text_colour(widget, colour):

@@ -167,6 +167,20 @@ def model_label(model_id):
     return variant_label(info.variant)
 
 
+def short_model_label(model_id):
+    """``model_label`` in one short line, for a table column: "Keras conv→BN→ReLU"."""
+    try:
+        info = model_info(model_id)
+    except UnknownVariantError:
+        return model_id
+    if model_id == DRAWING_MODEL_ID:
+        return QCoreApplication.translate("VariantNames", "BN for drawing")
+    if model_id.endswith(PRECISE_SUFFIX):
+        return QCoreApplication.translate("VariantNames", "{label} (precise BN)").format(
+            label=compact_label(info.variant))
+    return compact_label(info.variant)
+
+
 def group_title(group):
     return _translated(_GROUP_TITLES, group)
 

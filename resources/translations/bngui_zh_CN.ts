@@ -23,16 +23,16 @@
         <translation>单独</translation>
     </message>
     <message>
-        <source>Among {count}
+        <source>With {count}
 random digits</source>
-        <translation>混在 {count} 个
-随机数字中</translation>
+        <translation>与 {count} 个
+随机数字同批</translation>
     </message>
     <message>
-        <source>Among {count}
+        <source>With {count}
 copies of a {digit}</source>
-        <translation>混在 {count} 个
-相同的 {digit} 中</translation>
+        <translation>与 {count} 个
+{digit} 的副本同批</translation>
     </message>
     <message>
         <source>In training mode, batch normalization normalizes the drawing with the mean and
@@ -1655,6 +1655,10 @@ val. / test</source>
     <message>
         <source>{label} (precise BN)</source>
         <translation>{label}（精确 BN）</translation>
+    </message>
+    <message>
+        <source>BN for drawing</source>
+        <translation>BN 手写专用</translation>
     </message>
 </context>
 <context>

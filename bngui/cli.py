@@ -138,7 +138,7 @@ def build_parser():
         "prepare-lesson",
         help="train every run the lesson shows and write them as sessions into DIR, before"
         " class (then: bngui --lesson DIR)",
-        description="Train every run the lesson's steps show (the notebook's settings) and"
+        description="Train every run the lesson's steps show (their presets' settings) and"
         " write each as a session into DIR/<run>, with DIR/lesson.json saying which step"
         " shows which. Ctrl+C stops; the same command later trains only what is missing.",
     )

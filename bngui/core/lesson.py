@@ -2,9 +2,9 @@
 
 Each step says why (a title and a short text) and what the window shows for it:
 the run (its variants and settings), the preset the setup panel then names, the
-tab, the curves' layout, the layer of the activation view, a part of the tab to
-bring forward, and whether it presents the canvas's bug toggle. The whole lesson
-is plain data, like TensorFlow Playground's one serialisable state.
+tab, the curves' layout, the layer of the activation view, what the network
+view's heatmaps show, and whether it presents the canvas's bug toggle. The whole
+lesson is plain data, like TensorFlow Playground's one serialisable state.
 
 ``bngui prepare-lesson DIR`` trains every run once and writes it as a session
 into ``DIR/<run id>``, with ``DIR/lesson.json`` saying which step shows which
@@ -39,8 +39,10 @@ CURVES, NETWORK, DRAW = "curves", "network", "draw"
 TABS = (CURVES, NETWORK, DRAW)
 OVERLAY, SIDE_BY_SIDE = "overlay", "side"
 INFERENCE_MODE, TRAINING_MODE = "inference", "training"
-# A part of the network view a step brings forward: the BN layers' population-statistics lag.
-BN_LAG_VIEW = "bn-lag"
+# What the network view's heatmaps show (its heatmap selector's keys): each layer's
+# gradient, or the BN layers' population-statistics lag (variance ratio or mean shift).
+GRADIENTS, BN_LAG_VARIANCE, BN_LAG_MEAN = "gradients", "variance", "mean"
+HEATMAPS = (GRADIENTS, BN_LAG_VARIANCE, BN_LAG_MEAN)
 
 LESSON_FILE = "lesson.json"
 LESSON_FORMAT = "bngui-lesson"
@@ -73,8 +75,9 @@ class LessonStep:
     """One step of the lesson.
 
     ``preset`` is the English name of the preset the setup panel shows once the
-    step's run is set up (None: no preset, or no run); ``view`` a part of the tab
-    to bring forward if the tab has it; ``canvas_bug_toggle`` says that the step
+    step's run is set up (None: no preset, or no run): the run has exactly the
+    preset's variants and settings. ``heatmap`` is what the network view's
+    heatmaps show (a key of ``HEATMAPS``); ``canvas_bug_toggle`` says that the step
     presents the Draw tab's "batch statistics" toggle (shown, and off at first, so
     the lecturer turns it on in front of the room).
     """
@@ -88,7 +91,7 @@ class LessonStep:
     layout: str | None = None
     training_mode: str | None = None
     layer: str | None = None
-    view: str | None = None
+    heatmap: str | None = None
     canvas_bug_toggle: bool = False
 
 
@@ -108,11 +111,15 @@ INFERENCE_RUN = LessonRun(
     ("keras-conv-bn-relu", "keras-conv-bn-relu-frozen-stats", "keras-conv-bn-relu-batch-stats"),
     _NOTEBOOK,
 )
-# A decay of 0.999 remembers about 1,000 batches, more than the run's 800: the
-# population statistics lag far behind the weights, and precise BN shows what they cost.
+# The preset "Population statistics: precise BN and decay": the decays 0.9, 0.99 and
+# 0.999 side by side for 400 batches. 0.999 remembers about 1,000 batches, more than
+# the run: its population statistics lag behind the weights, and precise BN shows
+# what that costs.
 POPULATION_RUN = LessonRun(
-    "population-statistics", ("keras-conv-bn-relu", "nn-conv-bn-relu"),
-    TrainSettings(bn_decay=0.999),
+    "population-statistics",
+    ("keras-conv-bn-relu", "keras-conv-bn-relu-decay90", "keras-conv-bn-relu-decay999",
+     "nn-conv-bn-relu"),
+    TrainSettings(batches=400),
 )
 
 STEPS = (
@@ -183,6 +190,7 @@ STEPS = (
             " ones, so they hardly move. With BN every layer's input keeps its scale, and the"
             " gradient reaches the first layers."),
         NETWORK, run=NOTEBOOK_RUN, preset="Notebook: baseline vs BN", layer="conv10",
+        heatmap=GRADIENTS,
     ),
     LessonStep(
         "draw",
@@ -195,7 +203,8 @@ STEPS = (
             " variance, as in training. Over a single image the last BN layer sees no variance"
             " at all, so every drawing gets the same answer. That is why inference must use"
             " the population statistics."),
-        DRAW, canvas_bug_toggle=True,
+        # The notebook's run: its models (the baseline and BN) answer on the canvas.
+        DRAW, run=NOTEBOOK_RUN, preset="Notebook: baseline vs BN", canvas_bug_toggle=True,
     ),
     LessonStep(
         "population-statistics",
@@ -203,13 +212,13 @@ STEPS = (
         QT_TRANSLATE_NOOP(
             "Lesson",
             "The population statistics are moving averages: at each batch a BN layer keeps a"
-            " share of them, the BN decay, and takes the rest from the batch. Here the decay is"
-            " 0.999, about 1,000 batches of memory, longer than the run: the statistics lag far"
-            " behind the weights and the inference scores collapse, though training went exactly"
-            " as at 0.99. Precise BN re-estimates them after training with the weights fixed:"
-            " see the table's precise BN columns, and each BN layer's lag in this view."),
+            " share of them, the BN decay, and takes the rest from the batch. Here three decays"
+            " train for 400 batches. At 0.999 they remember about 1,000 batches, longer than"
+            " the run, and lag behind the weights; at 0.9 they follow within ten."
+            " Precise BN re-estimates them after training with the weights fixed: compare the"
+            " table's precise columns, and each BN layer's lag in the heatmaps."),
         NETWORK, run=POPULATION_RUN, preset="Population statistics: precise BN and decay",
-        view=BN_LAG_VIEW,
+        heatmap=BN_LAG_VARIANCE,
     ),
 )
 STEPS_BY_KEY = {step.key: step for step in STEPS}
@@ -222,8 +231,6 @@ def lesson_runs(steps=STEPS) -> tuple:
         if step.run is not None:
             runs.setdefault(step.run.id, step.run)
     return tuple(runs.values())
-
-
 
 
 # -- time ------------------------------------------------------------------------------

@@ -65,8 +65,8 @@ def test_prepares_every_run_and_a_manifest(tmp_path, capsys):
     lines = out.splitlines()
     # The plan and the estimate first, then one line per run, then how to open it.
     assert lines[0] == f"Preparing the lesson in {folder}: 5 runs for 7 steps"
-    assert "notebook" in lines[1] and "2 variants x 800 batches" in lines[1] and "(step 1, 5)" in lines[1]
-    assert "BN decay 0.999" in lines[5]
+    assert "notebook" in lines[1] and "2 variants x 800 batches" in lines[1] and "(step 1, 5, 6)" in lines[1]
+    assert "population-statistics" in lines[5] and "4 variants x 400 batches  (step 7)" in lines[5]
     assert lines[6].startswith("To train: 5 runs, 12,000 model-batches; estimated time about ")
     progress = [line for line in lines if line.startswith("[")]
     assert len(progress) == 5
@@ -83,7 +83,7 @@ def test_prepares_every_run_and_a_manifest(tmp_path, capsys):
             assert opened.variant_ids == step.run.variants
             assert opened.settings == step.run.settings
     manifest = json.loads((folder / LESSON_FILE).read_text())
-    assert manifest["steps"]["inside"] == "notebook" and manifest["steps"]["draw"] is None
+    assert manifest["steps"]["inside"] == "notebook" and manifest["steps"]["draw"] == "notebook"
 
 
 def test_a_second_time_keeps_what_is_prepared(tmp_path, capsys):

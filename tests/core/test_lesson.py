@@ -40,6 +40,8 @@ def test_every_step_is_complete_and_consistent(step):
     assert step.layer is None or step.layer in NONLINEAR_LAYERS
     assert step.layout in (None, lesson.OVERLAY, lesson.SIDE_BY_SIDE)
     assert step.training_mode in (None, lesson.INFERENCE_MODE, lesson.TRAINING_MODE)
+    assert step.heatmap is None or step.heatmap in lesson.HEATMAPS
+    assert (step.heatmap is not None) == (step.tab == lesson.NETWORK)
     if step.tab == lesson.CURVES:
         assert step.layout is not None and step.training_mode is not None
     if step.run is not None:
@@ -60,9 +62,15 @@ def test_runs_are_listed_once_in_the_order_first_needed():
             assert next(run for run in runs if run.id == step.run.id) == step.run
 
 
+def test_every_step_has_a_run_and_the_draw_step_its_models():
+    assert all(step.run is not None for step in STEPS)
+    by_key = lesson.STEPS_BY_KEY
+    assert by_key["draw"].run == by_key["plain-network"].run  # the baseline and BN on the canvas
+
+
 def test_runs_use_the_notebooks_settings_but_the_decay_step():
     for run in lesson_runs():
-        expected = TrainSettings(bn_decay=0.999) if run.id == "population-statistics" else TrainSettings()
+        expected = TrainSettings(batches=400) if run.id == "population-statistics" else TrainSettings()
         assert run.settings == expected
 
 
@@ -91,7 +99,7 @@ def test_a_prepared_folder_maps_each_step_to_its_session(tmp_path):
     assert document["format"] == "bngui-lesson" and document["version"] == 1
     assert document["steps"]["plain-network"] == "notebook"
     assert document["steps"]["inside"] == "notebook"
-    assert document["steps"]["draw"] is None
+    assert document["steps"]["draw"] == "notebook"
     assert document["steps"]["inference-mode"] is None  # not prepared
 
     prepared = read_prepared_lesson(tmp_path)
@@ -100,7 +108,7 @@ def test_a_prepared_folder_maps_each_step_to_its_session(tmp_path):
     assert prepared.session_for(by_key["plain-network"]) == tmp_path / "notebook"
     assert prepared.session_for(by_key["inside"]) == tmp_path / "notebook"
     assert prepared.session_for(by_key["placements"]) == tmp_path / "placements"
-    assert prepared.session_for(by_key["draw"]) is None
+    assert prepared.session_for(by_key["draw"]) == tmp_path / "notebook"
     assert prepared.session_for(by_key["inference-mode"]) is None
     assert [run.id for run in prepared.missing_runs] == [run.id for run in runs[2:]]
 

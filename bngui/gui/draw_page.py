@@ -423,6 +423,12 @@ class DrawPage(QWidget):
         else:
             self.message.emit(f"Saved {len(variant_ids)} model(s) to {folder}/models")
 
+    def present_bug_toggle(self):
+        """For the lesson's step on the bug: the toggle off, with the focus, so the lecturer
+        turns it on in front of the room (a click, or the space bar)."""
+        self.batch_statistics_box.setChecked(False)
+        self.batch_statistics_box.setFocus(Qt.FocusReason.OtherFocusReason)
+
     # -- drawing and predicting ---------------------------------------------------
 
     @property

@@ -166,3 +166,26 @@ def test_prepare_lesson_refuses_a_foreign_folder_from_the_command_line(tmp_path)
     assert completed.stderr.strip().splitlines() == [
         f"bngui prepare-lesson: error: {tmp_path}: not empty and not a bngui lesson;"
         " choose a new or empty folder"]
+
+
+def test_the_gui_gets_a_prepared_lesson_folder(tmp_path, monkeypatch):
+    """``bngui --lesson DIR`` hands DIR to the application (which opens the lesson panel on it)."""
+    import inspect
+
+    from bngui import cli
+    from bngui.gui import app
+
+    folder = tmp_path / "lesson"
+    run_prepare_lesson(folder, data=blank_data(), make_trainer=QuickTrainer)
+    started = []
+    accepts = inspect.signature(app.run_app)
+
+    def run_app(**options):
+        accepts.bind(**options)  # what the real one accepts
+        started.append(options)
+        return 0
+
+    monkeypatch.setattr(app, "run_app", run_app)
+    monkeypatch.setattr(cli, "_exit_without_teardown", lambda code: code)
+    cli.main(["--lesson", str(folder)])
+    assert started == [{"data_path": None, "session": None, "lesson": str(folder)}]

@@ -112,6 +112,11 @@ def build_parser():
         help="open this saved session in the GUI (saved with File > Save session, or"
         " written by bngui train --out)",
     )
+    parser.add_argument(
+        "--lesson", metavar="DIR",
+        help="open the window with the lesson panel on this prepared lesson (written by"
+        " bngui prepare-lesson DIR); each step shows its finished run at once",
+    )
     desktop = parser.add_mutually_exclusive_group()
     desktop.add_argument(
         "--install-desktop-entry", dest="run", action="store_const", const=_install_desktop_entry,
@@ -134,6 +139,18 @@ def build_parser():
         help="write a session: metrics.csv, results.json, models, events, TensorBoard files",
     )
     train.set_defaults(run=_run_train)
+
+    prepare = commands.add_parser(
+        "prepare-lesson",
+        help="train every run the lesson shows and write them as sessions into DIR, before"
+        " class (then: bngui --lesson DIR)",
+        description="Train every run the lesson's steps show (their presets' settings) and"
+        " write each as a session into DIR/<run>, with DIR/lesson.json saying which step"
+        " shows which. Ctrl+C stops; the same command later trains only what is missing.",
+    )
+    prepare.add_argument("folder", metavar="DIR")
+    _add_data_option(prepare)
+    prepare.set_defaults(run=_run_prepare_lesson)
 
     bench = commands.add_parser(
         "bench", help="measure bngui: training speed (lockstep trainer vs one-after-another"
@@ -247,9 +264,20 @@ def _exit_without_teardown(code):
 
 
 def _run_gui(args):
+    if args.lesson and args.session:
+        raise SettingsError("--lesson and --session cannot be used together")
+    if args.lesson:
+        from bngui.core.lesson import LessonError, read_prepared_lesson
+
+        # Checked before the window opens: a wrong folder gets one line, not a window.
+        try:
+            read_prepared_lesson(args.lesson)
+        except LessonError as error:
+            print(f"bngui: error: --lesson {error}", file=sys.stderr)
+            return USAGE_ERROR
     from bngui.gui.app import run_app
 
-    _exit_without_teardown(run_app(data_path=args.data, session=args.session))
+    _exit_without_teardown(run_app(data_path=args.data, session=args.session, lesson=args.lesson))
 
 
 def _install_desktop_entry(args):
@@ -277,6 +305,12 @@ def _run_classify(args):
     from bngui.commands.classify import run_classify
 
     return run_classify(args.images, models_dir=args.models, as_json=args.json)
+
+
+def _run_prepare_lesson(args):
+    from bngui.commands.prepare_lesson import run_prepare_lesson
+
+    return run_prepare_lesson(args.folder, data_path=args.data)
 
 
 def _run_train(args):
@@ -371,4 +405,5 @@ def main(argv=None):
     try:
         return args.run(args)
     except (SettingsError, UnknownVariantError) as error:
-        parser.exit(USAGE_ERROR, f"bngui {args.command}: error: {error}\n")
+        name = f"bngui {args.command}" if args.command else "bngui"
+        parser.exit(USAGE_ERROR, f"{name}: error: {error}\n")

@@ -8,7 +8,7 @@ import sys
 from bngui.logs import configure_logging
 
 
-def run_app(data_path=None, argv=None, session=None):
+def run_app(data_path=None, argv=None, session=None, lesson=None):
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -38,6 +38,8 @@ def run_app(data_path=None, argv=None, session=None):
     QTimer.singleShot(0, window.start_loading)
     if session:
         QTimer.singleShot(0, lambda: window.open_session(session))
+    if lesson:
+        QTimer.singleShot(0, lambda: window.open_lesson(lesson))
     # Ctrl+C in the terminal, or a SIGTERM (logging out, `kill`), closes the
     # window cleanly: training stops and the settings are saved. The timer
     # lets Python run its signal handlers while Qt's event loop is waiting.

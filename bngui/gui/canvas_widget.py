@@ -60,7 +60,7 @@ class CanvasWidget(QWidget):
         self.setCursor(Qt.CrossCursor)
         # Focus on click, so the page's keys (Ctrl+Z, Delete) work right after drawing.
         self.setFocusPolicy(Qt.StrongFocus)
-        self.setMinimumSize(200, 200)
+        self.setMinimumSize(160, 160)
         # As tall as wide when there is room (a page puts spare height elsewhere).
         policy = QSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
         policy.setHeightForWidth(True)

@@ -448,6 +448,12 @@ class DrawPage(QWidget):
             self.message.emit(self.tr("Saved %n model(s) to {folder}", "", len(variant_ids)).format(
                 folder=f"{folder}/models"))
 
+    def present_bug_toggle(self):
+        """For the lesson's step on the bug: the toggle off, with the focus, so the lecturer
+        turns it on in front of the room (a click, or the space bar)."""
+        self.batch_statistics_box.setChecked(False)
+        self.batch_statistics_box.setFocus(Qt.FocusReason.OtherFocusReason)
+
     # -- drawing and predicting ---------------------------------------------------
 
     @property

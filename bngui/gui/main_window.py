@@ -14,6 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QFont, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QButtonGroup,
     QDockWidget,
     QFileDialog,
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from bngui import __version__
+from bngui.core import lesson
 from bngui.core.events import Phase
 from bngui.core.settings import SettingsError, TrainSettings
 from bngui.core.storage import write_metrics_csv
@@ -41,6 +43,7 @@ from bngui.gui.fields import ComboBox, Slider
 from bngui.gui.garbage import collect_on_the_gui_thread
 from bngui.gui.icons import app_icon
 from bngui.gui.inference import LOADED, TRAINED
+from bngui.gui.lesson_panel import LessonKeys, LessonPanel
 from bngui.gui.network_view import NetworkView
 from bngui.gui.plot_style import MUTED_COLOR, PRESENTATION_FONT_PT
 from bngui.gui.results_table import ResultsTable
@@ -66,6 +69,11 @@ CONTROLS_PRESENTATION_PT = 12
 LEGEND_PRESENTATION_PT = 14
 # The results table's first height, as a share of the window's (its edge can be dragged).
 RESULTS_SHARE = 0.21
+# The lesson panel, in front, widens the left column to this share of the window
+# (at most LESSON_MAX_WIDTH pixels) and takes its whole height, so a step's text fits.
+LESSON_SHARE = 0.25
+LESSON_PRESENTATION_SHARE = 0.31
+LESSON_MAX_WIDTH = 560
 
 
 class MainWindow(QMainWindow):
@@ -129,6 +137,7 @@ class MainWindow(QMainWindow):
             | QDockWidget.DockWidgetFeature.DockWidgetClosable
         )
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.setup_dock)
+        self._build_lesson_dock()
 
         self.curves = CurvesWidget()
         curves_page = QWidget()
@@ -178,6 +187,36 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.results_dock)
         self.statusBar().showMessage(self.tr("Loading TensorFlow and MNIST…"))
         self._set_shown_variants(self.setup_panel.selected_variants())
+
+    def _build_lesson_dock(self):
+        """The lesson panel: a tab beside the experiment panel, so it leaves the plots their room."""
+        self.prepared_lesson = None  # the PreparedLesson whose sessions the steps show
+        self.prepared_lesson_folder = None  # its folder (resolved), kept for the next launch
+        self._session_on_screen = None  # the folder of the session on screen, while it is unchanged
+        # One lesson session opens at a time: the step chosen meanwhile waits, only the latest.
+        self._lesson_job = None
+        self._lesson_opening = None  # the folder the job opens
+        self._lesson_wanted = None  # the folder the current step wants on screen
+        self.lesson_panel = LessonPanel()
+        self.lesson_panel.set_up_requested.connect(self.set_up_lesson_step)
+        self.lesson_panel.start_requested.connect(self.start_lesson_run)
+        self.lesson_panel.open_requested.connect(self.open_lesson_dialog)
+        self.lesson_dock = QDockWidget(self.tr("Lesson"), self)
+        self.lesson_dock.setObjectName("lesson_dock")
+        self.lesson_dock.setWidget(self.lesson_panel)
+        self.lesson_dock.setFeatures(self.setup_dock.features())
+        self.setTabPosition(Qt.DockWidgetArea.LeftDockWidgetArea, QTabWidget.TabPosition.North)
+        self.tabifyDockWidget(self.setup_dock, self.lesson_dock)
+        self.setup_dock.raise_()
+        # Presentation clickers send PageDown/PageUp or the arrows: they reach the lesson
+        # from any widget of the window (the filter goes with the window).
+        # They act while the panel is open, even behind the experiment panel's tab, and
+        # bring it forward.
+        self.lesson_keys = LessonKeys(self, self.lesson_panel, lambda: not self.lesson_dock.isHidden())
+        self.lesson_keys.moved.connect(self.lesson_dock.raise_)
+        self.lesson_in_front = False
+        self.lesson_dock.visibilityChanged.connect(self._on_lesson_visibility_changed)
+        QApplication.instance().installEventFilter(self.lesson_keys)
 
     def _build_run_bar(self):
         self.run_bar = RunBar()
@@ -267,6 +306,8 @@ class MainWindow(QMainWindow):
         self.open_session_action.setShortcut(QKeySequence.StandardKey.Open)
         self.save_session_action = file_menu.addAction(self.tr("&Save session…"), self.save_session_dialog)
         self.save_session_action.setShortcut(QKeySequence.StandardKey.Save)
+        self.open_lesson_action = file_menu.addAction(self.tr("Open a prepared l&esson…"),
+                                                      self.open_lesson_dialog)
         file_menu.addSeparator()
         self.export_png_action = file_menu.addAction(self.tr("Export plots as &PNG…"),
                                                      self.export_png_dialog)
@@ -327,6 +368,11 @@ class MainWindow(QMainWindow):
         self.results_action.setText(self.tr("&Results table"))
         self.results_action.triggered.connect(self._on_results_toggled)
         view_menu.addAction(self.results_action)
+        self.lesson_action = self.lesson_dock.toggleViewAction()
+        self.lesson_action.setText(self.tr("&Lesson panel"))
+        self.lesson_action.setShortcut(QKeySequence("Ctrl+L"))
+        self.lesson_action.triggered.connect(lambda shown: shown and self.lesson_dock.raise_())
+        view_menu.addAction(self.lesson_action)
 
         help_menu = self.menuBar().addMenu(self.tr("&Help"))
         self.about_action = help_menu.addAction(self.tr("&About bngui"), self.show_about)
@@ -386,6 +432,11 @@ class MainWindow(QMainWindow):
         self.set_training_mode(str(store.value("view/training_mode", INFERENCE_MODE)))
         self.smoothing_slider.setValue(int(store.value("view/smoothing", 60)))
         self.presentation_action.setChecked(str(store.value("view/presentation", "false")) == "true")
+        with contextlib.suppress(TypeError, ValueError):
+            self.lesson_panel.show_step(int(store.value("lesson/step", 0)))
+        self.lesson_panel.auto_box.setChecked(str(store.value("lesson/auto", "true")) == "true")
+        # The lesson folder the step belongs to: --lesson on it again goes on from there.
+        self.prepared_lesson_folder = str(store.value("lesson/folder", "")) or None
         if not self.presentation_action.isChecked():
             QTimer.singleShot(0, self, self._fit_dock)
         if state is None:
@@ -408,6 +459,9 @@ class MainWindow(QMainWindow):
         store.setValue("view/training_mode", self.curves.training_mode)
         store.setValue("view/smoothing", self.smoothing_slider.value())
         store.setValue("view/presentation", "true" if self.presentation_action.isChecked() else "false")
+        store.setValue("lesson/step", self.lesson_panel.index)
+        store.setValue("lesson/auto", "true" if self.lesson_panel.auto_box.isChecked() else "false")
+        store.setValue("lesson/folder", self.prepared_lesson_folder or "")
         store.sync()
 
     # -- state ------------------------------------------------------------------
@@ -449,6 +503,8 @@ class MainWindow(QMainWindow):
         running = controller.running
         self.run_bar.set_state(running, controller.paused, can_start=controller.can_start)
         self.setup_panel.set_running(running)
+        self.lesson_panel.set_run_state(running, controller.can_start)
+        self.open_lesson_action.setEnabled(not running)
         self.start_action.setEnabled(controller.can_start)
         self.pause_action.setEnabled(running)
         self.stop_action.setEnabled(running)
@@ -563,6 +619,7 @@ class MainWindow(QMainWindow):
         if not self.controller.start(variant_ids, settings):
             return
         self._set_shown_variants(variant_ids)
+        self._session_on_screen = None
         self.statusBar().clearMessage()  # "Ready" is over; the run bar says what the run does
         self.results.set_previous_run(False)
         self.results_caption.setVisible(False)
@@ -657,8 +714,9 @@ class MainWindow(QMainWindow):
         controls_font = QFont()  # nothing set: the window's font
         if enabled:
             controls_font.setPointSize(CONTROLS_PRESENTATION_PT)
-        for controls in (self.setup_scroll, self.curve_controls):
+        for controls in (self.setup_scroll, self.curve_controls, self.lesson_panel):
             controls.setFont(controls_font)
+        self.lesson_panel.set_presentation(enabled)
         legend_font = QFont()
         if enabled:
             legend_font.setPointSize(LEGEND_PRESENTATION_PT)
@@ -691,12 +749,28 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.results_dock], [int(self.height() * RESULTS_SHARE)], Qt.Orientation.Vertical)
 
     def _fit_dock(self):
-        """The experiment panel as wide as its widest label, with room for its scroll bar."""
+        """The experiment panel as wide as its widest label, with room for its scroll bar;
+        the lesson panel, when it is in front, wider (a share of the window)."""
         self.setup_panel.adjustSize()
         scrollbar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
         width = self.setup_panel.minimumSizeHint().width() + scrollbar + 2 * self.setup_scroll.frameWidth()
         self.setup_scroll.setMinimumWidth(width)
+        if self.lesson_in_front:
+            share = LESSON_PRESENTATION_SHARE if self.presentation_action.isChecked() else LESSON_SHARE
+            width = max(width, min(LESSON_MAX_WIDTH, int(share * self.width())))
         self.resizeDocks([self.setup_dock], [width], Qt.Orientation.Horizontal)
+
+    def _on_lesson_visibility_changed(self, shown):
+        """The lesson panel came in front (or went behind the experiment panel, or closed):
+        with it in front the left column takes the whole height, beside the results table."""
+        in_front = shown and self.dockWidgetArea(self.lesson_dock) == Qt.DockWidgetArea.LeftDockWidgetArea \
+            and not self.lesson_dock.isFloating()
+        if in_front == self.lesson_in_front:
+            return
+        self.lesson_in_front = in_front
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea if in_front
+                       else Qt.DockWidgetArea.BottomDockWidgetArea)
+        QTimer.singleShot(0, self, self._fit_dock)
 
     # -- export ---------------------------------------------------------------
 
@@ -803,11 +877,113 @@ class MainWindow(QMainWindow):
         return self.controller.open_session(folder)
 
     def _on_session_opened(self, session):
+        self._session_on_screen = Path(session.folder)
         self._set_shown_variants(session.variant_ids)
         self.setup_panel.select_variants(list(session.variant_ids))
         self.setup_panel.set_settings(session.settings)
         self._mark_previous_run()
         self.redraw()
+
+    # -- the lesson -----------------------------------------------------------
+
+    def open_lesson_dialog(self):
+        folder = QFileDialog.getExistingDirectory(
+            self, self.tr("Open a prepared lesson: a folder written by bngui prepare-lesson"))
+        if folder:
+            self.open_lesson(folder)
+
+    def open_lesson(self, folder, step=None):
+        """Show the lesson panel on the prepared lesson in ``folder`` at ``step`` (0-based),
+        set up; by default at the step shown last if it was this lesson, else at the first.
+        False, after a message, when the folder is not a prepared lesson."""
+        try:
+            prepared = lesson.read_prepared_lesson(folder)
+        except lesson.LessonError as error:
+            self._show_error(self.tr("Cannot open the lesson: {reason}").format(reason=error))
+            return False
+        if step is None:
+            same = self.prepared_lesson_folder == str(Path(folder).resolve())
+            step = self.lesson_panel.index if same else 0
+        self.prepared_lesson = prepared
+        self.prepared_lesson_folder = str(Path(folder).resolve())
+        self.lesson_panel.set_prepared(prepared)
+        self.show_lesson(step)
+        if prepared.problems:
+            self.statusBar().showMessage(
+                self.tr("Some of the lesson's runs are not prepared: {problems}").format(
+                    problems="; ".join(prepared.problems)), 15000)
+        return True
+
+    def show_lesson(self, step=0):
+        """Bring the lesson panel forward at ``step`` and set the window up for it."""
+        self.lesson_dock.show()
+        self.lesson_dock.raise_()
+        self.lesson_panel.show_step(step)
+        return self.set_up_lesson_step(self.lesson_panel.current_step)
+
+    def set_up_lesson_step(self, step, open_prepared=True):
+        """Set the window up for a lesson step (a ``core.lesson.LessonStep``).
+
+        The step's run: with a prepared lesson (and ``open_prepared``), its session
+        is opened in the background (its finished curves; Start still trains it
+        live); without one, its variants and settings are chosen, ready for Start.
+        Then the tab, the curves' layout and mode, the layer, the heatmap and the
+        canvas's toggle. While a run trains, its variants and curves stay. Returns
+        the job opening the session, or None when there is nothing to open.
+        """
+        job = None
+        if step.run is not None and not self.controller.running:
+            folder = self.prepared_lesson.session_for(step) if self.prepared_lesson else None
+            if not open_prepared:
+                folder = None
+            self._lesson_wanted = folder
+            if folder is not None and folder != self._session_on_screen:
+                job = self._open_lesson_session(folder)
+            else:  # nothing to open, or its session is on screen already
+                self.setup_panel.select_variants(list(step.run.variants))
+                self.setup_panel.set_settings(step.run.settings)
+        tabs = {lesson.CURVES: self.tabs.widget(0), lesson.NETWORK: self.network_view,
+                lesson.DRAW: self.draw_page}
+        self.tabs.setCurrentWidget(tabs[step.tab])
+        if step.layout is not None:
+            self.set_layout_mode(step.layout)
+        if step.training_mode is not None:
+            self.set_training_mode(step.training_mode)
+        if step.layer is not None:
+            self.network_view.set_activation_layer(step.layer)
+        if step.heatmap is not None:
+            self.network_view.set_heatmap(step.heatmap)
+        if step.canvas_bug_toggle:
+            self.draw_page.present_bug_toggle()
+        return job
+
+    def _open_lesson_session(self, folder):
+        """Open a step's session through the controller's job; while one opens, the job
+        opening it (the step's own opens after it, if it is still wanted)."""
+        if self._lesson_job is not None:
+            return self._lesson_job
+        job = self.open_session(folder)
+        if job is not None:
+            self._lesson_job, self._lesson_opening = job, folder
+            job.finished.connect(self._on_lesson_session_job_ended)
+        return job
+
+    def _on_lesson_session_job_ended(self):
+        self._lesson_job = None
+        opened, self._lesson_opening = self._lesson_opening, None
+        wanted = self._lesson_wanted
+        # Steps passed by while it opened: the current one's session, unless it was this one.
+        if wanted is not None and wanted != opened and wanted != self._session_on_screen \
+                and not self.controller.running:
+            self._open_lesson_session(wanted)
+
+    def start_lesson_run(self, step):
+        """"Train this step's run": its variants and settings (not its prepared session),
+        the rest of the step set up, and training now, live."""
+        if step.run is None or self.controller.running:
+            return
+        self.set_up_lesson_step(step, open_prepared=False)
+        self.start_training()
 
     # -- messages and closing -------------------------------------------------
 

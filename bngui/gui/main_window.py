@@ -381,7 +381,7 @@ class MainWindow(QMainWindow):
     def _build_language_menu(self, view_menu):
         """View → Language: English or 简体中文, each by its own name; saved, for the next launch."""
         view_menu.addSeparator()
-        self.language_menu = view_menu.addMenu(self.tr("&Language"))
+        self.language_menu = view_menu.addMenu(self.tr("La&nguage"))
         self.language_menu.menuAction().setStatusTip(self.tr(
             "The window's language: a new choice takes effect the next time bngui starts"))
         group = QActionGroup(self)

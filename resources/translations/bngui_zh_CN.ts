@@ -419,6 +419,148 @@ Some models could not be loaded:
     </message>
 </context>
 <context>
+    <name>Lesson</name>
+    <message>
+        <source>A deep plain network is stuck near 10%</source>
+        <translation>深层普通网络卡在 10% 左右</translation>
+    </message>
+    <message>
+        <source>Nineteen convolution layers and no batch normalization: the baseline (left) guesses one digit in ten and stays there for all its 800 batches. Its twin with batch normalization (right) starts from its own random weights but sees the same batches in the same order, and passes 90% within a few hundred batches. Depth alone is not the problem; the rest of the lesson asks what normalizing each layer&apos;s input changes.</source>
+        <translation>十九个卷积层，没有批归一化：基线（左）十个数字只能猜对一个，整整 800 批都停在那里。加了批归一化的孪生网络（右）从它自己的随机权重出发，但以相同的顺序看到相同的批次，几百批之内就超过 90%。问题不只在于深度；本课接下来要问的是：把每一层的输入归一化，到底改变了什么。</translation>
+    </message>
+    <message>
+        <source>Add batch normalization: four placements</source>
+        <translation>加入批归一化：四种放置位置</translation>
+    </message>
+    <message>
+        <source>BN can come before or after the ReLU, and the convolution can keep its bias or drop it. All four placements learn, and they end within a few points of each other. A bias just before BN is wasted: BN subtracts the mean, bias and all, and its own β does the shifting instead. Ioffe and Szegedy put BN right before the nonlinearity, conv → BN → ReLU, the placement the notebook recommends.</source>
+        <translation>BN 可以放在 ReLU 之前或之后，卷积可以保留偏置，也可以去掉。四种放置方式都能学会，最终结果相差不过几个百分点。紧挨在 BN 前面的偏置是多余的：BN 减去均值时连偏置一起减掉了，平移改由 BN 自己的 β 来完成。Ioffe 和 Szegedy 把 BN 放在非线性之前，即 conv → BN → ReLU，这也是笔记本推荐的位置。</translation>
+    </message>
+    <message>
+        <source>Keras&apos;s layer and the low-level one</source>
+        <translation>Keras 的层与底层实现</translation>
+    </message>
+    <message>
+        <source>The low-level variant writes batch normalization out by hand: tf.nn.moments gives each feature map&apos;s mean and variance over the batch, tf.nn.batch_normalization subtracts, divides and applies γ and β, and the population statistics are moving averages updated at every training step. Its curves follow Keras&apos;s BatchNormalization closely: nothing hidden in the framework&apos;s layer matters here. What differs a little is the initial weights.</source>
+        <translation>底层变体亲手写出批归一化：tf.nn.moments 计算每个特征图在批次上的均值和方差，tf.nn.batch_normalization 完成减均值、除以标准差并应用 γ 和 β，总体统计量则是每个训练步都更新的移动平均。它的曲线与 Keras 的 BatchNormalization 非常接近：框架的层里并没有藏着什么起决定作用的东西。略有不同的只是初始权重。</translation>
+    </message>
+    <message>
+        <source>Inference mode: the 100-sample check and two classic bugs</source>
+        <translation>推理模式：100 个样本的检查与两个经典错误</translation>
+    </message>
+    <message>
+        <source>In training mode BN normalizes with each batch&apos;s own statistics; in inference mode with the population statistics it gathered while training. Two classic bugs break the second: statistics never updated, and batch statistics at inference. Their training-mode curves (thin lines) look just like the correct model&apos;s. Inference shows them: the first collapses on validation and test, the second on the notebook&apos;s check, 100 test images scored one at a time (the table).</source>
+        <translation>训练模式下，BN 用每个批次自身的统计量做归一化；推理模式下，则用训练期间积累的总体统计量。两个经典错误会破坏后者：统计量从未更新，以及推理时使用批统计量。它们在训练模式下的曲线（细线）与正确模型几乎一样。推理模式才让问题暴露：前者在验证集和测试集上崩溃，后者在笔记本的检查中崩溃——100 张测试图像逐张评分（见结果表）。</translation>
+    </message>
+    <message>
+        <source>Inside the network: activations and vanishing gradients</source>
+        <translation>网络内部：激活值与梯度消失</translation>
+    </message>
+    <message>
+        <source>Why does the plain network not learn? Top: what one layer&apos;s ReLU receives on a fixed batch of validation images, its 15th, 50th and 85th percentile over training; pick other layers to compare. Below, each layer&apos;s gradient over training: in the baseline the early layers get gradients orders of magnitude smaller than the last ones, so they hardly move. With BN every layer&apos;s input keeps its scale, and the gradient reaches the first layers.</source>
+        <translation>普通网络为什么学不会？上方：在一批固定的验证图像上，某一层 ReLU 的输入在训练过程中的第 15、50、85 百分位数；可以选其他层来比较。下方：每一层在训练过程中的梯度。基线网络前几层得到的梯度比最后几层小好几个数量级，因此几乎不动。有了 BN，每一层的输入都保持自己的尺度，梯度也能传到最前面的层。</translation>
+    </message>
+    <message>
+        <source>Draw a digit, and the bug on the canvas</source>
+        <translation>手写一个数字，并在画布上重现错误</translation>
+    </message>
+    <message>
+        <source>Draw a digit: every model answers, one row each. The BN models read it; the baseline gives much the same answer whatever you draw. Now tick &quot;Inference with batch statistics&quot;: the BN models normalize this one drawing with its own mean and variance, as in training. Over a single image the last BN layer sees no variance at all, so every drawing gets the same answer. That is why inference must use the population statistics.</source>
+        <translation>写一个数字：每个模型各占一行给出答案。BN 模型能认出它；基线不管你写什么，答案都差不多。现在勾选“用批统计量做推理”：BN 模型像训练时那样，用这一张图自己的均值和方差来归一化。只有一张图时，最后一个 BN 层看到的方差为零，于是每张图都得到同一个答案。这正是推理必须使用总体统计量的原因。</translation>
+    </message>
+    <message>
+        <source>Population statistics: precise BN and the lag</source>
+        <translation>总体统计量：精确 BN 与滞后</translation>
+    </message>
+    <message>
+        <source>The population statistics are moving averages: at each batch a BN layer keeps a share of them, the BN decay, and takes the rest from the batch. Here three decays train for 400 batches. At 0.999 they remember about 1,000 batches, longer than the run, and lag behind the weights; at 0.9 they follow within ten. Precise BN re-estimates them after training with the weights fixed: compare the table&apos;s precise columns, and each BN layer&apos;s lag in the heatmaps.</source>
+        <translation>总体统计量是移动平均：每一批，BN 层保留其中一部分（即 BN 衰减率），其余取自当前批次。这里用三种衰减率各训练 400 批。衰减率为 0.999 时，它们记住约 1000 批，比整个运行还长，于是落后于权重；为 0.9 时，十批之内就能跟上。精确 BN 在训练结束后固定权重、重新估计它们：请对比结果表中的精确 BN 列，以及热力图中每个 BN 层的滞后。</translation>
+    </message>
+</context>
+<context>
+    <name>LessonPanel</name>
+    <message>
+        <source>under a minute</source>
+        <translation>不到一分钟</translation>
+    </message>
+    <message>
+        <source>about {minutes} min</source>
+        <translation>约 {minutes} 分钟</translation>
+    </message>
+    <message>
+        <source>◀ Previous</source>
+        <translation>◀ 上一步</translation>
+    </message>
+    <message>
+        <source>The previous step (Page Up or ←)</source>
+        <translation>上一步（Page Up 或 ←）</translation>
+    </message>
+    <message>
+        <source>Next ▶</source>
+        <translation>下一步 ▶</translation>
+    </message>
+    <message>
+        <source>The next step (Page Down or →)</source>
+        <translation>下一步（Page Down 或 →）</translation>
+    </message>
+    <message>
+        <source>Set up this step</source>
+        <translation>设置本步骤</translation>
+    </message>
+    <message>
+        <source>Choose this step&apos;s variants and settings, tab, layout and layer; with a prepared lesson, show the step&apos;s finished run</source>
+        <translation>选择本步骤的变体与设置、标签页、布局和层；若课程已预先准备，则显示本步骤已完成的运行</translation>
+    </message>
+    <message>
+        <source>Set up each step as I go</source>
+        <translation>翻页时自动设置每一步</translation>
+    </message>
+    <message>
+        <source>Next and Previous (and a presentation clicker) also set the window up for the step</source>
+        <translation>“下一步”和“上一步”（以及翻页笔）同时为该步骤设置窗口</translation>
+    </message>
+    <message>
+        <source>Open a prepared lesson…</source>
+        <translation>打开预先准备的课程…</translation>
+    </message>
+    <message>
+        <source>A folder written by bngui prepare-lesson: every step&apos;s run, trained before class</source>
+        <translation>由 bngui prepare-lesson 生成的文件夹：课前已训练好每一步的运行</translation>
+    </message>
+    <message>
+        <source>Step {number} of {count}</source>
+        <translation>第 {number} 步，共 {count} 步</translation>
+    </message>
+    <message>
+        <source>This step needs no run.</source>
+        <translation>本步骤不需要运行。</translation>
+    </message>
+    <message>
+        <source>Train this step&apos;s run ({time})</source>
+        <translation>训练本步骤的运行（{time}）</translation>
+    </message>
+    <message>
+        <source>Choose this step&apos;s variants and settings and train them now, live</source>
+        <translation>选择本步骤的变体与设置，并立即现场训练</translation>
+    </message>
+    <message>
+        <source>Prepared: the step&apos;s finished run is shown.</source>
+        <translation>已准备：正在显示本步骤已完成的运行。</translation>
+    </message>
+    <message>
+        <source>Missing from the prepared lesson: train it here, or run bngui prepare-lesson DIR again.</source>
+        <translation>预先准备的课程中缺少此运行：可在此训练，或重新运行 bngui prepare-lesson DIR。</translation>
+    </message>
+    <message>
+        <source>Not prepared: train it here, or prepare every step before class with bngui prepare-lesson DIR.</source>
+        <translation>尚未准备：可在此训练，或在课前用 bngui prepare-lesson DIR 准备好每一步。</translation>
+    </message>
+    <message>
+        <source>A run is training: its curves stay until it ends.</source>
+        <translation>正在训练：其曲线会保留到训练结束。</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <source>bngui will be in {language} the next time it starts. Until then this window stays as it is.</source>
@@ -455,6 +597,10 @@ Some models could not be loaded:
     <message>
         <source>Loading TensorFlow and MNIST…</source>
         <translation>正在加载 TensorFlow 和 MNIST…</translation>
+    </message>
+    <message>
+        <source>Lesson</source>
+        <translation>课程</translation>
     </message>
     <message>
         <source>Run</source>
@@ -511,6 +657,10 @@ Some models could not be loaded:
     <message>
         <source>&amp;Save session…</source>
         <translation>保存会话(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>Open a prepared l&amp;esson…</source>
+        <translation>打开预先准备的课程(&amp;E)…</translation>
     </message>
     <message>
         <source>Export plots as &amp;PNG…</source>
@@ -593,6 +743,10 @@ Some models could not be loaded:
         <translation>结果表(&amp;R)</translation>
     </message>
     <message>
+        <source>&amp;Lesson panel</source>
+        <translation>课程面板(&amp;L)</translation>
+    </message>
+    <message>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
@@ -601,8 +755,8 @@ Some models could not be loaded:
         <translation>关于 bngui(&amp;A)</translation>
     </message>
     <message>
-        <source>&amp;Language</source>
-        <translation>语言(&amp;L)</translation>
+        <source>La&amp;nguage</source>
+        <translation>语言(&amp;N)</translation>
     </message>
     <message>
         <source>The window&apos;s language: a new choice takes effect the next time bngui starts</source>
@@ -767,6 +921,18 @@ or choose another preset in the experiment panel first.</source>
     <message>
         <source>Open a session: a folder saved by bngui or written by bngui train --out</source>
         <translation>打开会话：由 bngui 保存或由 bngui train --out 写出的文件夹</translation>
+    </message>
+    <message>
+        <source>Open a prepared lesson: a folder written by bngui prepare-lesson</source>
+        <translation>打开预先准备的课程：由 bngui prepare-lesson 生成的文件夹</translation>
+    </message>
+    <message>
+        <source>Cannot open the lesson: {reason}</source>
+        <translation>无法打开课程：{reason}</translation>
+    </message>
+    <message>
+        <source>Some of the lesson&apos;s runs are not prepared: {problems}</source>
+        <translation>课程中有些运行尚未准备：{problems}</translation>
     </message>
     <message>
         <source>About bngui</source>

@@ -71,9 +71,12 @@ LEGEND_PRESENTATION_PT = 14
 RESULTS_SHARE = 0.21
 # The lesson panel, in front, widens the left column to this share of the window
 # (at most LESSON_MAX_WIDTH pixels) and takes its whole height, so a step's text fits.
+# In presentation mode at most LESSON_PRESENTATION_MAX_WIDTH, so that from 1440 pixels up
+# the results table beside it shows every column.
 LESSON_SHARE = 0.25
 LESSON_PRESENTATION_SHARE = 0.31
 LESSON_MAX_WIDTH = 560
+LESSON_PRESENTATION_MAX_WIDTH = 400
 
 
 class MainWindow(QMainWindow):
@@ -756,8 +759,11 @@ class MainWindow(QMainWindow):
         width = self.setup_panel.minimumSizeHint().width() + scrollbar + 2 * self.setup_scroll.frameWidth()
         self.setup_scroll.setMinimumWidth(width)
         if self.lesson_in_front:
-            share = LESSON_PRESENTATION_SHARE if self.presentation_action.isChecked() else LESSON_SHARE
-            width = max(width, min(LESSON_MAX_WIDTH, int(share * self.width())))
+            if self.presentation_action.isChecked():
+                share, widest = LESSON_PRESENTATION_SHARE, LESSON_PRESENTATION_MAX_WIDTH
+            else:
+                share, widest = LESSON_SHARE, LESSON_MAX_WIDTH
+            width = max(width, min(widest, int(share * self.width())))
         self.resizeDocks([self.setup_dock], [width], Qt.Orientation.Horizontal)
 
     def _on_lesson_visibility_changed(self, shown):

@@ -13,8 +13,10 @@ of the window.
 import gc
 
 from pyqtgraph.util.garbage_collector import GarbageCollector
+from PySide6.QtCore import QTimer
 
 CHECK_INTERVAL_S = 0.5
+COLLECT_AFTER_RUN_MS = 1000
 
 _collector = None
 
@@ -40,3 +42,16 @@ def stop_collecting_on_the_gui_thread():
         _collector.timer.stop()
         _collector = None
         gc.enable()
+
+
+def collect_fully_soon(delay_ms=COLLECT_AFTER_RUN_MS):
+    """One full collection on the GUI thread shortly after a run has ended.
+
+    A run holds off full collections, and afterwards Python starts one only when
+    the long-lived objects have grown by a quarter: with TensorFlow's hundreds of
+    thousands, the cycles of each run's released models and graphs (tens of MB)
+    piled up run after run. The delay lets the views and the canvas drop the
+    previous run's models first.
+    """
+    QTimer.singleShot(delay_ms, gc.collect)
+

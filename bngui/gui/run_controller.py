@@ -20,6 +20,7 @@ from bngui.core.history import RunHistory
 from bngui.core.run_control import RunControl
 from bngui.core.settings import SettingsError
 from bngui.gui import tasks
+from bngui.gui.garbage import collect_fully_soon
 from bngui.gui.jobs import Job
 
 logger = logging.getLogger(__name__)
@@ -200,6 +201,7 @@ class RunController(QObject):
     def _on_run_ended(self):
         self.changed.emit()
         self.run_finished.emit()
+        collect_fully_soon()
 
     def _on_trained(self, models):
         self.run_models = models

@@ -54,4 +54,3 @@ def collect_fully_soon(delay_ms=COLLECT_AFTER_RUN_MS):
     previous run's models first.
     """
     QTimer.singleShot(delay_ms, gc.collect)
-

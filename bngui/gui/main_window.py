@@ -536,7 +536,7 @@ class MainWindow(QMainWindow):
             self.notice.show_notice(
                 self.tr("<b>Training needs the MNIST digits.</b> Download them (about 11 MB) or"
                         " choose a copy (<i>mnist.npz</i> or a folder of the IDX files). Meanwhile"
-                        " <b>Draw a digit</b> already works, with the two models shipped with bngui."),
+                        " <b>Draw a digit</b> already works, with the models shipped with bngui."),
                 [(self.tr("Download MNIST"), self._download_data),
                  (self.tr("Choose a file…"), self._choose_data_file),
                  (self.tr("Draw a digit"), self._show_draw_page)])

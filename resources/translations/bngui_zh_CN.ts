@@ -771,8 +771,8 @@ Some models could not be loaded:
         <translation>选择一份 MNIST 副本。</translation>
     </message>
     <message>
-        <source>&lt;b&gt;Training needs the MNIST digits.&lt;/b&gt; Download them (about 11 MB) or choose a copy (&lt;i&gt;mnist.npz&lt;/i&gt; or a folder of the IDX files). Meanwhile &lt;b&gt;Draw a digit&lt;/b&gt; already works, with the two models shipped with bngui.</source>
-        <translation>&lt;b&gt;训练需要 MNIST 手写数字数据。&lt;/b&gt;请下载（约 11 MB）或选择已有的副本（&lt;i&gt;mnist.npz&lt;/i&gt; 或包含 IDX 文件的文件夹）。在此期间，&lt;b&gt;手写数字&lt;/b&gt;已经可以使用 bngui 内置的两个模型。</translation>
+        <source>&lt;b&gt;Training needs the MNIST digits.&lt;/b&gt; Download them (about 11 MB) or choose a copy (&lt;i&gt;mnist.npz&lt;/i&gt; or a folder of the IDX files). Meanwhile &lt;b&gt;Draw a digit&lt;/b&gt; already works, with the models shipped with bngui.</source>
+        <translation>&lt;b&gt;训练需要 MNIST 手写数字数据。&lt;/b&gt;请下载（约 11 MB）或选择已有的副本（&lt;i&gt;mnist.npz&lt;/i&gt; 或包含 IDX 文件的文件夹）。在此期间，&lt;b&gt;手写数字&lt;/b&gt;已经可以使用 bngui 内置的模型。</translation>
     </message>
     <message>
         <source>Download MNIST</source>

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 
 from bngui.core.predict import has_batch_norm
 from bngui.core.preprocess import MNIST_SIZE, to_mnist
-from bngui.core.variants import PRECISE_SUFFIX, model_info
+from bngui.core.variants import model_info
 from bngui.gui.canvas_widget import CanvasWidget
 from bngui.gui.inference import LOADED, SHIPPED, TRAINED, InferenceThread
 from bngui.gui.jobs import Job
@@ -96,8 +96,7 @@ class CompanyTable(QTableWidget):
     """Same digit, different company: each BN model's answer for the drawing normalized
     with batch statistics alone, inside 63 random test digits, inside 63 copies of one.
 
-    Precise-BN twins are left out: with batch statistics their population statistics
-    are unused, so they answer exactly as the model they were made from.
+    Precise-BN twins are not among them (the inference thread leaves them out).
     """
 
     def __init__(self, parent=None):
@@ -126,8 +125,7 @@ class CompanyTable(QTableWidget):
 
     def show_answers(self, alone, company):
         """``alone``: ``{variant_id: probabilities}``; ``company``: ``{name: {variant_id: ...}}``."""
-        rows = [vid for vid in alone if vid in company.get(COMPANY_RANDOM, {})
-                and not vid.endswith(PRECISE_SUFFIX)]
+        rows = [vid for vid in alone if vid in company.get(COMPANY_RANDOM, {})]
         self.setRowCount(len(rows))
         for row, variant_id in enumerate(rows):
             info = model_info(variant_id)

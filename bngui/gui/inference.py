@@ -21,7 +21,7 @@ import numpy as np
 from PySide6.QtCore import QThread, Signal
 
 from bngui.core.predict import has_batch_norm
-from bngui.core.variants import model_order
+from bngui.core.variants import PRECISE_SUFFIX, model_order
 from bngui.gui.i18n import translate
 
 logger = logging.getLogger(__name__)
@@ -186,7 +186,10 @@ class InferenceThread(QThread):
         self.predicted.emit(request_id, probabilities, batch_statistics, time.perf_counter() - started)
         with self._condition:
             company = dict(self._company)
-        with_bn = {vid: model for vid, model in models.items() if has_batch_norm(vid)}
+        # Precise-BN twins are left out: with batch statistics their population statistics
+        # are unused, so they would answer exactly as the model they were made from.
+        with_bn = {vid: model for vid, model in models.items()
+                   if has_batch_norm(vid) and not vid.endswith(PRECISE_SUFFIX)}
         if batch_statistics and company and with_bn:
             single = np.asarray(digit, np.float32).reshape(1, 28, 28, 1)
             answers = {

@@ -107,8 +107,68 @@ class LowLevelConv2D(keras.layers.Layer):
         }
 
 
+def fused_batch_norm(inputs, gamma, beta, epsilon, mean=None, variance=None):
+    """Batch normalization over every axis but the last, with TensorFlow's fused kernel.
+
+    Without ``mean`` and ``variance`` it normalizes by the batch's own
+    statistics and returns ``(outputs, batch mean, batch variance)``, the
+    variance biased (divided by n) as BN takes it. With them (the
+    population statistics) it returns ``(outputs, mean, variance)``. One
+    kernel forward and one backward where separate ops pass over the
+    activations about ten times; at inference TensorFlow's optimiser can
+    also fold it into the convolution before it.
+    """
+    features = inputs.shape[-1]
+    images = inputs if len(inputs.shape) == 4 else tf.reshape(inputs, [-1, 1, 1, features])
+    training = mean is None
+    if training:
+        mean = variance = tf.constant([], inputs.dtype)
+    outputs, mean, variance, *_ = tf.raw_ops.FusedBatchNormV3(
+        x=images, scale=gamma, offset=beta, mean=mean, variance=variance, epsilon=epsilon,
+        exponential_avg_factor=1.0, data_format="NHWC", is_training=training,
+    )
+    if training:
+        # The kernel reports the unbiased variance (divided by n - 1).
+        count = tf.cast(tf.size(images) // features, inputs.dtype)
+        variance = variance * (count - 1.0) / tf.maximum(count, 1.0)
+    if len(inputs.shape) != 4:
+        outputs = tf.reshape(outputs, tf.shape(inputs))
+    return outputs, mean, variance
+
+
 @keras.saving.register_keras_serializable(package="bngui")
-class BatchStatisticsBatchNorm(keras.layers.BatchNormalization):
+class FusedBatchNormalization(keras.layers.BatchNormalization):
+    """Keras's ``BatchNormalization``, computed with TensorFlow's fused BN kernel.
+
+    The same layer, weights and maths: in training it normalizes by the
+    batch's mean and biased variance and moves its population statistics by
+    ``momentum`` as Keras does; at inference it normalizes by the population
+    statistics. Only the computation differs: one fused kernel, as tf.keras
+    used for images by default, instead of Keras 3's separate ops. Inputs it
+    cannot take (masks, renorm, other axes or dtypes) go to Keras's own code.
+    """
+
+    def _fusable(self, inputs, mask):
+        return (mask is None and not self.renorm and not self.synchronized
+                and self.scale and self.center and inputs.dtype == tf.float32
+                and len(inputs.shape) in (2, 4) and self.axis in (-1, len(inputs.shape) - 1))
+
+    def call(self, inputs, training=None, mask=None):
+        if not self._fusable(inputs, mask):
+            return super().call(inputs, training=training, mask=mask)
+        if not (training and self.trainable):
+            outputs, _, _ = fused_batch_norm(inputs, self.gamma, self.beta, self.epsilon,
+                                             self.moving_mean, self.moving_variance)
+            return outputs
+        outputs, mean, variance = fused_batch_norm(inputs, self.gamma, self.beta, self.epsilon)
+        self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1.0 - self.momentum))
+        self.moving_variance.assign(
+            self.moving_variance * self.momentum + variance * (1.0 - self.momentum))
+        return outputs
+
+
+@keras.saving.register_keras_serializable(package="bngui")
+class BatchStatisticsBatchNorm(FusedBatchNormalization):
     """A deliberate bug: Keras BN that normalizes with batch statistics at inference too.
 
     Training is unchanged (and still updates the population statistics, which
@@ -120,6 +180,10 @@ class BatchStatisticsBatchNorm(keras.layers.BatchNormalization):
     def call(self, inputs, training=None, mask=None):
         if training:
             return super().call(inputs, training=True, mask=mask)
+        if self._fusable(inputs, mask):
+            # The training computation, without moving the population statistics.
+            outputs, _, _ = fused_batch_norm(inputs, self.gamma, self.beta, self.epsilon)
+            return outputs
         axes = list(range(len(inputs.shape) - 1))
         mean, variance = tf.nn.moments(inputs, axes)
         return tf.nn.batch_normalization(

@@ -7,6 +7,7 @@ from bngui.core.layers import (
     EPSILON,
     POPULATION_DECAY,
     BatchStatisticsBatchNorm,
+    FusedBatchNormalization,
     LowLevelBatchNorm,
     LowLevelConv2D,
 )
@@ -47,12 +48,12 @@ def _batch_norm(variant, name, decay):
     if variant.pitfall == FROZEN_STATS:
         # Momentum 1 keeps the population statistics at their initial 0 and 1,
         # exactly what happens when the update ops never run, whatever the decay.
-        return keras.layers.BatchNormalization(momentum=1.0, epsilon=EPSILON, name=name)
+        return FusedBatchNormalization(momentum=1.0, epsilon=EPSILON, name=name)
     if variant.pitfall == BATCH_STATS:
         return BatchStatisticsBatchNorm(momentum=decay, epsilon=EPSILON, name=name)
     if variant.implementation == KERAS_BN:
         # With the default decay Keras's defaults match the notebook: momentum 0.99, epsilon 1e-3.
-        return keras.layers.BatchNormalization(momentum=decay, epsilon=EPSILON, name=name)
+        return FusedBatchNormalization(momentum=decay, epsilon=EPSILON, name=name)
     return LowLevelBatchNorm(decay=decay, epsilon=EPSILON, name=name)
 
 

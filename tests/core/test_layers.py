@@ -1,15 +1,16 @@
 """Tests of bngui.core.layers: the low-level batch normalization and convolution.
 
 LowLevelBatchNorm is compared with Keras's BatchNormalization (momentum 0.99,
-epsilon 1e-3) and with numpy; LowLevelConv2D with Keras's Conv2D.
+epsilon 1e-3) and with numpy; LowLevelConv2D with Keras's Conv2D;
+FusedBatchNormalization (Keras's layer on the fused kernel) with Keras's own.
 """
 
 import numpy as np
 import pytest
 
-from bngui.core.layers import LowLevelBatchNorm, LowLevelConv2D
+from bngui.core.layers import FusedBatchNormalization, LowLevelBatchNorm, LowLevelConv2D
 from bngui.core.models import build_model
-from bngui.core.tf_runtime import keras
+from bngui.core.tf_runtime import keras, tf
 
 DECAY = 0.99
 EPSILON = 1e-3
@@ -206,3 +207,92 @@ def test_conv_output_equals_keras_conv2d(side, strides, use_bias):
         None, expected_side, expected_side, 8
     )
     np.testing.assert_allclose(low_out, high_out, atol=1e-4, rtol=1e-5)
+
+
+# -- FusedBatchNormalization --------------------------------------------------------
+
+
+def fused_and_keras(shape, rng, momentum=DECAY):
+    """A FusedBatchNormalization and a Keras BatchNormalization with equal, non-trivial state."""
+    fused = FusedBatchNormalization(momentum=momentum, epsilon=EPSILON)
+    plain = keras.layers.BatchNormalization(momentum=momentum, epsilon=EPSILON)
+    fused.build(shape)
+    plain.build(shape)
+    for weight in range(4):
+        value = rng.uniform(0.5, 2.0, shape[-1]).astype(np.float32)
+        fused.weights[weight].assign(value)
+        plain.weights[weight].assign(value)
+    return fused, plain
+
+
+FUSED_SHAPES = [(64, 7, 7, 12), (64, 1, 1, 76), (32, 100), (1, 100), (3, 4, 4, 2)]
+
+
+@pytest.mark.parametrize("shape", FUSED_SHAPES)
+def test_fused_training_matches_keras_outputs_gradients_and_statistics(shape):
+    rng = np.random.default_rng(7)
+    fused, plain = fused_and_keras(shape, rng)
+    x = tf.constant((rng.normal(size=shape) * rng.uniform(0.5, 3.0, shape[-1])
+                     + rng.normal(0, 2, shape[-1])).astype(np.float32))
+    weights = rng.normal(size=shape).astype(np.float32)  # a loss whose gradient is not uniform
+
+    def step(layer):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            outputs = layer(x, training=True)
+            loss = tf.reduce_sum(outputs * weights + tf.square(outputs))
+        return outputs, tape.gradient(loss, [x, layer.gamma, layer.beta])
+
+    fused_out, fused_gradients = step(fused)
+    plain_out, plain_gradients = step(plain)
+    np.testing.assert_allclose(fused_out, plain_out, atol=1e-4, rtol=0)
+    for mine, theirs in zip(fused_gradients, plain_gradients):
+        np.testing.assert_allclose(mine, theirs, atol=1e-3, rtol=1e-4)
+    # The population statistics move as Keras's do (the biased batch variance).
+    for mine, theirs in zip(fused.non_trainable_weights, plain.non_trainable_weights):
+        np.testing.assert_allclose(mine.numpy(), theirs.numpy(), atol=1e-5, rtol=1e-5)
+    assert np.abs(fused.moving_mean.numpy() - plain.moving_mean.numpy()).max() < 1e-5
+    assert np.abs(fused.moving_mean.numpy() - fused_and_keras(shape, np.random.default_rng(7))[0]
+                  .moving_mean.numpy()).max() > 1e-3  # they did move
+
+
+@pytest.mark.parametrize("shape", FUSED_SHAPES[:3])
+def test_fused_inference_and_frozen_layers_match_keras(shape):
+    rng = np.random.default_rng(8)
+    fused, plain = fused_and_keras(shape, rng)
+    x = (rng.normal(size=shape) * 2 + 1).astype(np.float32)
+    np.testing.assert_allclose(fused(x, training=False), plain(x, training=False), atol=1e-5)
+    np.testing.assert_allclose(fused(x), plain(x), atol=1e-5)
+    # Not trainable (Keras's fine-tuning convention): population statistics even in training.
+    fused.trainable = plain.trainable = False
+    np.testing.assert_allclose(fused(x, training=True), plain(x, training=True), atol=1e-5)
+    for mine, theirs in zip(fused.non_trainable_weights, plain.non_trainable_weights):
+        np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+
+
+def test_fused_layer_in_a_compiled_function_and_a_stateless_scope():
+    rng = np.random.default_rng(9)
+    fused, plain = fused_and_keras((16, 5, 5, 3), rng, momentum=0.9)
+    x = (rng.normal(size=(16, 5, 5, 3)) * 3 + 2).astype(np.float32)
+    compiled = tf.function(lambda images: fused(images, training=True))
+    for _ in range(3):
+        compiled(x)
+        plain(x, training=True)
+    np.testing.assert_allclose(fused.moving_variance.numpy(), plain.moving_variance.numpy(),
+                               atol=1e-5)
+    before = [weight.numpy() for weight in fused.weights]
+    with keras.StatelessScope():
+        fused(x, training=True)
+    for weight, value in zip(fused.weights, before):
+        np.testing.assert_array_equal(weight.numpy(), value)
+
+
+def test_fused_layer_saves_and_loads_as_itself(tmp_path):
+    rng = np.random.default_rng(10)
+    model = build_model("keras-conv-bn-relu")
+    images = rng.uniform(size=(8, 28, 28, 1)).astype(np.float32)
+    model(images, training=True)
+    model.save(tmp_path / "model.keras")
+    loaded = keras.models.load_model(tmp_path / "model.keras")
+    assert {type(layer) for layer in loaded.layers if "bn" in layer.name} == {FusedBatchNormalization}
+    np.testing.assert_array_equal(loaded(images), model(images))

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from bngui.core import models
-from bngui.core.layers import LowLevelBatchNorm, LowLevelConv2D
+from bngui.core.layers import FusedBatchNormalization, LowLevelBatchNorm, LowLevelConv2D
 from bngui.core.tf_runtime import keras
 from bngui.core.variants import EXTRA_VARIANTS, NOTEBOOK_VARIANT_IDS, get_variant
 
@@ -113,9 +113,11 @@ def test_batch_norm_layers_and_order(built, variant_id):
             assert isinstance(model.layers[at + 1], keras.layers.ReLU)
         return
     assert len(bns) == 19 + 1
-    bn_type = LowLevelBatchNorm if variant_id.startswith("nn-") else keras.layers.BatchNormalization
+    # Keras's layer, computed with the fused kernel; the tf.nn variants keep the notebook's ops.
+    bn_type = LowLevelBatchNorm if variant_id.startswith("nn-") else FusedBatchNormalization
     assert all(type(bn) is bn_type for bn in bns)
-    if bn_type is keras.layers.BatchNormalization:
+    if bn_type is FusedBatchNormalization:
+        assert all(isinstance(bn, keras.layers.BatchNormalization) for bn in bns)
         assert all(bn.momentum == pytest.approx(0.99) and bn.epsilon == pytest.approx(1e-3)
                    for bn in bns)
     else:

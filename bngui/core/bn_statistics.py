@@ -306,10 +306,20 @@ class BatchNormProbe:
 
         See ``population_lag`` for what they measure.
         """
+        ratios, shifts, _ = self.lag_and_moments(images)
+        return ratios, shifts
+
+    def lag_and_moments(self, images: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+        """``lag_outputs`` and the moments ``moments_function`` returns, from one forward pass.
+
+        The trainer compiles this one function for both uses: the lag while
+        training and the moments for precise BN after it.
+        """
         if not self.layers:
-            return tf.zeros([0]), tf.zeros([0])
+            return tf.zeros([0]), tf.zeros([0]), tf.zeros([0])
+        moments = self.batch_moments(images)
         ratios, shifts = [], []
-        for layer, (batch_mean, batch_variance) in zip(self.layers, self.batch_moments(images)):
+        for layer, (batch_mean, batch_variance) in zip(self.layers, moments):
             # Read outside the stateless scope, where the layers' dropped updates would show.
             population_mean = tf.cast(layer.mean_variable.value, batch_mean.dtype)
             population_variance = tf.cast(layer.variance_variable.value, batch_mean.dtype)
@@ -320,11 +330,14 @@ class BatchNormProbe:
             ratios.append(tf.exp(tf.reduce_mean(log_ratio)))
             shift = (population_mean - batch_mean) * tf.math.rsqrt(training_scale)
             shifts.append(tf.sqrt(tf.reduce_mean(tf.square(shift))))
-        return tf.stack(ratios), tf.stack(shifts)
+        return tf.stack(ratios), tf.stack(shifts), self._stack(moments)
 
     def _stacked_moments(self, images):
+        return self._stack(self.batch_moments(images))
+
+    @staticmethod
+    def _stack(moments):
         # One flat vector (every mean, then every variance): one small output per call.
-        moments = self.batch_moments(images)
         return tf.concat([mean for mean, _ in moments] + [variance for _, variance in moments], 0)
 
     # -- compiled measurements ----------------------------------------------------------

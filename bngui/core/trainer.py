@@ -15,8 +15,8 @@ Progress is reported as records from ``events``.
 import threading
 import time
 import zlib
-from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
@@ -121,7 +121,9 @@ class CompiledVariant:
     ``train`` (one Adam step in training mode; a step whose loss or
     gradients are not finite changes no weight), ``evaluate``,
     ``single_sample_correct`` (each image scored alone, as a batch of one),
-    ``percentiles`` (of every ReLU's input) and, with BN, ``lag``.
+    ``percentiles`` (of every ReLU's input) and, with BN, ``lag_and_moments``
+    (the population statistics' lag and the batch moments of every BN layer's
+    input, in training mode).
     """
 
     def __init__(self, variant: Variant, loss: str = "sigmoid", bn_decay: float = 0.99,
@@ -139,8 +141,13 @@ class CompiledVariant:
         self._steps = tf.Variable(0.0, trainable=False)  # applied Adam steps
         self.learning_rate = tf.Variable(0.001, trainable=False, dtype=tf.float32)
         self._lock = threading.Lock()
-        self._traced = False
-        self.lag = None  # with BN, once compiled
+        # Seconds of the last call of each unbound method (``LockstepTrainer._each``).
+        self.seconds: defaultdict = defaultdict(float)
+        self._traced = False  # every function compiled
+        self._ready_for_training = False  # every function a run uses before its end compiled
+        # The functions still to compile (a generator), once begun.
+        self._compiling: Iterator | None = None
+        self.lag_and_moments: Callable | None = None  # with BN, once compiled
 
     # -- state -----------------------------------------------------------------------
 
@@ -167,27 +174,40 @@ class CompiledVariant:
 
     # -- compiling -------------------------------------------------------------------
 
-    def trace(self, cancelled: Callable[[], bool] = lambda: False) -> bool:
+    def trace(self, cancelled: Callable[[], bool] = lambda: False, for_training=False) -> bool:
         """Compile every function now (once); the network's state is as before afterwards.
 
-        ``cancelled`` is asked between the functions (a compile cannot be
-        interrupted): when it says so, the rest is left for the next call.
-        Returns whether everything is compiled.
+        With ``for_training``, only those a run needs before its final scoring
+        (the single-sample scoring is compiled when first needed, so a run's
+        first batch comes sooner). ``cancelled`` is asked between the
+        functions (a compile cannot be interrupted): when it says so, the rest
+        is left for the next call. Returns whether those asked for are compiled.
         """
         with self._lock:
-            if self._traced:
+            if self._traced or (for_training and self._ready_for_training):
                 return True
             saved = self.model.get_weights()
             steps = float(self._steps.numpy())
             slots = [slot.numpy() for slot in (*self._momentums, *self._velocities)]
             images = np.zeros((2, 28, 28, 1), np.float32)
             labels = np.zeros(2, np.int32)
+            if self._compiling is None:
+                self._compiling = self._compile()
+            compiling = self._compiling
             try:
-                for first_call in self._compile():
+                for first_call in compiling:
+                    if first_call is None:  # what a run needs before its end is compiled
+                        self._ready_for_training = True
+                        if for_training:
+                            return True
+                        continue
                     if cancelled():
                         return False
                     # A first call lets TensorFlow optimise each graph now.
                     first_call(images, labels)
+            except BaseException:
+                self._compiling = None  # a failed compile starts again at the next call
+                raise
             finally:
                 self.model.set_weights(saved)
                 for slot, value in zip((*self._momentums, *self._velocities), slots):
@@ -248,20 +268,21 @@ class CompiledVariant:
             return tf.function(function).get_concrete_function(*signature)
 
         # One function at a time, each with its first call (a generator, so that
-        # compiling can stop between them).
+        # compiling can stop between them and go on later).
         self.train = concrete(train, _IMAGES, _LABELS)
         yield self.train
         self.evaluate = concrete(evaluate, _IMAGES, _LABELS)
         yield self.evaluate
-        self.single_sample_correct = concrete(single_sample_correct, _IMAGES, _LABELS)
-        yield lambda images, labels: self.single_sample_correct(images[:1],
-                                                                                  labels[:1])
         self.percentiles = concrete(percentiles, _IMAGES)
         yield lambda images, labels: self.percentiles(images)
         if self.has_batch_norm:
+            # One function for the lag while training and the moments of precise BN after it.
             probe = bn_statistics.batch_norm_probe(model)
-            lag = self.lag = concrete(probe.lag_outputs, _IMAGES)
+            lag = self.lag_and_moments = concrete(probe.lag_and_moments, _IMAGES)
             yield lambda images, labels: lag(images)
+        yield None  # the rest is used only in a run's final scoring
+        self.single_sample_correct = concrete(single_sample_correct, _IMAGES, _LABELS)
+        yield lambda images, labels: self.single_sample_correct(images[:1], labels[:1])
 
     def _apply_adam(self, variables, gradients, finite):
         """One fused Adam update per variable; nothing changes when ``finite`` is false.
@@ -316,13 +337,29 @@ class CompiledVariant:
 
     def probe_statistics_on(self, images):
         """Activation percentiles and (with BN) the population statistics' lag."""
-        return self.percentiles(images), (self.lag(images) if self.lag is not None else None)
+        if self.lag_and_moments is None:
+            return self.percentiles(images), None
+        ratio, shift, _ = self.lag_and_moments(images)
+        return self.percentiles(images), (ratio, shift)
+
+    def batch_moments_on(self, images):
+        """Every BN layer's batch moments in training mode, as one vector (see ``bn_statistics``)."""
+        assert self.lag_and_moments is not None, "only variants with BN have batch moments"
+        return self.lag_and_moments(images)[2]
 
     def detached_model(self):
         """A copy of the network as it is now, which later runs of this one do not touch."""
         copy = keras.models.clone_model(self.model)
         copy.set_weights(self.model.get_weights())
         return copy
+
+
+def _timed_call(function, entry, *args):
+    """``function(entry, *args)``, its duration kept in ``entry.seconds[function]``."""
+    started = time.perf_counter()
+    result = function(entry, *args)
+    entry.seconds[function] = time.perf_counter() - started
+    return result
 
 
 class CompiledVariants:
@@ -361,10 +398,17 @@ class CompiledVariants:
 
     def prepare(self, variant_ids: Iterable[str], settings: TrainSettings,
                 cancelled: Callable[[], bool] = lambda: False) -> None:
-        """Build and trace the variants now, one by one, unless ``cancelled``."""
-        for variant_id in variant_ids:
-            if cancelled() or not self.get(get_variant(variant_id), settings).trace(cancelled):
-                return
+        """Build and trace the variants now, one by one, unless ``cancelled``.
+
+        First what every variant's batches need, then the rest (the final
+        scoring's), so a run started meanwhile waits as little as it can.
+        """
+        variant_ids = list(variant_ids)
+        for for_training in (True, False):
+            for variant_id in variant_ids:
+                entry = self.get(get_variant(variant_id), settings)
+                if cancelled() or not entry.trace(cancelled, for_training=for_training):
+                    return
 
 
 _shared = None
@@ -432,10 +476,11 @@ class LockstepTrainer:
 
     # -- compiled pieces -------------------------------------------------------------
 
-    def trace(self) -> None:
-        """Compile every variant's functions (those not compiled yet) and the augmentation."""
+    def trace(self, everything=False) -> None:
+        """Compile what a run needs before its final scoring (with ``everything``, every
+        function) for every variant, unless compiled already, and the augmentation."""
         for entry in self.compiled.values():
-            entry.trace()
+            entry.trace(for_training=not everything)
         if self.settings.augment and self._augment is None:
             from bngui.core.augment import augment_batch
 
@@ -443,11 +488,17 @@ class LockstepTrainer:
 
     @staticmethod
     def _each(pool, function, items, *args):
-        """``function(item, *args)`` for every item, PARALLEL_VARIANTS at a time; results in order."""
+        """``function(item, *args)`` for every item, PARALLEL_VARIANTS at a time; results in order.
+
+        The items that took longest last time start first, so that the threads
+        finish together rather than one waiting for a long item started last.
+        """
         if pool is None or len(items) == 1:
             return [function(item, *args) for item in items]
-        futures = [pool.submit(function, item, *args) for item in items]
-        return [future.result() for future in futures]
+        futures = {}
+        for index in sorted(range(len(items)), key=lambda index: -items[index].seconds[function]):
+            futures[index] = pool.submit(_timed_call, function, items[index], *args)
+        return [futures[index].result() for index in range(len(items))]
 
     def train_step(self, images, labels, active=None, pool=None):
         """Train every active variant on one batch (the same batch for all).
@@ -497,6 +548,8 @@ class LockstepTrainer:
         """
         count = min(SINGLE_SAMPLES, len(self.data.test_labels))
         images, labels = self.data.test_images[:count], self.data.test_labels[:count]
+        for entry in entries:
+            entry.trace()  # the single-sample scoring is compiled at its first use
         correct = np.zeros(len(entries))
         for start in range(0, count, SINGLE_SAMPLE_CHUNK):
             if self.control.stop_requested:
@@ -707,9 +760,9 @@ class LockstepTrainer:
                   if self.compiled[vid].has_batch_norm]
         if not chosen or settings.precise_batches < 1 or settings.batch_size < 2:
             return {}
-        probes = {vid: bn_statistics.batch_norm_probe(self.compiled[vid].model) for vid in chosen}
-        moments = {vid: probe.moments_function.get_concrete_function(probe.input_spec)
-                   for vid, probe in probes.items()}
+        for vid in chosen:
+            self.compiled[vid].trace(for_training=True)  # compiled already in a run
+        entries = [self.compiled[vid] for vid in chosen]
         indices = bn_statistics.precise_batch_indices(
             len(self.data.train_labels), settings.batch_size, settings.precise_batches,
             settings.seed)
@@ -718,11 +771,11 @@ class LockstepTrainer:
             if self.control.stop_requested:
                 return None
             images = tf.convert_to_tensor(self.data.train_images[batch])
-            measured = self._each(pool, _call, [moments[vid] for vid in chosen], images)
+            measured = self._each(pool, CompiledVariant.batch_moments_on, entries, images)
             for vid, values in zip(chosen, measured):
                 totals[vid] = totals[vid] + values.numpy().astype(np.float64)
-        return {vid: probes[vid].statistics_from_moments(totals[vid] / len(indices))
-                for vid in chosen}
+        return {vid: bn_statistics.batch_norm_probe(self.compiled[vid].model)
+                .statistics_from_moments(totals[vid] / len(indices)) for vid in chosen}
 
     def _precise_scores(self, emit, pool, diverged):
         """Validation and test accuracy with precise-BN statistics, per variant (NaN without BN).
@@ -793,10 +846,6 @@ class LockstepTrainer:
             if lag is not None:
                 ratio, shift = (tuple(float(v) for v in values.numpy()) for values in lag)
                 emit(events.BatchNormLag(variant_id, batch, ratio, shift))
-
-
-def _call(function, *args):
-    return function(*args)
 
 
 class SeedsTrainer:

@@ -92,18 +92,21 @@ def main_run(mnist_scored_on_2000):
     data = mnist_scored_on_2000
     # Precise BN is tested elsewhere; here a short one keeps the run short.
     trainer = LockstepTrainer(VARIANTS, data, TrainSettings(batches=MAIN_BATCHES, precise_batches=5))
-    # Whether every variant was compiled when the first batch was done.
-    traced_by_first_batch = {}
+    # Whether every variant was compiled for training, and completely, when the first
+    # batch was done.
+    traced_by_first_batch, completely_by_first_batch = {}, {}
 
     def note_tracing(event):
         if event == events.StatusChanged.of(events.Phase.TRAINING) and not traced_by_first_batch:
-            traced_by_first_batch.update(
-                {vid: entry._traced for vid, entry in trainer.compiled.items()})
+            for vid, entry in trainer.compiled.items():
+                traced_by_first_batch[vid] = entry._ready_for_training
+                completely_by_first_batch[vid] = entry._traced
 
     recorder = Recorder(note_tracing)
     results = trainer.run(recorder)
     return SimpleNamespace(trainer=trainer, data=data, recorder=recorder, results=results,
-                           traced_by_first_batch=traced_by_first_batch)
+                           traced_by_first_batch=traced_by_first_batch,
+                           completely_by_first_batch=completely_by_first_batch)
 
 
 # The baseline's first-layer weight gradient against the BN variant's in this run
@@ -219,9 +222,12 @@ def test_every_function_is_one_concrete_graph_compiled_before_the_first_batch(ma
                          entry.percentiles):
             assert isinstance(function, ConcreteFunction)
             assert function.structured_input_signature[0][0].shape.as_list() == [None, 28, 28, 1]
-        assert (entry.lag is not None) == entry.has_batch_norm
-    # Compiled while the run says "Compiling", not during the timed batches.
+        assert (entry.lag_and_moments is not None) == entry.has_batch_norm
+        assert entry._traced
+    # What the batches use was compiled while the run said "Compiling", not during the
+    # timed batches; the single-sample scoring only when the final scoring needed it.
     assert main_run.traced_by_first_batch == {vid: True for vid in VARIANTS}
+    assert main_run.completely_by_first_batch == {vid: False for vid in VARIANTS}
 
 
 # -- short runs: stop, pause, divergence ---------------------------------------------

@@ -157,8 +157,8 @@ def build_parser():
         " model.fit) by default, or one of the other benchmarks"
     )
     _add_variant_options(
-        bench, None, f"{' '.join(BENCH_VARIANTS)}; with --gui {' '.join(GUI_BENCH_VARIANTS)};"
-        " with --canvas all ten"
+        bench, None, f"{' '.join(BENCH_VARIANTS)}; with --gui, --soak and --start"
+        f" {' '.join(GUI_BENCH_VARIANTS)}; with --canvas all ten"
     )
     bench.add_argument(
         "--batches", type=int,
@@ -202,6 +202,13 @@ def build_parser():
         help="how well the shipped models (or --models) read digits MNIST's writers did not"
         " write: MNIST test digits re-drawn with three pens, distorted fonts, photos of paper;"
         " accuracy and preprocessing latency per condition",
+    )
+    which.add_argument(
+        "--start", dest="benchmark", action="store_const", const="start",
+        help="measure the window's Start: seconds from pressing it to the first trained batch,"
+        " at once after launch (cold), once the window has compiled the chosen variants in the"
+        f" background (prepared), and for a second run (reused); default variants:"
+        f" {' '.join(GUI_BENCH_VARIANTS)}",
     )
     bench.add_argument("--models", metavar="DIR",
                        help="with --handwriting: a folder of models (default: the shipped ones)")
@@ -370,6 +377,12 @@ def _bench_soak(args, variant_ids):
                                           launches=args.launches))
 
 
+def _bench_start(args, variant_ids):
+    from bngui.bench.window_start import run_start_bench
+
+    return run_start_bench(variant_ids, _bench_settings(args, 800), data_path=args.data)
+
+
 def _bench_handwriting(args, variant_ids):
     from bngui.bench.handwriting import run_handwriting_bench
 
@@ -385,6 +398,7 @@ BENCHMARKS = {
     "canvas": (_bench_canvas, NOTEBOOK_VARIANT_IDS),
     "soak": (_bench_soak, GUI_BENCH_VARIANTS),
     "handwriting": (_bench_handwriting, NOTEBOOK_VARIANT_IDS),
+    "start": (_bench_start, GUI_BENCH_VARIANTS),
 }
 
 

@@ -128,7 +128,13 @@ def _gui_run(variant_ids, data, settings):
     heartbeat = QTimer()
     heartbeat.setInterval(HEARTBEAT_MS)
     heartbeat.timeout.connect(tick)
-    controller.run_finished.connect(app.quit)
+
+    def finished():
+        # Quitting closes the window, which waits for its threads: that is not a stall of use.
+        heartbeat.stop()
+        app.quit()
+
+    controller.run_finished.connect(finished)
 
     def start_when_loaded():
         controller.set_tensorflow_ready()

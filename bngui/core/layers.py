@@ -1,4 +1,5 @@
-"""Low-level layers written on ``tf.nn``, as in the notebook's second half.
+"""bngui's own layers: the low-level ones written on ``tf.nn``, as in the notebook's
+second half, Keras's BN on TensorFlow's fused kernel, and the batch-statistics pitfall.
 
 They are real Keras layers (weights tracked, serialisable), so a model built
 from them trains, saves and reloads like one built from Keras's own layers.
@@ -114,9 +115,8 @@ def fused_batch_norm(inputs, gamma, beta, epsilon, mean=None, variance=None):
     statistics and returns ``(outputs, batch mean, batch variance)``, the
     variance biased (divided by n) as BN takes it. With them (the
     population statistics) it returns ``(outputs, mean, variance)``. One
-    kernel forward and one backward where separate ops pass over the
-    activations about ten times; at inference TensorFlow's optimiser can
-    also fold it into the convolution before it.
+    kernel forward and one backward, where separate ops pass over the
+    activations many times.
     """
     features = inputs.shape[-1]
     images = inputs if len(inputs.shape) == 4 else tf.reshape(inputs, [-1, 1, 1, features])

@@ -830,3 +830,27 @@ def test_a_variant_in_smaller_batches_takes_more_steps_on_the_same_images():
     steps = {vid: float(entry._steps.numpy()) for vid, entry in trainer.compiled.items()}
     assert steps == {"baseline": 2.0, "baseline-batch16": 8.0, "baseline-batch4": 32.0}
     assert get_variant("baseline-batch4").batch_split == 16
+
+
+def test_the_variants_that_took_longest_start_first_and_results_keep_their_order():
+    from collections import defaultdict
+    from concurrent.futures import ThreadPoolExecutor
+
+    started = []
+
+    def work(item, offset):
+        started.append(item.name)
+        time.sleep(item.duration)
+        return item.name + offset
+
+    items = [SimpleNamespace(name=name, duration=duration, seconds=defaultdict(float))
+             for name, duration in (("short", 0.01), ("long", 0.09), ("middle", 0.05))]
+    with ThreadPoolExecutor(1) as pool:  # one thread: started in the order submitted
+        assert LockstepTrainer._each(pool, work, items, "!") == ["short!", "long!", "middle!"]
+        # Nothing measured yet: in the given order. Then each call's duration was kept.
+        assert started == ["short", "long", "middle"]
+        short, long, middle = (item.seconds[work] for item in items)
+        assert short >= 0.01 and long > middle > short
+        started.clear()
+        assert LockstepTrainer._each(pool, work, items, "?") == ["short?", "long?", "middle?"]
+        assert started == ["long", "middle", "short"]

@@ -280,8 +280,10 @@ class BatchNormProbe:
             else None
         )
         signature = [self.input_spec]
-        self.moments_function = tf.function(self._stacked_moments, input_signature=signature)
-        self.lag_function = tf.function(self.lag_outputs, input_signature=signature)
+        self.moments_function = tf.function(self._stacked_moments, input_signature=signature,
+                                            autograph=False)
+        self.lag_function = tf.function(self.lag_outputs, input_signature=signature,
+                                        autograph=False)
 
     def _traced(self, function):
         # Called through its one concrete function: tracing a graph per model is
@@ -456,7 +458,8 @@ class MultiModelLag:
         def all_lags(images):
             return [probe.lag_outputs(images) for probe in probes]
 
-        self.function = tf.function(all_lags, input_signature=[probes[0].input_spec])
+        self.function = tf.function(all_lags, input_signature=[probes[0].input_spec],
+                                    autograph=False)
 
     def __call__(self, probe_images) -> list[PopulationLag]:
         outputs = self.function(np.asarray(probe_images, dtype=self._dtype))

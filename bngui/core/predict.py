@@ -121,7 +121,7 @@ class Predictor:
             def run(images):
                 return model(images, training=False)
 
-        function = tf.function(run).get_concrete_function(*self._signature())
+        function = tf.function(run, autograph=False).get_concrete_function(*self._signature())
         self._functions[key] = (model, function)
         return function
 
@@ -156,7 +156,7 @@ class Predictor:
             def run_all(images):
                 return [function(images) for function in functions]
 
-            function = tf.function(run_all).get_concrete_function(*self._signature())
+            function = tf.function(run_all, autograph=False).get_concrete_function(*self._signature())
             function(zeros)
             self._combined[key] = function
 

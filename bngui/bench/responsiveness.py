@@ -15,12 +15,13 @@ of runs cannot tell 88% from 98%.
 import gc
 import json
 import os
-import subprocess
 import sys
 import time
 from contextlib import contextmanager
 
 import numpy as np
+
+from bngui.bench.window import bench_window, in_a_fresh_process, run_once_tensorflow_is_loaded
 
 HEARTBEAT_MS = 10
 
@@ -38,16 +39,9 @@ def _headless_rate(variant_ids, data, settings):
 
 def _in_a_fresh_process(kind, variant_ids, settings, data_path):
     """Run one measurement ("headless" or "gui") in a new Python process; its result dict."""
-    request = json.dumps({"kind": kind, "variants": list(variant_ids),
-                          "settings": settings.as_dict(), "data": data_path})
-    finished = subprocess.run(
-        [sys.executable, "-m", "bngui.bench.responsiveness", request],
-        stdout=subprocess.PIPE, text=True,
-    )
-    if finished.returncode != 0:
-        raise RuntimeError(f"the {kind} measurement failed (exit code {finished.returncode};"
-                           " its error is printed above)")
-    return json.loads(finished.stdout.strip().splitlines()[-1])
+    return in_a_fresh_process("bngui.bench.responsiveness", {
+        "kind": kind, "variants": list(variant_ids), "settings": settings.as_dict(),
+        "data": data_path})
 
 
 def _measure(request):
@@ -90,69 +84,48 @@ def _full_collections_recorded(durations):
 
 def _gui_run(variant_ids, data, settings):
     """Train from a real MainWindow; returns ([(time, stall in ms, phase)], images/s)."""
-    from PySide6.QtCore import QSettings, QTemporaryDir, QTimer
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtCore import QTimer
 
     from bngui.core.events import Phase
-    from bngui.gui import tasks
-    from bngui.gui.jobs import Job
-    from bngui.gui.main_window import MainWindow
-    from bngui.gui.plot_style import configure_pyqtgraph
 
-    configure_pyqtgraph()
-    app = QApplication.instance() or QApplication([])
-    folder = QTemporaryDir()
-    window = MainWindow(settings=QSettings(folder.filePath("bench.ini"), QSettings.IniFormat))
-    window.show()
-    controller = window.controller
-    controller.set_data(data)
-    window.setup_panel.select_variants(variant_ids)
-    window.setup_panel.set_settings(settings)
+    with bench_window(data, variant_ids, settings) as (app, window):
+        controller = window.controller
+        stalls = []  # (time, stall in ms, phase)
+        last_tick = [None]
+        trained = [False]
 
-    stalls = []  # (time, stall in ms, phase)
-    last_tick = [None]
-    trained = [False]
+        def tick():
+            now = time.perf_counter()
+            if last_tick[0] is not None:
+                if controller.history.phase == Phase.TRAINING:
+                    trained[0] = True
+                    phase = "training"
+                else:
+                    # Before the first trained batch the worker builds the models and traces.
+                    phase = "other" if trained[0] else "compiling"
+                stalls.append((now, max(0.0, (now - last_tick[0]) * 1000 - HEARTBEAT_MS), phase))
+            last_tick[0] = now
 
-    def tick():
-        now = time.perf_counter()
-        if last_tick[0] is not None:
-            if controller.history.phase == Phase.TRAINING:
-                trained[0] = True
-                phase = "training"
-            else:
-                # Before the first trained batch the worker builds the models and traces the step.
-                phase = "other" if trained[0] else "compiling"
-            stalls.append((now, max(0.0, (now - last_tick[0]) * 1000 - HEARTBEAT_MS), phase))
-        last_tick[0] = now
+        heartbeat = QTimer()
+        heartbeat.setInterval(HEARTBEAT_MS)
+        heartbeat.timeout.connect(tick)
 
-    heartbeat = QTimer()
-    heartbeat.setInterval(HEARTBEAT_MS)
-    heartbeat.timeout.connect(tick)
+        def finished():
+            # Quitting closes the window, which waits for its threads: not a stall of use.
+            heartbeat.stop()
+            app.quit()
 
-    def finished():
-        # Quitting closes the window, which waits for its threads: that is not a stall of use.
+        controller.run_finished.connect(finished)
+
+        def start():
+            controller.set_tensorflow_ready()
+            window.start_training()
+            heartbeat.start()
+
+        run_once_tensorflow_is_loaded(app, start)
         heartbeat.stop()
-        app.quit()
-
-    controller.run_finished.connect(finished)
-
-    def start_when_loaded():
-        controller.set_tensorflow_ready()
-        window.start_training()
-        heartbeat.start()
-
-    # TensorFlow is loaded the way the app loads it, so its threads are set up
-    # exactly as in the app.
-    loader = Job(tasks.load_tensorflow, name="bngui-tensorflow")
-    loader.succeeded.connect(lambda _: start_when_loaded())
-    loader.start()
-    app.exec()
-    loader.wait()
-    heartbeat.stop()
-    history = controller.history
-    rate = history.progress.images_per_second if history.progress else 0.0
-    window.shutdown()
-    window.close()
+        history = controller.history
+        rate = history.progress.images_per_second if history.progress else 0.0
     return stalls, rate
 
 

@@ -94,8 +94,9 @@ with _native_start_up_lines_filtered():
     # Grappler, TensorFlow's graph optimiser, takes about half of each compiled
     # function's first call; with the fused BN kernel and oneDNN's own rewrite of the
     # ops (which still runs) the training step is as fast without it, on the 2-core
-    # CPUs we measured. BNGUI_GRAPPLER=1 turns it back on.
-    GRAPPLER = os.environ.get("BNGUI_GRAPPLER", "0") == "1"
+    # CPUs we measured. BNGUI_GRAPPLER=1 turns it back on; a GPU keeps it (its layout
+    # and fusion passes were not measured here).
+    GRAPPLER = bool(GPUS) or os.environ.get("BNGUI_GRAPPLER", "0") == "1"
     if not GRAPPLER:
         tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
     # The devices are probed on the first use; do it now, while filtered.

@@ -153,7 +153,7 @@ def run_bench(variant_ids, settings, warmup=5, data_path=None, full_run=0):
     if data is None:
         return 1
     from bngui.core.models import build_model, multiply_adds_per_image
-    from bngui.core.tf_runtime import INTER_OP_THREADS, INTRA_OP_THREADS, tf
+    from bngui.core.tf_runtime import GRAPPLER, INTER_OP_THREADS, INTRA_OP_THREADS, tf
     from bngui.core.trainer import CompiledVariants
 
     images, labels = _batches(data, warmup + settings.batches, settings.batch_size, settings.seed)
@@ -161,7 +161,8 @@ def run_bench(variant_ids, settings, warmup=5, data_path=None, full_run=0):
     count = len(variant_ids)
     print(f"bench: {count} variant(s), {settings.batches} timed batches of {settings.batch_size}"
           f" after {warmup} warm-up; TensorFlow {tf.__version__},"
-          f" threads intra-op {INTRA_OP_THREADS} / inter-op {INTER_OP_THREADS}", flush=True)
+          f" threads intra-op {INTRA_OP_THREADS} / inter-op {INTER_OP_THREADS},"
+          f" Grappler {'on' if GRAPPLER else 'off'}", flush=True)
 
     cache = CompiledVariants()
     cold, trainer = time_to_first_batch(variant_ids, data, settings, cache)

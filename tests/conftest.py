@@ -6,13 +6,22 @@ Without it they are skipped on a developer's machine, but under CI (CI=true)
 a missing BNGUI_MNIST is an error: those tests must never silently skip there.
 """
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+if "BNGUI_COMPILE_CACHE" not in os.environ:
+    # Traced functions go to a folder of the test session's own, not the user's cache
+    # (later tests, and the commands the tests start, load what earlier ones traced).
+    _compile_cache = tempfile.mkdtemp(prefix="bngui-test-compile-cache-")
+    atexit.register(shutil.rmtree, _compile_cache, ignore_errors=True)
+    os.environ["BNGUI_COMPILE_CACHE"] = _compile_cache
 
 
 def _running_under_ci():

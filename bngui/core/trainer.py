@@ -23,6 +23,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from bngui.core import bn_statistics, events
+from bngui.core.compile_cache import default_cache
 from bngui.core.events import Phase
 from bngui.core.layer_names import ACTIVATION_PERCENTILES, WEIGHT_LAYERS
 from bngui.core.models import CLASSES, build_model, nonlinearity_inputs_model
@@ -129,6 +130,8 @@ class CompiledVariant:
     def __init__(self, variant: Variant, loss: str = "sigmoid", bn_decay: float = 0.99,
                  seed: int = 0):
         self.variant = variant
+        # Traced functions kept between launches (None when BNGUI_COMPILE_CACHE is off).
+        self._disk_cache = default_cache()
         self.key = (variant.id, loss, float(bn_decay))
         self._loss = loss_function(loss)
         self._bn_decay = float(bn_decay)
@@ -193,28 +196,44 @@ class CompiledVariant:
             labels = np.zeros(2, np.int32)
             if self._compiling is None:
                 self._compiling = self._compile()
-            compiling = self._compiling
+            # A first call lets TensorFlow optimise each graph now. It releases the
+            # GIL, so the first calls run two at a time once their functions exist.
+            first_calls: list[Callable] = []
             try:
-                for first_call in compiling:
-                    if first_call is None:  # what a run needs before its end is compiled
-                        self._ready_for_training = True
-                        if for_training:
-                            return True
-                        continue
-                    if cancelled():
-                        return False
-                    # A first call lets TensorFlow optimise each graph now.
-                    first_call(images, labels)
-            except BaseException:
-                self._compiling = None  # a failed compile starts again at the next call
-                raise
+                try:
+                    reached = self._compile_into(first_calls, cancelled, for_training)
+                except BaseException:
+                    self._compiling = None  # a failed compile starts again at the next call
+                    raise
+                if reached is not None:
+                    with ThreadPoolExecutor(PARALLEL_VARIANTS,
+                                            thread_name_prefix="bngui-first-call") as pool:
+                        list(pool.map(lambda call: call(images, labels), first_calls))
             finally:
                 self.model.set_weights(saved)
                 for slot, value in zip((*self._momentums, *self._velocities), slots):
                     slot.assign(value)
                 self._steps.assign(steps)
-            self._traced = True
-            return True
+            self._traced = reached == "everything"
+            return reached is not None
+
+    def _compile_into(self, first_calls: list, cancelled, for_training) -> str | None:
+        """Compile on until asked for; each compiled function's first call into ``first_calls``.
+
+        Returns "training" (what a run needs before its end is compiled, and
+        ``for_training``), "everything", or None when ``cancelled`` said so.
+        """
+        assert self._compiling is not None
+        for first_call in self._compiling:
+            if first_call is None:  # what a run needs before its end is compiled
+                self._ready_for_training = True
+                if for_training:
+                    return "training"
+                continue
+            if cancelled():
+                return None
+            first_calls.append(first_call)
+        return "everything"
 
     def _compile(self):
         model, loss_fn = self.model, self._loss
@@ -254,37 +273,54 @@ class CompiledVariant:
             predicted = tf.map_fn(digit, images, fn_output_signature=tf.int32)
             return tf.reduce_sum(tf.cast(predicted == labels, tf.float32))
 
-        relu_inputs = nonlinearity_inputs_model(model)
-        quantiles = tf.constant([p / 100 for p in ACTIVATION_PERCENTILES], tf.float32)
-
         def percentiles(images):
             # Per ReLU: percentiles of its input, in inference mode.
+            relu_inputs = nonlinearity_inputs_model(model)
+            quantiles = tf.constant([p / 100 for p in ACTIVATION_PERCENTILES], tf.float32)
             return tf.stack([_percentiles(values, quantiles)
                              for values in relu_inputs(images, training=False)])
 
-        def concrete(function, *signature):
+        def lag_and_moments(images):
+            # One function for the lag while training and the moments of precise BN after it.
+            return bn_statistics.batch_norm_probe(model).lag_and_moments(images)
+
+        every_variable = self._variables()
+
+        def concrete(name, function, *signature):
+            # Loaded from the disk cache when an earlier launch traced it.
+            if self._disk_cache is not None:
+                loaded = self._disk_cache.load(self.key, name, signature, every_variable)
+                if loaded is not None:
+                    return loaded
             # Traced explicitly for its one signature: it never retraces, and a
             # graph per variant is not mistaken for retracing by TensorFlow's warning.
             # No AutoGraph: nothing here branches on a tensor, and converting every
             # layer's code was about a sixth of the tracing time.
-            return tf.function(function, autograph=False).get_concrete_function(*signature)
+            traced = tf.function(function, autograph=False).get_concrete_function(*signature)
+            if self._disk_cache is not None:
+                self._disk_cache.save(self.key, name, signature, traced, every_variable)
+            return traced
 
         # One function at a time, each with its first call (a generator, so that
         # compiling can stop between them and go on later).
-        self.train = concrete(train, _IMAGES, _LABELS)
+        self.train = concrete("train", train, _IMAGES, _LABELS)
         yield self.train
-        self.evaluate = concrete(evaluate, _IMAGES, _LABELS)
+        self.evaluate = concrete("evaluate", evaluate, _IMAGES, _LABELS)
         yield self.evaluate
-        self.percentiles = concrete(percentiles, _IMAGES)
+        self.percentiles = concrete("percentiles", percentiles, _IMAGES)
         yield lambda images, labels: self.percentiles(images)
         if self.has_batch_norm:
-            # One function for the lag while training and the moments of precise BN after it.
-            probe = bn_statistics.batch_norm_probe(model)
-            lag = self.lag_and_moments = concrete(probe.lag_and_moments, _IMAGES)
+            lag = self.lag_and_moments = concrete("lag_and_moments", lag_and_moments, _IMAGES)
             yield lambda images, labels: lag(images)
         yield None  # the rest is used only in a run's final scoring
-        self.single_sample_correct = concrete(single_sample_correct, _IMAGES, _LABELS)
+        self.single_sample_correct = concrete("single_sample_correct", single_sample_correct,
+                                              _IMAGES, _LABELS)
         yield lambda images, labels: self.single_sample_correct(images[:1], labels[:1])
+
+    def _variables(self) -> list:
+        """Every variable the compiled functions use, in a fixed order (the disk cache's)."""
+        return [*self.model.variables, *self._momentums, *self._velocities, self._steps,
+                self.learning_rate]
 
     def _apply_adam(self, variables, gradients, finite):
         """One fused Adam update per variable; nothing changes when ``finite`` is false.

@@ -1,0 +1,146 @@
+"""The disk cache of traced functions: loaded functions are the traced ones, bad entries are traced again."""
+
+import logging
+import os
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from bngui.core import compile_cache
+from bngui.core.compile_cache import CompileCache, LoadedFunction
+from bngui.core.tf_runtime import tf
+from bngui.core.trainer import CompiledVariant
+from bngui.core.variants import get_variant
+
+
+@pytest.fixture
+def cache_folder(tmp_path, monkeypatch):
+    folder = tmp_path / "compiled"
+    monkeypatch.setenv(compile_cache.ENV_FOLDER, str(folder))
+    return folder
+
+
+def _batch(size=64, seed=0):
+    rng = np.random.default_rng(seed)
+    images = tf.constant(rng.random((size, 28, 28, 1), np.float32))
+    labels = tf.constant(rng.integers(0, 10, size).astype(np.int32))
+    return images, labels
+
+
+def _everything_it_computes(entry):
+    """Three training steps, then every other function's outputs, and the state they left."""
+    images, labels = _batch()
+    results = [entry.train(images, labels)[1].numpy() for _ in range(3)]
+    results += [np.stack([value.numpy() for value in entry.evaluate(images, labels)]),
+                entry.percentiles(images).numpy(),
+                entry.single_sample_correct(images[:8], labels[:8]).numpy()]
+    if entry.lag_and_moments is not None:
+        results += [value.numpy() for value in entry.lag_and_moments(images)]
+    results += entry.model.get_weights()
+    results += [slot.numpy() for slot in (*entry._momentums, *entry._velocities, entry._steps)]
+    return results
+
+
+def _entries(folder):
+    return sorted(folder.glob("*/*.npz"))
+
+
+@pytest.mark.parametrize("variant_id", ["keras-conv-bn-relu", "nn-conv-relu-bn"])
+def test_a_loaded_variant_computes_exactly_what_the_traced_one_did(cache_folder, variant_id):
+    traced = CompiledVariant(get_variant(variant_id))
+    traced.trace()
+    assert not isinstance(traced.train, LoadedFunction)
+    # train, evaluate, percentiles, lag_and_moments, single_sample_correct
+    assert len(_entries(cache_folder)) == 5
+
+    loaded = CompiledVariant(get_variant(variant_id))
+    loaded.trace()
+    for function in (loaded.train, loaded.evaluate, loaded.percentiles,
+                     loaded.lag_and_moments, loaded.single_sample_correct):
+        assert isinstance(function, LoadedFunction)
+    assert loaded.train.structured_input_signature[0][0].shape.as_list() == [None, 28, 28, 1]
+
+    for mine, theirs in zip(_everything_it_computes(traced), _everything_it_computes(loaded),
+                            strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+
+
+def test_two_loaded_copies_of_a_variant_keep_their_own_weights(cache_folder):
+    CompiledVariant(get_variant("baseline")).trace(for_training=True)
+    first, second = (CompiledVariant(get_variant("baseline")) for _ in range(2))
+    first.trace(for_training=True)
+    second.trace(for_training=True)
+    assert isinstance(second.train, LoadedFunction)
+    before = second.model.get_weights()
+    images, labels = _batch()
+    first.train(images, labels)
+    assert any(not np.array_equal(a, b)
+               for a, b in zip(first.model.get_weights(), before, strict=True))
+    for a, b in zip(second.model.get_weights(), before, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_corrupt_entry_is_deleted_and_traced_again(cache_folder, caplog):
+    CompiledVariant(get_variant("baseline")).trace(for_training=True)
+    for path in _entries(cache_folder):
+        path.write_bytes(b"not a cache entry")
+    with caplog.at_level(logging.INFO, logger="bngui.core.compile_cache"):
+        entry = CompiledVariant(get_variant("baseline"))
+        entry.trace(for_training=True)
+    assert not isinstance(entry.train, LoadedFunction)
+    assert "tracing it again" in caplog.text
+    images, labels = _batch()
+    finite, measured = entry.train(images, labels)
+    assert bool(finite) and np.isfinite(measured.numpy()).all()
+    # The corrupt files were replaced by good ones, which the next start loads.
+    again = CompiledVariant(get_variant("baseline"))
+    again.trace(for_training=True)
+    assert isinstance(again.train, LoadedFunction)
+
+
+def test_an_entry_that_does_not_fit_the_variables_is_not_used(cache_folder):
+    entry = CompiledVariant(get_variant("baseline"))
+    entry.trace(for_training=True)
+    cache = CompileCache(cache_folder)
+    signature = [tf.TensorSpec([None, 28, 28, 1], tf.float32), tf.TensorSpec([None], tf.int32)]
+    variables = entry._variables()
+    assert cache.load(entry.key, "train", signature, variables) is not None
+    count = len(_entries(cache_folder))
+    assert cache.load(entry.key, "train", signature, variables[::-1]) is None
+    assert len(_entries(cache_folder)) == count - 1  # the unusable entry is gone
+
+
+def test_a_folder_that_cannot_be_written_only_costs_the_cache(tmp_path, monkeypatch):
+    blocker = tmp_path / "a file, not a folder"
+    blocker.write_text("")
+    monkeypatch.setenv(compile_cache.ENV_FOLDER, str(blocker / "compiled"))
+    entry = CompiledVariant(get_variant("baseline"))
+    entry.trace(for_training=True)
+    images, labels = _batch()
+    assert bool(entry.train(images, labels)[0])
+
+
+def test_the_cache_can_be_turned_off_and_has_a_default_folder(monkeypatch, tmp_path):
+    for off in ("0", "off", "OFF"):
+        monkeypatch.setenv(compile_cache.ENV_FOLDER, off)
+        assert compile_cache.default_cache() is None
+        assert CompiledVariant(get_variant("baseline"))._disk_cache is None
+    monkeypatch.delenv(compile_cache.ENV_FOLDER)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    if sys.platform not in ("win32", "darwin"):
+        assert compile_cache.default_folder() == tmp_path / "bngui" / "compiled"
+
+
+def test_other_program_versions_are_pruned_once_unused_for_a_month(cache_folder):
+    stale, recent = cache_folder / "old-version", cache_folder / "other-version"
+    for folder in (stale, recent):
+        folder.mkdir(parents=True)
+        (folder / "entry.npz").write_bytes(b"")
+    month_ago = time.time() - compile_cache.STALE_SECONDS - 60
+    os.utime(stale, (month_ago, month_ago))
+    CompiledVariant(get_variant("baseline")).trace(for_training=True)
+    assert not stale.exists()
+    assert recent.exists()
+    assert (cache_folder / compile_cache.program_fingerprint()).is_dir()

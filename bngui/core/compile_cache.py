@@ -177,6 +177,10 @@ class CompileCache:
 
     # -- loading ---------------------------------------------------------------------
 
+    def has(self, owner_key, name: str, signature: Sequence) -> bool:
+        """Whether an entry for this function is on disk (``load`` may still refuse it)."""
+        return self._path(self._entry(owner_key, name, signature)).is_file()
+
     def load(self, owner_key, name: str, signature: Sequence,
              variables: Sequence) -> Callable | None:
         """The kept function bound to ``variables``, or None (not kept, or unusable)."""

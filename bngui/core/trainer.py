@@ -12,12 +12,13 @@ in the next run (``CompiledVariants``, the window's cache).
 Progress is reported as records from ``events``.
 """
 
+import logging
 import threading
 import time
 import zlib
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import contextmanager
 
 import numpy as np
@@ -31,6 +32,8 @@ from bngui.core.run_control import RunControl
 from bngui.core.settings import LOSSES, SettingsError, TrainSettings
 from bngui.core.tf_runtime import keras, tf
 from bngui.core.variants import PRECISE_SUFFIX, Variant, get_variant
+
+logger = logging.getLogger(__name__)
 
 TRAIN_METRIC_EVERY = 25
 VALIDATION_EVERY = 100
@@ -53,6 +56,14 @@ _IMAGES = tf.TensorSpec([None, 28, 28, 1], tf.float32, name="images")
 _LABELS = tf.TensorSpec([None], tf.int32, name="labels")
 _SEED = tf.TensorSpec([2], tf.int64, name="seed")
 _STATISTICS = 2 + len(WEIGHT_LAYERS)  # loss, accuracy, one gradient norm per layer
+# Each compiled function's signature, by name (the disk cache's keys).
+_SIGNATURES = {
+    "train": (_IMAGES, _LABELS), "evaluate": (_IMAGES, _LABELS), "percentiles": (_IMAGES,),
+    "lag_and_moments": (_IMAGES,), "single_sample_correct": (_IMAGES, _LABELS),
+}
+# What a run needs before its final scoring, without and with BN.
+_TRAINING_FUNCTIONS = ("train", "evaluate", "percentiles")
+_BN_FUNCTIONS = ("lag_and_moments",)
 
 
 def loss_function(name: str) -> Callable:
@@ -177,7 +188,8 @@ class CompiledVariant:
 
     # -- compiling -------------------------------------------------------------------
 
-    def trace(self, cancelled: Callable[[], bool] = lambda: False, for_training=False) -> bool:
+    def trace(self, cancelled: Callable[[], bool] = lambda: False, for_training=False,
+              first_calls_in: Executor | None = None) -> bool:
         """Compile every function now (once); the network's state is as before afterwards.
 
         With ``for_training``, only those a run needs before its final scoring
@@ -185,37 +197,88 @@ class CompiledVariant:
         first batch comes sooner). ``cancelled`` is asked between the
         functions (a compile cannot be interrupted): when it says so, the rest
         is left for the next call. Returns whether those asked for are compiled.
+
+        Each function's first call lets TensorFlow optimise its graph. Those
+        calls release the GIL: with ``first_calls_in`` (an executor) they run
+        there while the caller goes on (building or tracing the next variant),
+        and this variant is busy (its other methods wait) until they are done.
         """
-        with self._lock:
+        self._lock.acquire()
+        handed_over = False
+        try:
             if self._traced or (for_training and self._ready_for_training):
                 return True
-            saved = self.model.get_weights()
-            steps = float(self._steps.numpy())
-            slots = [slot.numpy() for slot in (*self._momentums, *self._velocities)]
-            images = np.zeros((2, 28, 28, 1), np.float32)
-            labels = np.zeros(2, np.int32)
+            restore = self._state_restorer()
             if self._compiling is None:
                 self._compiling = self._compile()
-            # A first call lets TensorFlow optimise each graph now. It releases the
-            # GIL, so the first calls run two at a time once their functions exist.
             first_calls: list[Callable] = []
             try:
-                try:
-                    reached = self._compile_into(first_calls, cancelled, for_training)
-                except BaseException:
-                    self._compiling = None  # a failed compile starts again at the next call
-                    raise
-                if reached is not None:
-                    with ThreadPoolExecutor(PARALLEL_VARIANTS,
-                                            thread_name_prefix="bngui-first-call") as pool:
+                reached = self._compile_into(first_calls, cancelled, for_training)
+            except BaseException:
+                self._compiling = None  # a failed compile starts again at the next call
+                raise
+            if reached is None:
+                return False
+            if first_calls_in is None:
+                self._make_first_calls(first_calls, restore, reached)
+            else:
+                first_calls_in.submit(self._make_first_calls, first_calls, restore, reached,
+                                      release=True)
+                handed_over = True
+            return True
+        finally:
+            if not handed_over:
+                self._lock.release()
+
+    def loads_from_disk(self) -> bool:
+        """Whether the disk cache holds every function a run needs before its final scoring."""
+        if self._ready_for_training or self._disk_cache is None:
+            return False
+        wanted = [*_TRAINING_FUNCTIONS, *(_BN_FUNCTIONS if self.has_batch_norm else ())]
+        return all(self._disk_cache.has(self.key, name, _SIGNATURES[name]) for name in wanted)
+
+    def _state_restorer(self) -> Callable[[], None]:
+        """A function that puts the weights and the Adam state back as they are now."""
+        weights = self.model.get_weights()
+        steps = float(self._steps.numpy())
+        slots = [slot.numpy() for slot in (*self._momentums, *self._velocities)]
+
+        def restore():
+            self.model.set_weights(weights)
+            for slot, value in zip((*self._momentums, *self._velocities), slots):
+                slot.assign(value)
+            self._steps.assign(steps)
+
+        return restore
+
+    def _make_first_calls(self, first_calls, restore, reached, release=False):
+        """Call each new function once on a tiny batch, then restore the state.
+
+        With ``release`` (in an executor, see ``trace``) a failure is logged
+        and the compile starts again at the next ``trace``, which reports it;
+        the variant's lock is released in any case.
+        """
+        images, labels = np.zeros((2, 28, 28, 1), np.float32), np.zeros(2, np.int32)
+        try:
+            try:
+                if release:
+                    for call in first_calls:
+                        call(images, labels)
+                else:
+                    with _first_call_pool() as pool:
                         list(pool.map(lambda call: call(images, labels), first_calls))
             finally:
-                self.model.set_weights(saved)
-                for slot, value in zip((*self._momentums, *self._velocities), slots):
-                    slot.assign(value)
-                self._steps.assign(steps)
+                restore()
             self._traced = reached == "everything"
-            return reached is not None
+        except Exception:
+            if not release:
+                raise
+            logger.warning("compiling %s failed; it is compiled again before its run",
+                           self.variant.id, exc_info=True)
+            self._compiling, self._ready_for_training = None, False
+        finally:
+            if release:
+                self._lock.release()
 
     def _compile_into(self, first_calls: list, cancelled, for_training) -> str | None:
         """Compile on until asked for; each compiled function's first call into ``first_calls``.
@@ -286,7 +349,8 @@ class CompiledVariant:
 
         every_variable = self._variables()
 
-        def concrete(name, function, *signature):
+        def concrete(name, function):
+            signature = _SIGNATURES[name]
             # Loaded from the disk cache when an earlier launch traced it.
             if self._disk_cache is not None:
                 loaded = self._disk_cache.load(self.key, name, signature, every_variable)
@@ -303,18 +367,17 @@ class CompiledVariant:
 
         # One function at a time, each with its first call (a generator, so that
         # compiling can stop between them and go on later).
-        self.train = concrete("train", train, _IMAGES, _LABELS)
+        self.train = concrete("train", train)
         yield self.train
-        self.evaluate = concrete("evaluate", evaluate, _IMAGES, _LABELS)
+        self.evaluate = concrete("evaluate", evaluate)
         yield self.evaluate
-        self.percentiles = concrete("percentiles", percentiles, _IMAGES)
+        self.percentiles = concrete("percentiles", percentiles)
         yield lambda images, labels: self.percentiles(images)
         if self.has_batch_norm:
-            lag = self.lag_and_moments = concrete("lag_and_moments", lag_and_moments, _IMAGES)
+            lag = self.lag_and_moments = concrete("lag_and_moments", lag_and_moments)
             yield lambda images, labels: lag(images)
         yield None  # the rest is used only in a run's final scoring
-        self.single_sample_correct = concrete("single_sample_correct", single_sample_correct,
-                                              _IMAGES, _LABELS)
+        self.single_sample_correct = concrete("single_sample_correct", single_sample_correct)
         yield lambda images, labels: self.single_sample_correct(images[:1], labels[:1])
 
     def _variables(self) -> list:
@@ -392,6 +455,11 @@ class CompiledVariant:
         return copy
 
 
+def _first_call_pool() -> ThreadPoolExecutor:
+    """Threads for compiled functions' first calls (see ``CompiledVariant.trace``)."""
+    return ThreadPoolExecutor(PARALLEL_VARIANTS, thread_name_prefix="bngui-first-call")
+
+
 def _timed_call(function, entry, *args):
     """``function(entry, *args)``, its duration kept in ``entry.seconds[function]``."""
     started = time.perf_counter()
@@ -443,10 +511,12 @@ class CompiledVariants:
         """
         variant_ids = list(variant_ids)
         for for_training in (True, False):
-            for variant_id in variant_ids:
-                entry = self.get(get_variant(variant_id), settings)
-                if cancelled() or not entry.trace(cancelled, for_training=for_training):
-                    return
+            with _first_call_pool() as first_calls:
+                for variant_id in variant_ids:
+                    entry = self.get(get_variant(variant_id), settings)
+                    if cancelled() or not entry.trace(cancelled, for_training=for_training,
+                                                      first_calls_in=first_calls):
+                        return
 
 
 _shared = None
@@ -486,11 +556,16 @@ class LockstepTrainer:
         self.variant_ids = tuple(variant.id for variant in self.variants)
         self.collect_statistics = collect_statistics
         cache = compiled or CompiledVariants(limit=len(self.variants))
-        self.compiled = {variant.id: cache.get(variant, self.settings) for variant in self.variants}
-        for variant in self.variants:
-            self.compiled[variant.id].reinitialize(
-                self.settings.seed, self.settings.learning_rate * variant.learning_rate_factor
-            )
+        self.compiled = {}
+        # A variant whose functions are on disk loads them as soon as it is built; their
+        # first calls then run beside the building of the next variants.
+        with _first_call_pool() as first_calls:
+            for variant in self.variants:
+                entry = self.compiled[variant.id] = cache.get(variant, self.settings)
+                entry.reinitialize(self.settings.seed,
+                                   self.settings.learning_rate * variant.learning_rate_factor)
+                if entry.loads_from_disk():
+                    entry.trace(for_training=True, first_calls_in=first_calls)
         self._augment = None
         self.precise: dict = {}  # {variant_id: precise-BN statistics} after a run
         self.timings: dict = {}
@@ -517,8 +592,11 @@ class LockstepTrainer:
     def trace(self, everything=False) -> None:
         """Compile what a run needs before its final scoring (with ``everything``, every
         function) for every variant, unless compiled already, and the augmentation."""
+        with _first_call_pool() as first_calls:
+            for entry in self.compiled.values():
+                entry.trace(for_training=not everything, first_calls_in=first_calls)
         for entry in self.compiled.values():
-            entry.trace(for_training=not everything)
+            entry.trace(for_training=not everything)  # again what failed there, to report it
         if self.settings.augment and self._augment is None:
             from bngui.core.augment import augment_batch
 

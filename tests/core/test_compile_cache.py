@@ -144,3 +144,41 @@ def test_other_program_versions_are_pruned_once_unused_for_a_month(cache_folder)
     assert not stale.exists()
     assert recent.exists()
     assert (cache_folder / compile_cache.program_fingerprint()).is_dir()
+
+
+def test_first_calls_in_an_executor_leave_the_variant_busy_until_done_and_unchanged(cache_folder):
+    from concurrent.futures import ThreadPoolExecutor
+
+    entry = CompiledVariant(get_variant("baseline"))
+    before = entry.model.get_weights()
+    with ThreadPoolExecutor(1) as pool:
+        assert entry.trace(for_training=True, first_calls_in=pool)
+        # The first calls run in the pool; a second trace waits for them.
+        assert entry.trace(for_training=True)
+        assert entry._ready_for_training
+    for a, b in zip(entry.model.get_weights(), before, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert float(entry._steps.numpy()) == 0.0
+
+
+def test_a_first_call_failing_in_an_executor_is_logged_and_reported_by_the_next_trace(
+        cache_folder, caplog):
+    from concurrent.futures import ThreadPoolExecutor
+
+    class Failing(CompiledVariant):
+        def _compile(self):
+            def fails(images, labels):
+                raise RuntimeError("no kernel for this")
+
+            yield fails
+            yield None
+
+    entry = Failing(get_variant("baseline"))
+    with (caplog.at_level(logging.WARNING, logger="bngui.core.trainer"),
+          ThreadPoolExecutor(1) as pool):
+        assert entry.trace(for_training=True, first_calls_in=pool)
+    assert "compiling baseline failed" in caplog.text
+    assert not entry._ready_for_training
+    with pytest.raises(RuntimeError, match="no kernel"):
+        entry.trace(for_training=True)
+

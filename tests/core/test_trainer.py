@@ -857,3 +857,25 @@ def test_the_variants_that_took_longest_start_first_and_results_keep_their_order
         started.clear()
         assert LockstepTrainer._each(pool, work, items, "?") == ["short?", "long?", "middle?"]
         assert started == ["long", "middle", "short"]
+
+
+def test_a_trainer_loads_variants_from_disk_as_it_builds_them_and_trains_the_same(tmp_path, monkeypatch):
+    from bngui.core.compile_cache import ENV_FOLDER, LoadedFunction
+
+    monkeypatch.setenv(ENV_FOLDER, str(tmp_path))  # empty: the first trainer traces
+    ids = ["baseline", "keras-conv-bn-relu"]
+    data, settings = fake_splits(), TrainSettings(batches=3)
+    images, labels = data.train_images[:64], data.train_labels[:64].astype(np.int32)
+    traced = LockstepTrainer(ids, data, settings)
+    assert not any(entry._ready_for_training for entry in traced.compiled.values())
+    traced.trace()
+    loaded = LockstepTrainer(ids, data, settings)
+    # Loaded while being built, before any trace.
+    for entry in loaded.compiled.values():
+        assert entry._ready_for_training and isinstance(entry.train, LoadedFunction)
+    loaded.trace()
+    for _ in range(2):
+        (mine, measured_mine), (theirs, measured_theirs) = (
+            trainer.train_step(images, labels) for trainer in (traced, loaded))
+        np.testing.assert_array_equal(mine, theirs)
+        np.testing.assert_array_equal(measured_mine, measured_theirs)

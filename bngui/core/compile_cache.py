@@ -21,6 +21,7 @@ does not fit is logged, deleted and traced again: the cache can only make a
 start faster, never wrong.
 """
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -167,13 +168,11 @@ class CompileCache:
         self._pruned = True
         current = program_fingerprint()
         now = time.time()
-        try:
+        with contextlib.suppress(OSError):
             for folder in self.folder.iterdir():
                 if (folder.is_dir() and folder.name != current
                         and now - folder.stat().st_mtime > STALE_SECONDS):
                     shutil.rmtree(folder, ignore_errors=True)
-        except OSError:
-            pass
 
     # -- loading ---------------------------------------------------------------------
 
@@ -194,7 +193,8 @@ class CompileCache:
                      name, owner_key, error)
             path.unlink(missing_ok=True)
             return None
-        os.utime(path.parent)  # this program version's folder is in use
+        with contextlib.suppress(OSError):
+            os.utime(path.parent)  # this program version's folder is in use (see pruning)
         return function
 
 
@@ -269,7 +269,7 @@ def _bind(path: Path, owner_key, name: str, variables: Sequence) -> Callable:
     for definition in reversed(definitions):
         if not runtime.has_function(definition.signature.name):
             runtime.add_function_def(definition)
-    return LoadedFunction(runtime, definitions[0].signature.name, captured,
+    return LoadedFunction(runtime, definitions[0], captured,
                           [tf.TensorSpec(shape, tf.as_dtype(dtype))
                            for shape, dtype in description["arguments"]],
                           description["outputs"], description["structure"] == "single")
@@ -278,9 +278,12 @@ def _bind(path: Path, owner_key, name: str, variables: Sequence) -> Callable:
 class LoadedFunction:
     """A function loaded from the cache, called like the concrete function it was."""
 
-    def __init__(self, runtime, name: str, captured: list, signature: list, outputs: int,
+    def __init__(self, runtime, definition, captured: list, signature: list, outputs: int,
                  single: bool):
-        self._runtime, self._name, self._captured = runtime, name.encode(), captured
+        self._runtime, self._captured = runtime, captured
+        self._name = definition.signature.name.encode()
+        # The graph's own outputs, of which the traced function returned the first ``outputs``.
+        self._returned = len(definition.signature.output_arg)
         self._outputs, self._single = outputs, single
         # As a ConcreteFunction has it: (positional specs, keyword specs).
         self.structured_input_signature: tuple[tuple, dict] = (tuple(signature), {})
@@ -290,7 +293,7 @@ class LoadedFunction:
         tensors = [tf.convert_to_tensor(argument, spec.dtype)
                    for argument, spec in zip(arguments, specs, strict=True)]
         results = self._runtime.call_function(self._name, tensors + self._captured,
-                                              self._outputs)
+                                              self._returned)
         return results[0] if self._single else tuple(results[: self._outputs])
 
 

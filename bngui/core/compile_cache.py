@@ -300,4 +300,10 @@ class LoadedFunction:
 def default_cache() -> CompileCache | None:
     """The cache in ``default_folder()``, or None when it is turned off."""
     folder = default_folder()
-    return CompileCache(folder) if folder is not None else None
+    return _cache_in(folder) if folder is not None else None
+
+
+@functools.cache
+def _cache_in(folder: Path) -> CompileCache:
+    # One per folder, shared by every variant: other versions are pruned once a process.
+    return CompileCache(folder)

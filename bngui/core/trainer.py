@@ -208,7 +208,6 @@ class CompiledVariant:
         try:
             if self._traced or (for_training and self._ready_for_training):
                 return True
-            restore = self._state_restorer()
             if self._compiling is None:
                 self._compiling = self._compile()
             first_calls: list[Callable] = []
@@ -219,6 +218,8 @@ class CompiledVariant:
                 raise
             if reached is None:
                 return False
+            # Compiling changed nothing; the first calls will, and are undone.
+            restore = self._state_restorer()
             if first_calls_in is None:
                 self._make_first_calls(first_calls, restore, reached)
             else:
@@ -664,8 +665,7 @@ class LockstepTrainer:
         """
         count = min(SINGLE_SAMPLES, len(self.data.test_labels))
         images, labels = self.data.test_images[:count], self.data.test_labels[:count]
-        for entry in entries:
-            entry.trace()  # the single-sample scoring is compiled at its first use
+        self.trace(everything=True)  # the single-sample scoring is compiled at its first use
         correct = np.zeros(len(entries))
         for start in range(0, count, SINGLE_SAMPLE_CHUNK):
             if self.control.stop_requested:

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from bngui.core.variants import VARIANTS_BY_ID
 from bngui.gui.batch_axis import BatchAxis, ValueAxis
 from bngui.gui.built_when_shown import BuiltWhenShown
+from bngui.gui.plot_grid import PlotGrid
 from bngui.gui.plot_style import (
     FADED_ALPHA,
     GRID_ALPHA,
@@ -146,8 +147,7 @@ class CurvesWidget(BuiltWhenShown, QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self._graphics = pg.GraphicsLayoutWidget()
-        self._graphics.setBackground("w")
+        self._graphics = PlotGrid()
         self.plot_area = QWidget()
         area_layout = QVBoxLayout(self.plot_area)
         area_layout.setContentsMargins(0, 0, 0, 0)

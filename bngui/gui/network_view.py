@@ -38,6 +38,7 @@ from bngui.core.variants import get_variant
 from bngui.gui.batch_axis import BatchAxis
 from bngui.gui.built_when_shown import BuiltWhenShown
 from bngui.gui.i18n import translate
+from bngui.gui.plot_grid import PlotGrid
 from bngui.gui.plot_style import (
     AXIS_COLOR,
     GRID_ALPHA,
@@ -216,8 +217,7 @@ class NetworkView(BuiltWhenShown, QWidget):
                                        " fixed probe batch, inference mode"))
         # Activations above, gradient heatmaps below, in one grid: each variant
         # has one column, so its two plots line up and share one title.
-        self.graphics = pg.GraphicsLayoutWidget()
-        self.graphics.setBackground("w")
+        self.graphics = PlotGrid()
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
@@ -229,8 +229,7 @@ class NetworkView(BuiltWhenShown, QWidget):
         # room for its decades and its legend hides no curve. The heatmap picker
         # sits above it: it chooses what the heatmaps and the profile show, and
         # beside the activation controls it pushed them off a projector's width.
-        self.profile_graphics = pg.GraphicsLayoutWidget()
-        self.profile_graphics.setBackground("w")
+        self.profile_graphics = PlotGrid()
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)

@@ -210,6 +210,18 @@ def build_parser():
         f" background (prepared), and for a second run (reused); default variants:"
         f" {' '.join(GUI_BENCH_VARIANTS)}",
     )
+    which.add_argument(
+        "--monkey", dest="benchmark", action="store_const", const="monkey",
+        help="drive the real window with random but valid actions (keys, clicks, tabs, layouts,"
+        " presentation mode, presets, lesson steps, strokes, Start/Pause/Stop, window sizes) for"
+        " --minutes or --seconds; fails on a crash, an exception, a Qt warning, a frozen event"
+        " loop or a stale plot, and prints the seed and every action (a seed replays exactly)",
+    )
+    bench.add_argument("--seed", type=int, help="with --monkey: the actions' seed (default: a new one)")
+    bench.add_argument("--minutes", type=float, help="with --monkey: how long (default 2 minutes)")
+    bench.add_argument("--seconds", type=float, help="with --monkey: how long, in seconds")
+    bench.add_argument("--real", action="store_true",
+                       help="with --monkey: the real trainer on MNIST instead of the fast fake one")
     bench.add_argument("--models", metavar="DIR",
                        help="with --handwriting: a folder of models (default: the shipped ones)")
     bench.add_argument("--per-condition", type=int, default=500,
@@ -390,6 +402,20 @@ def _bench_handwriting(args, variant_ids):
                                  data_path=args.data)
 
 
+def _bench_monkey(args, variant_ids):
+    import random
+
+    from bngui.bench.monkey import run_monkey
+
+    seconds = args.seconds if args.seconds is not None else 60 * (args.minutes or 2)
+    if seconds <= 0:
+        raise SettingsError("--minutes and --seconds must be more than 0")
+    seed = args.seed if args.seed is not None else random.randrange(100_000)
+    if args.data:
+        os.environ["BNGUI_MNIST"] = args.data
+    _exit_without_teardown(run_monkey(seconds, seed, trainer="real" if args.real else "fake"))
+
+
 # bngui bench's benchmarks: (function, default variants).
 BENCHMARKS = {
     "training": (_bench_training, BENCH_VARIANTS),
@@ -399,6 +425,7 @@ BENCHMARKS = {
     "soak": (_bench_soak, GUI_BENCH_VARIANTS),
     "handwriting": (_bench_handwriting, NOTEBOOK_VARIANT_IDS),
     "start": (_bench_start, GUI_BENCH_VARIANTS),
+    "monkey": (_bench_monkey, GUI_BENCH_VARIANTS),
 }
 
 

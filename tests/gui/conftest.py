@@ -12,9 +12,10 @@ import time
 import weakref
 
 import pytest
-from fake_trainer import fake_trainer, tiny_data
 from PySide6.QtCore import QCoreApplication, QEvent, QSettings, QThread, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
+
+from bngui.bench.fake_trainer import fake_trainer, tiny_data
 
 THREAD_END_GRACE_S = 5.0
 

@@ -3,11 +3,11 @@ the keys a presentation clicker sends move through the steps; the panel hides, c
 is remembered, and fits a projector in presentation mode."""
 
 import pytest
-from fake_trainer import FakeTrainer, tiny_data
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from test_window_geometry import clipped_labels, fully_visible
 
+from bngui.bench.fake_trainer import FakeTrainer, tiny_data
 from bngui.core import lesson, session
 from bngui.core.history import RunHistory
 from bngui.core.lesson import STEPS, lesson_runs, write_lesson_manifest

@@ -1,7 +1,7 @@
 """The main window driven as a user would.
 
 Behaviour that does not depend on learning (pause, resume, layouts, stop,
-closing) is driven with the fake trainer (tests/gui/fake_trainer.py). Two
+closing) is driven with the fake trainer (bngui/bench/fake_trainer.py). Two
 runs train the real network on the real MNIST: one short run whose curves,
 table, exports and session are checked, and one in a separate process that
 exits the application while training.
@@ -607,7 +607,7 @@ def test_first_launch_without_mnist_says_drawing_works_and_how_to_get_it(qtbot, 
     qtbot.mouseClick(notice.buttons[2], Qt.LeftButton)
     assert window.tabs.currentWidget() is window.draw_page
     # MNIST arrives: the notice goes.
-    from fake_trainer import tiny_data
+    from bngui.bench.fake_trainer import tiny_data
 
     window.controller.set_data(tiny_data())
     assert not notice.isVisible()

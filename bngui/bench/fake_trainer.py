@@ -1,4 +1,4 @@
-"""A fast stand-in for the lockstep trainer, for GUI tests whose subject is not learning.
+"""A fast stand-in for the lockstep trainer: GUI tests whose subject is not learning, and the monkey.
 
 It sends the events the real trainer sends, in the same order and at the same
 cadence (training metrics every 25 batches, validation every 100, statistics,

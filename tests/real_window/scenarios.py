@@ -1,0 +1,198 @@
+"""Real-window scenarios: run as ``python scenarios.py NAME`` on a real display (xcb).
+
+Each scenario drives a real MainWindow the way a person does (keys and clicks
+through QTest, on the real platform, so every change is painted), under the
+monkey's watchdog (exceptions, Qt warnings, a frozen event loop, stray plots),
+and prints one JSON line: its measurements and the problems found. The tests
+in this folder start it in a fresh process and check that line.
+"""
+
+import json
+import sys
+import tempfile
+import time
+
+from PySide6.QtCore import QCoreApplication, QEventLoop, QPoint, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from bngui.bench.monkey import Problems, Watchdog, dismiss_dialogs, make_window, stray_items
+from bngui.core import lesson
+from bngui.core.variants import NOTEBOOK_VARIANT_IDS
+
+TWO = ["baseline", "keras-conv-bn-relu"]
+
+
+def wait(ms):
+    """Let the event loop run (and paint) for ``ms`` milliseconds."""
+    end = time.monotonic() + ms / 1000
+    while time.monotonic() < end:
+        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+        time.sleep(0.005)
+
+
+def key(window, key, modifier=Qt.KeyboardModifier.NoModifier):
+    """A key press where a person's would go: to the widget with the focus."""
+    QTest.keyClick(QApplication.focusWidget() or window, key, modifier)
+
+
+def check(window, problems, when):
+    for stray in stray_items(window):
+        problems.add("stale item", f"{when}: {stray}")
+    dismissed = dismiss_dialogs()
+    if dismissed:
+        problems.add("unexpected message", f"{when}: {dismissed}")
+
+
+def smallest_plot(window):
+    """(width, height) of the smallest data area of the curves on screen (a plot's view box)."""
+    boxes = [plot.getViewBox().size() for plot in window.curves.plots]
+    if not boxes:
+        return (0, 0)
+    smallest = min(boxes, key=lambda size: size.width() * size.height())
+    return (round(smallest.width()), round(smallest.height()))
+
+
+def layout_switches(window, problems):
+    """Twenty layout switches idle, then twenty while a run trains."""
+    window.setup_panel.select_variants(TWO)
+    for number in range(20):
+        key(window, Qt.Key.Key_2 if number % 2 == 0 else Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+        wait(120)
+        check(window, problems, f"idle switch {number + 1}")
+    window.setup_panel.select_variants(list(NOTEBOOK_VARIANT_IDS))
+    QTest.mouseClick(window.run_bar.start_button, Qt.MouseButton.LeftButton)
+    wait(300)
+    training = window.controller.running
+    for number in range(20):
+        key(window, Qt.Key.Key_2 if number % 2 == 0 else Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+        wait(120)
+        check(window, problems, f"switch {number + 1} while training")
+    still_training = window.controller.running
+    QTest.mouseClick(window.run_bar.stop_button, Qt.MouseButton.LeftButton)
+    wait(500)
+    return {"trained_while_switching": training and still_training, "mode": window.curves.mode}
+
+
+def presentation(window, problems):
+    """Presentation mode on and off at projector sizes: the smallest plot, normal and presentation."""
+    sizes = {}
+    for width, height in ((1024, 768), (1280, 720), (1920, 1080)):
+        window.resize(width, height)
+        for variants, mode in ((TWO, Qt.Key.Key_1), (list(NOTEBOOK_VARIANT_IDS), Qt.Key.Key_2)):
+            window.setup_panel.select_variants(variants)
+            key(window, mode, Qt.KeyboardModifier.ControlModifier)
+            wait(400)
+            normal = smallest_plot(window)
+            key(window, Qt.Key.Key_F5)
+            wait(600)
+            shown = smallest_plot(window)
+            key(window, Qt.Key.Key_F5)
+            wait(400)
+            check(window, problems, f"presentation at {width}×{height}")
+            name = f"{width}x{height} {'overlay' if mode == Qt.Key.Key_1 else 'side by side'}"
+            sizes[name] = {"normal": normal, "presentation": shown,
+                           "window": [window.width(), window.height()]}
+    return {"sizes": sizes}
+
+
+def lesson_steps(window, problems):
+    """Every lesson step with the Next button, then backwards with Page Up, each set up."""
+    window.show_lesson(0)
+    wait(300)
+    panel = window.lesson_panel
+    seen = [panel.index]
+    for _ in range(len(lesson.STEPS) - 1):
+        QTest.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
+        QTest.mouseClick(panel.set_up_button, Qt.MouseButton.LeftButton)
+        wait(400)
+        check(window, problems, f"lesson step {panel.index + 1}")
+        seen.append(panel.index)
+    for _ in range(len(lesson.STEPS) - 1):
+        key(window, Qt.Key.Key_PageUp)
+        wait(400)
+        check(window, problems, f"lesson step {panel.index + 1}, backwards")
+        seen.append(panel.index)
+    return {"steps": seen}
+
+
+def session_while_training(window, problems):
+    """A run is saved; a second run trains; opening the session is refused, then works after Stop."""
+    folder = tempfile.mkdtemp(prefix="bngui-session-")
+    window.setup_panel.select_variants(TWO)
+    QTest.mouseClick(window.run_bar.start_button, Qt.MouseButton.LeftButton)
+    deadline = time.monotonic() + 60
+    while window.controller.running and time.monotonic() < deadline:
+        wait(100)
+    job = window.save_session(f"{folder}/run")
+    job.wait()
+    wait(300)
+    QTest.mouseClick(window.run_bar.start_button, Qt.MouseButton.LeftButton)
+    wait(300)
+    refused = None
+    if window.controller.running:
+        window.open_session_action.trigger()  # disabled while training: nothing happens
+        refused = not window.open_session_action.isEnabled()
+    QTest.mouseClick(window.run_bar.stop_button, Qt.MouseButton.LeftButton)
+    deadline = time.monotonic() + 10
+    while window.controller.running and time.monotonic() < deadline:
+        wait(50)
+    opened = window.open_session(f"{folder}/run")
+    opened.wait()
+    wait(500)
+    check(window, problems, "session opened")
+    return {"refused_while_training": refused, "opened_variants": list(window.history.variant_ids)}
+
+
+def strokes(window, problems):
+    """Strokes on the draw page until every model has answered."""
+    window.tabs.setCurrentWidget(window.draw_page)
+    shown = []
+    window.draw_page.predictions_shown.connect(shown.append)
+    canvas = window.draw_page.canvas
+    deadline = time.monotonic() + 90
+    for number in range(6):
+        wait(300)
+        width, height = canvas.width(), canvas.height()
+        QTest.mousePress(canvas, Qt.MouseButton.LeftButton, pos=QPoint(width // 2, height // 5))
+        for step in range(1, 8):
+            QTest.mouseMove(canvas, QPoint(width // 2 + (number - 3) * 3, height // 5 + step * height // 10))
+        QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton,
+                           pos=QPoint(width // 2, height // 5 + 7 * height // 10))
+        check(window, problems, f"stroke {number + 1}")
+    while not shown and time.monotonic() < deadline:
+        wait(100)
+    return {"predictions_shown": len(shown)}
+
+
+SCENARIOS = {function.__name__: function for function in
+             (layout_switches, presentation, lesson_steps, session_while_training, strokes)}
+
+
+def main(name):
+    from bngui.gui.plot_style import configure_pyqtgraph
+
+    configure_pyqtgraph()
+    app = QApplication.instance() or QApplication([])
+    app.setStyle("Fusion")
+    problems = Problems()
+    watchdog = Watchdog(problems)
+    settings = tempfile.TemporaryDirectory()
+    window = make_window("fake", settings.name)
+    window.resize(1280, 720)
+    # No window manager under Xvfb: the window is activated as a click on it would.
+    window.activateWindow()
+    QTest.qWaitForWindowActive(window)
+    wait(500)
+    result = SCENARIOS[name](window, problems)
+    started = time.monotonic()
+    window.close()
+    result["close_seconds"] = time.monotonic() - started
+    result["platform"] = app.platformName()
+    watchdog.stop()
+    result["problems"] = problems.found
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

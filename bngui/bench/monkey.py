@@ -62,6 +62,7 @@ class Watchdog:
         self.problems = problems
         self.last_beat = time.monotonic()
         self.longest_gap = 0.0
+        self._reported = None  # the beat after which a freeze was reported
         self._running = True
         self._beat = QTimer()
         self._beat.setInterval(BEAT_MS)
@@ -77,7 +78,10 @@ class Watchdog:
 
     def _on_beat(self):
         now = time.monotonic()
-        self.longest_gap = max(self.longest_gap, now - self.last_beat)
+        gap = now - self.last_beat
+        self.longest_gap = max(self.longest_gap, gap)
+        if gap > FROZEN_S and self._reported != self.last_beat:
+            self.problems.add("frozen", f"no event processed for {gap:.1f} s")
         self.last_beat = now
 
     def _on_exception(self, kind, value, trace):
@@ -93,12 +97,11 @@ class Watchdog:
         self.problems.add("Qt warning", message)
 
     def _watch(self):
-        reported = None
         while self._running:
             time.sleep(0.25)
             gap = time.monotonic() - self.last_beat
-            if gap > FROZEN_S and reported != self.last_beat:
-                reported = self.last_beat
+            if gap > FROZEN_S and self._reported != self.last_beat:
+                self._reported = self.last_beat  # the beat that ends the gap says no more
                 main = sys._current_frames().get(threading.main_thread().ident)
                 where = "".join(traceback.format_stack(main)[-6:]) if main else "?"
                 self.problems.add("frozen", f"no event processed for {gap:.1f} s; the GUI thread is at:\n"
@@ -413,19 +416,22 @@ def run_monkey(seconds, seed, trainer="fake", size=(1280, 720), out=sys.stdout):
         except Exception:  # an action's own exception is one of the problems looked for
             problems.add("exception", f"in {name}: {traceback.format_exc().strip()}")
             did = name
-        dismissed = dismiss_dialogs()
         counts["done" if did else "skipped"] += 1
         number = counts["done"] + counts["skipped"]
-        line = f"{elapsed:7.2f} s  #{number:<4} {did or f'({name}: not possible now)'}"
-        if dismissed:
-            line += f"  [dismissed: {' '.join(dismissed.split())[:80]}]"
-        print(line, file=out, flush=True)
+        print(f"{elapsed:7.2f} s  #{number:<4} {did or f'({name}: not possible now)'}", file=out, flush=True)
         for stray in stray_items(window):
             problems.add("stale item", f"after #{number} {did}: {stray}")
         QTimer.singleShot(gaps.randint(*ACTION_GAP_MS), act)
 
+    # A message box runs an event loop of its own inside the action that opened it:
+    # a person clicks it away, and so does this timer.
+    dismisser = QTimer()
+    dismisser.timeout.connect(lambda: (text := dismiss_dialogs()) and print(
+        f"          dismissed: {' '.join(text.split())[:100]}", file=out, flush=True))
+    dismisser.start(250)
     QTimer.singleShot(500, act)
     app.exec()
+    dismisser.stop()
     # Leave as a person does, and time it.
     quit_started = time.monotonic()
     window.close()

@@ -15,7 +15,7 @@ def run_app(data_path=None, argv=None, session=None, lesson=None):
     from bngui.gui.desktop_entry import APP_ID
     from bngui.gui.i18n import LANGUAGE_VARIABLE, set_up_language
     from bngui.gui.icons import app_icon
-    from bngui.gui.main_window import MainWindow
+    from bngui.gui.main_window import QUIT_WAIT_MS, MainWindow
     from bngui.gui.plot_style import configure_pyqtgraph
 
     configure_logging()
@@ -49,12 +49,13 @@ def run_app(data_path=None, argv=None, session=None, lesson=None):
     heartbeat.start(250)
     heartbeat.timeout.connect(lambda: None)
     ended = []
-    app.aboutToQuit.connect(lambda: ended.append(window.shutdown()))
+    app.aboutToQuit.connect(lambda: ended.append(window.shutdown(QUIT_WAIT_MS)))
     code = app.exec()
     if not all(ended):
-        # A thread still finishes a step it cannot interrupt (compiling, say):
-        # leave now, before Qt destroys its thread object under it.
-        logging.getLogger(__name__).warning("a background thread was still busy; leaving anyway")
+        # A thread still finishes a step it cannot interrupt (importing TensorFlow,
+        # compiling): leave now, before Qt destroys its thread object under it. What
+        # the user asked to save is written by then (MainWindow.shutdown).
+        logging.getLogger(__name__).debug("a background thread was still busy; leaving without it")
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)

@@ -224,6 +224,13 @@ class CurvesWidget(BuiltWhenShown, QWidget):
 
     # -- configuration --------------------------------------------------------
 
+    def _rebuild_when_shown(self):
+        """On screen, rebuilt when the event loop next turns (or when first read): the
+        settings a lesson step or a preset changes together cost one build, not three."""
+        self._stale = True
+        if self.isVisible():
+            QTimer.singleShot(0, self, self._build_if_stale)
+
     def set_variants(self, variant_ids):
         variant_ids = tuple(variant_ids)
         if variant_ids != self.variant_ids:

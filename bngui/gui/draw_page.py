@@ -403,15 +403,19 @@ class DrawPage(QWidget):
         self.inference.save_models(folder)
 
     def shutdown(self, timeout_ms=15000):
-        """Stop the inference thread; True when it has ended.
+        """Stop the inference thread; True when it has ended within ``timeout_ms``.
 
-        A job already running (loading or tracing one model) is finished
-        first: usually well under a second, a few seconds on a busy CPU.
+        A job already running (loading or tracing one model) is finished first:
+        usually well under a second, a few seconds on a busy CPU. Models the user
+        asked to save are saved, however long that takes.
         """
         opened = self._opening is None or self._opening.wait(timeout_ms)
         if self.inference is None:
             return opened
-        return self.inference.stop(timeout_ms) and opened
+        ended = self.inference.stop(timeout_ms)
+        while not ended and self.inference.saving:
+            ended = self.inference.wait(1000)
+        return ended and opened
 
     def _on_models_changed(self, models):
         self.models = list(models)

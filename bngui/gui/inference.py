@@ -50,6 +50,16 @@ class ModelEntry:
             folder=Path(self.origin).name or self.origin)
 
 
+class _SavingJob:
+    """A job that writes what the user asked to save: a stop waits for it, never drops it."""
+
+    def __init__(self, work):
+        self._work = work
+
+    def __call__(self):
+        self._work()
+
+
 def _ordered_ids(ids):
     return sorted(ids, key=model_order)
 
@@ -81,6 +91,7 @@ class InferenceThread(QThread):
         self._request = None
         self._company = {}  # name -> (63, 28, 28, 1) digits the drawing is batched with
         self._jobs = deque()
+        self._saving = False  # a _SavingJob is running
         self._stopping = False
         self._entries = {}  # variant_id -> ModelEntry; touched only in this thread
         self._generation = 0
@@ -120,13 +131,23 @@ class InferenceThread(QThread):
 
     def save_models(self, folder, sources=(TRAINED,)):
         """Save the models that came from ``sources`` into ``folder/models/``."""
-        self._post(lambda: self._save(str(folder), tuple(sources)))
+        job = _SavingJob(lambda: self._save(str(folder), tuple(sources)))
+        self._post(job)
+
+    @property
+    def saving(self):
+        """Whether models the user asked to save are still being written or wait to be."""
+        with self._condition:
+            return self._saving or any(isinstance(job, _SavingJob) for job in self._jobs)
 
     def stop(self, timeout_ms=5000):
+        """Stop after the job in hand; models being saved are saved first. True once it has ended."""
         with self._condition:
             self._stopping = True
             self._request = None
+            saves = [job for job in self._jobs if isinstance(job, _SavingJob)]
             self._jobs.clear()
+            self._jobs.extend(saves)
             self._condition.notify()
         return self.wait(timeout_ms)
 
@@ -156,7 +177,7 @@ class InferenceThread(QThread):
                         self.busy = False
                         self.idle.emit()
                     self._condition.wait()
-                if self._stopping:
+                if self._stopping and not self._jobs:
                     return
                 self.busy = True
                 if self._request is not None:
@@ -164,6 +185,7 @@ class InferenceThread(QThread):
                     job = lambda request=request: self._predict(*request)  # noqa: E731
                 else:
                     job = self._jobs.popleft()
+                self._saving = isinstance(job, _SavingJob)
             worked = True
             try:
                 job()
@@ -172,6 +194,9 @@ class InferenceThread(QThread):
                              exc_info=logger.isEnabledFor(logging.DEBUG))
                 self.failed.emit(translate(
                     "InferenceThread", "The models could not do that: {reason}").format(reason=error))
+            finally:
+                with self._condition:
+                    self._saving = False
 
     def _models(self):
         return {variant_id: self._entries[variant_id].model for variant_id in _ordered_ids(self._entries)}

@@ -69,6 +69,7 @@ class Job(QThread):
         self._on_cancel = on_cancel
         self.state = JobState(self)
         self.error = None  # the message of a failure
+        self.writes_user_files = False  # closing the window waits for such a job to finish
 
     def cancel(self):
         self.state._cancelled.set()

@@ -52,7 +52,9 @@ from bngui.gui.run_controller import RunController, lockstep_trainer
 from bngui.gui.setup_panel import SetupPanel
 from bngui.gui.widget_style import set_emphasis, set_text_color
 
-REDRAW_INTERVAL_MS = 100  # at most ten redraws a second, however fast events arrive
+REDRAW_INTERVAL_MS = 100
+# Closing waits this long for the background threads (each told to stop), then leaves.
+QUIT_WAIT_MS = 300  # at most ten redraws a second, however fast events arrive
 # Said when View → Language changes the language: in the window's language and in the new one.
 LANGUAGE_CHANGED = QT_TRANSLATE_NOOP(
     "MainWindow", "bngui will be in {language} the next time it starts. Until then this window"
@@ -104,6 +106,7 @@ class MainWindow(QMainWindow):
                                                                    folder))
 
         self._data_missing = False
+        self._redraw_pending = False
         self._results_wanted = True  # View > Results table
         self._normal_font_size = self.font().pointSize()  # restored when presentation ends
         self._build_widgets()
@@ -404,10 +407,9 @@ class MainWindow(QMainWindow):
     def _restore_settings(self):
         store = self.store
         geometry = store.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
+        if geometry is None or not self.restoreGeometry(geometry):
             self.resize(*DEFAULT_SIZE)
+        self._fit_to_screen()
         state = store.value("window/state")
         if state is not None:
             self.restoreState(state)
@@ -444,6 +446,21 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self, self._fit_dock)
         if state is None:
             QTimer.singleShot(0, self, self._fit_results_height)
+
+    def _fit_to_screen(self):
+        """The window within the available part of the screen it opens on (a projector's
+        1280×720 may be smaller than the default size or than the size saved on a desk)."""
+        screen = self.screen() or QApplication.primaryScreen()
+        if screen is None:
+            return
+        available = screen.availableGeometry()
+        width, height = min(self.width(), available.width()), min(self.height(), available.height())
+        if (width, height) != (self.width(), self.height()):
+            self.resize(width, height)
+        left = min(max(self.x(), available.left()), available.right() + 1 - width)
+        top = min(max(self.y(), available.top()), available.bottom() + 1 - height)
+        if (left, top) != (self.x(), self.y()):
+            self.move(left, top)
 
     def save_settings(self):
         store = self.store
@@ -592,7 +609,7 @@ class MainWindow(QMainWindow):
             self._mark_previous_run()
         else:
             self._set_shown_variants(panel.selected_variants())
-            self.curves.refresh(self.history)
+            self._redraw_soon()
 
     def _run_on_screen(self):
         history = self.history
@@ -637,7 +654,15 @@ class MainWindow(QMainWindow):
 
     # -- drawing --------------------------------------------------------------
 
+    def _redraw_soon(self):
+        """Redraw when the event loop next turns: the settings changed together (a lesson
+        step, a preset) are drawn once."""
+        if not self._redraw_pending:
+            self._redraw_pending = True
+            QTimer.singleShot(0, self, self.redraw)
+
     def redraw(self):
+        self._redraw_pending = False
         history = self.history
         current = self.tabs.currentWidget()
         if current is self.network_view:
@@ -687,7 +712,7 @@ class MainWindow(QMainWindow):
             widget.blockSignals(True)
             widget.setChecked(checked)
             widget.blockSignals(False)
-        self.curves.refresh(self.history)
+        self.curves.refresh(self.history)  # at once: a switch never shows empty plots
 
     def set_training_mode(self, mode):
         """Training curves scored in INFERENCE_MODE (the notebook's) or as the step saw them."""
@@ -702,12 +727,12 @@ class MainWindow(QMainWindow):
             else:
                 widget.setChecked(value)
             widget.blockSignals(False)
-        self.curves.refresh(self.history)
+        self._redraw_soon()
 
     def _on_smoothing_changed(self, value):
         self.smoothing_label.setText(f"{value / 100:.2f}")
         self.curves.set_smoothing(value / 100)
-        self.curves.refresh(self.history)
+        self._redraw_soon()
 
     def set_presentation_mode(self, enabled):
         font = self.font()
@@ -725,7 +750,7 @@ class MainWindow(QMainWindow):
             legend_font.setPointSize(LEGEND_PRESENTATION_PT)
         self.curves.variant_scroll.setFont(legend_font)
         self.curves.set_presentation(enabled)
-        self.curves.refresh(self.history)
+        self._redraw_soon()
         self.network_view.set_presentation_mode(enabled)
         # A projector needs the plots more than the setup details: the panel
         # keeps the preset and its lesson, the details fold away (one click
@@ -951,10 +976,11 @@ class MainWindow(QMainWindow):
         tabs = {lesson.CURVES: self.tabs.widget(0), lesson.NETWORK: self.network_view,
                 lesson.DRAW: self.draw_page}
         self.tabs.setCurrentWidget(tabs[step.tab])
-        if step.layout is not None:
-            self.set_layout_mode(step.layout)
+        # The mode before the layout: the layout draws at once, with both.
         if step.training_mode is not None:
             self.set_training_mode(step.training_mode)
+        if step.layout is not None:
+            self.set_layout_mode(step.layout)
         if step.layer is not None:
             self.network_view.set_activation_layer(step.layer)
         if step.heatmap is not None:
@@ -1024,11 +1050,16 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message, 10000)
         QMessageBox.warning(self, "bngui", message)
 
-    def shutdown(self, timeout_ms=2500):
-        """Stop training and background jobs; True when every thread has ended."""
+    def shutdown(self, timeout_ms=None):
+        """Stop training and background jobs; True when every thread has ended.
+
+        Waits ``timeout_ms`` for the training and the jobs and as long again for the
+        drawing's models (by default 2.5 s and 15 s); files the user asked to save are
+        written first, however long that takes.
+        """
         self.redraw_timer.stop()
-        ended = self.controller.shutdown(timeout_ms)
-        ended = self.draw_page.shutdown() and ended
+        ended = self.controller.shutdown(2500 if timeout_ms is None else timeout_ms)
+        ended = self.draw_page.shutdown(15000 if timeout_ms is None else timeout_ms) and ended
         dialog = getattr(self, "data_dialog", None)
         if dialog is not None and dialog.downloading:
             dialog.done(0)
@@ -1036,5 +1067,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event):
         self.save_settings()
-        self.shutdown()
+        # A thread busy with what it cannot interrupt (importing TensorFlow, tracing a
+        # model) is not waited for: the application leaves without it (app.run_app).
+        self.shutdown(QUIT_WAIT_MS)
         event.accept()

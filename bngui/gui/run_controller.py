@@ -13,7 +13,7 @@ pass a fast fake.
 
 import logging
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QDeadlineTimer, QObject, Signal
 
 from bngui.core.data import DataError
 from bngui.core.history import RunHistory
@@ -221,6 +221,7 @@ class RunController(QObject):
         job = self._new_job(tasks.save_session, str(folder), self.run_settings,
                             self.history.copy(), dict(self.run_models),
                             failure=self.tr("Cannot save the session"), expected=(SessionError, OSError))
+        job.writes_user_files = True  # closing the window waits for it
         job.succeeded.connect(
             lambda saved: self.message.emit(self.tr("Session saved to {folder}").format(folder=saved)))
         job.failed.connect(self.error)
@@ -295,12 +296,17 @@ class RunController(QObject):
         return list(self._jobs)
 
     def shutdown(self, timeout_ms=2500):
-        """Stop training and wait for every job; True when every thread has ended."""
-        ended = True
+        """Stop training and every job, and wait ``timeout_ms`` in all for their threads; True
+        when every thread has ended. A session being saved is waited for until it is written."""
+        deadline = QDeadlineTimer(timeout_ms)
         if self._run is not None:
             self._run.cancel()  # stops, and keeps no model: the window is closing
-            ended = self._run.wait(timeout_ms)
         for job in self._jobs:
             job.cancel()
-            ended = job.wait(10_000) and ended
+        ended = self._run is None or self._run.wait(deadline)
+        for job in self._jobs:
+            if job.writes_user_files:
+                job.wait()
+            else:
+                ended = job.wait(deadline) and ended
         return ended

@@ -125,7 +125,8 @@ def session_while_training(window, problems):
     while window.controller.running and time.monotonic() < deadline:
         wait(100)
     job = window.save_session(f"{folder}/run")
-    job.wait()
+    while job.isRunning():
+        wait(50)
     wait(300)
     QTest.mouseClick(window.run_bar.start_button, Qt.MouseButton.LeftButton)
     wait(300)
@@ -138,7 +139,8 @@ def session_while_training(window, problems):
     while window.controller.running and time.monotonic() < deadline:
         wait(50)
     opened = window.open_session(f"{folder}/run")
-    opened.wait()
+    while opened.isRunning():
+        wait(50)
     wait(500)
     check(window, problems, "session opened")
     return {"refused_while_training": refused, "opened_variants": list(window.history.variant_ids)}

@@ -69,6 +69,9 @@ BATCH_AXIS_PADDING = {False: 0.03, True: 0.04}
 INNER_VALUES_UP_TO = 3
 # Side by side, more variants than this wrap onto two rows of columns (ten: 2 × 5).
 MAX_COLUMNS = 5
+# Side by side, the least height of a variant's cell (title, accuracy and loss plots,
+# batch axis), normal and presentation size: a lower window scrolls.
+MIN_CELL_HEIGHT = {False: 240, True: 300}
 # A planned run much longer than what was trained would squash the curves into
 # a sliver at 0: the batch axis then shows at least this many batches and
 # doubles the trained length (in steps of 1, 2, 5 × 10^k) until the run's end.
@@ -162,7 +165,14 @@ class CurvesWidget(BuiltWhenShown, QWidget):
         self.plot_area = QWidget()
         area_layout = QVBoxLayout(self.plot_area)
         area_layout.setContentsMargins(0, 0, 0, 0)
-        area_layout.addWidget(self._layouts)
+        # Side by side, a cell never gets lower than MIN_CELL_HEIGHT: a low window
+        # scrolls the rows of variants rather than squash their plots under their labels.
+        self._scroll = QScrollArea()
+        self._scroll.setWidget(self._layouts)
+        self._scroll.setWidgetResizable(True)
+        self._scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        area_layout.addWidget(self._scroll)
         # What to do, over the empty plots (never over data: hidden once a run has started).
         self.hint = QLabel(self.plot_area)
         self.hint.setWordWrap(True)
@@ -334,10 +344,6 @@ class CurvesWidget(BuiltWhenShown, QWidget):
         if built_while_hidden:
             self._fit_titles()  # the width was not known then
 
-    def resizeEvent(self, event):
-        super().resizeEvent(event)
-        self._fit_titles()
-
     def _fit_variant_scroll(self, width):
         """The list's scroll area: the list's width, and room for a scroll bar when it scrolls."""
         # (self.style is the plots' PlotStyle here; the scroll area has Qt's.)
@@ -464,6 +470,7 @@ class CurvesWidget(BuiltWhenShown, QWidget):
             for name, value in kept[1].items():
                 setattr(self, name, value)
             self._layouts.setCurrentWidget(self._graphics)
+            self._set_least_height()
             if self.mode == OVERLAY:
                 self._show_hidden()
             self.variant_list.set_key(self._key_text())
@@ -473,8 +480,11 @@ class CurvesWidget(BuiltWhenShown, QWidget):
         if kept is not None:
             old = kept[1]["_graphics"]
             self._layouts.removeWidget(old)
+            old.hide()  # a nested event loop deletes nothing later, but may paint
             old.deleteLater()
         self._graphics = PlotGrid()
+        # A new grid gets its width once laid out; the titles are fitted to it then.
+        self._graphics.resized.connect(self._fit_titles)
         self._layouts.addWidget(self._graphics)
         self._layouts.setCurrentWidget(self._graphics)
         self._plots = []
@@ -496,6 +506,7 @@ class CurvesWidget(BuiltWhenShown, QWidget):
         self._graphics.ci.layout.setHorizontalSpacing(spacing)
         # and room at the right for the last column's.
         self._graphics.ci.setContentsMargins(9, 9, spacing, 9)
+        self._set_least_height()
         if self.mode == OVERLAY:
             self._build_overlay()
             self._show_hidden()
@@ -505,6 +516,12 @@ class CurvesWidget(BuiltWhenShown, QWidget):
         self._apply_pens()
         self._fit_empty_batch_axes()
         self._fit_titles()
+
+    def _set_least_height(self):
+        """Side by side, MIN_CELL_HEIGHT per row of variants (a lower window scrolls)."""
+        rows = math.ceil(max(1, len(self.shown_variants)) / self.columns)
+        least = rows * MIN_CELL_HEIGHT[self.presentation]
+        self._layouts.setMinimumHeight(0 if self.mode == OVERLAY else least)
 
     def _fit_titles(self):
         """Titles too wide for their column break onto more lines, then get a smaller font.

@@ -107,6 +107,7 @@ class MainWindow(QMainWindow):
 
         self._data_missing = False
         self._redraw_pending = False
+        self._hidden_for_presentation = []  # the docks presentation mode hid, shown again after it
         self._results_wanted = True  # View > Results table
         self._normal_font_size = self.font().pointSize()  # restored when presentation ends
         self._build_widgets()
@@ -644,6 +645,8 @@ class MainWindow(QMainWindow):
         self.results.set_previous_run(False)
         self.results_caption.setVisible(False)
         self.run_bar.reset_progress(settings.batches)
+        if self.presentation_action.isChecked():
+            QTimer.singleShot(0, self, self._fit_results_height)  # as many rows as variants
         self.redraw()
 
     def toggle_pause(self):
@@ -742,7 +745,9 @@ class MainWindow(QMainWindow):
         controls_font = QFont()  # nothing set: the window's font
         if enabled:
             controls_font.setPointSize(CONTROLS_PRESENTATION_PT)
-        for controls in (self.setup_scroll, self.curve_controls, self.lesson_panel):
+        # The menus and the tabs' names are the lecturer's too.
+        for controls in (self.setup_scroll, self.curve_controls, self.lesson_panel, self.menuBar(),
+                         self.tabs.tabBar()):
             controls.setFont(controls_font)
         self.lesson_panel.set_presentation(enabled)
         legend_font = QFont()
@@ -752,11 +757,28 @@ class MainWindow(QMainWindow):
         self.curves.set_presentation(enabled)
         self._redraw_soon()
         self.network_view.set_presentation_mode(enabled)
-        # A projector needs the plots more than the setup details: the panel
-        # keeps the preset and its lesson, the details fold away (one click
-        # brings them back).
+        # A projector needs the plots more than the lecturer's controls: the setup
+        # details fold away and the experiment panel makes way for the plots unless the
+        # lesson is in front (Ctrl+E brings it back); the results table takes the height
+        # of its rows. Leaving presentation mode brings back what was there.
         self.setup_panel.set_details_shown(not enabled)
+        if enabled and not self.lesson_in_front:
+            # The lesson's tab behind it would come forward in its place: it goes too.
+            self._hidden_for_presentation = [dock for dock in (self.setup_dock, self.lesson_dock)
+                                             if not dock.isHidden()]
+            for dock in self._hidden_for_presentation:
+                dock.hide()
+        elif not enabled:
+            for dock in self._hidden_for_presentation:
+                dock.show()
+            if self.setup_dock in self._hidden_for_presentation:
+                self.setup_dock.raise_()
+            self._hidden_for_presentation = []
+        # The status line's messages are for the lecturer; its height is the plots' on a
+        # 720-pixel projector (the run bar says what the run does).
+        self.statusBar().setVisible(not enabled)
         self._fit_dock()
+        QTimer.singleShot(0, self, self._fit_results_height)
         if self.presentation_action.isChecked() != enabled:
             # Keep the menu's tick in step without running this method twice.
             self.presentation_action.blockSignals(True)
@@ -774,7 +796,17 @@ class MainWindow(QMainWindow):
                              Qt.Orientation.Vertical)
 
     def _fit_results_height(self):
-        self.resizeDocks([self.results_dock], [int(self.height() * RESULTS_SHARE)], Qt.Orientation.Vertical)
+        """The results table's share of the height; in presentation mode no more than its rows need."""
+        height = int(self.height() * RESULTS_SHARE)
+        if self.presentation_action.isChecked():
+            table = self.results
+            rows = max(2, table.rowCount())
+            needed = (table.horizontalHeader().height() + rows * table.verticalHeader().defaultSectionSize()
+                      + 2 * table.frameWidth() + table.horizontalScrollBar().sizeHint().height())
+            if self.results_caption.isVisible():
+                needed += self.results_caption.sizeHint().height()
+            height = min(height, needed)
+        self.resizeDocks([self.results_dock], [height], Qt.Orientation.Vertical)
 
     def _fit_dock(self):
         """The experiment panel as wide as its widest label, with room for its scroll bar;

@@ -1,6 +1,7 @@
 """The pyqtgraph view that every grid of bngui's plots is drawn in."""
 
 import pyqtgraph as pg
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGraphicsScene
 
 
@@ -18,10 +19,16 @@ class PlotGrid(pg.GraphicsLayoutWidget):
     plot grid, and a removed item is gone from every list the view paints from.
     """
 
+    resized = Signal()  # the view's size changed: what fits its width may fit again
+
     def __init__(self, background="w", parent=None):
         super().__init__(parent)
         self.setBackground(background)
         self.scene().setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self.resized.emit()
 
     def stray_plots(self):
         """Plots the scene still holds that the layout does not: a rebuild left them behind."""

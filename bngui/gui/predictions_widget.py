@@ -308,6 +308,7 @@ class PredictionsWidget(QWidget):
         """``models``: a list of ``(variant_id, source_text)`` in display order."""
         for row in self.rows.values():
             self._rows_layout.removeWidget(row)
+            row.hide()  # a nested event loop deletes nothing later, but may paint
             row.deleteLater()
         self.rows = {}
         for index, (variant_id, source_text) in enumerate(models):

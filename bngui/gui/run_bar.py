@@ -143,6 +143,7 @@ class NoticeBar(QFrame):
         """Show ``text`` with a button per ``(label, callback)``."""
         for button in self.buttons:
             self._buttons.removeWidget(button)
+            button.hide()  # a nested event loop deletes nothing later, but may paint
             button.deleteLater()
         self.buttons = []
         self.text.setText(text)

@@ -165,6 +165,7 @@ class VariantList(QWidget):
         self.variant_ids = variant_ids
         for widget in [*self.rows.values(), *self._headers]:
             self._rows_layout.removeWidget(widget)
+            widget.hide()  # a nested event loop deletes nothing later, but may paint
             widget.deleteLater()
         self.rows, self._headers = {}, []
         for group, variants in variants_by_group(variant_ids):

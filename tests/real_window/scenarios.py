@@ -8,6 +8,8 @@ in this folder start it in a fresh process and check that line.
 """
 
 import json
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -42,6 +44,29 @@ def check(window, problems, when):
     dismissed = dismiss_dialogs()
     if dismissed:
         problems.add("unexpected message", f"{when}: {dismissed}")
+
+
+def screenshot(window, name):
+    """With BNGUI_SHOTS set (a folder), a screenshot of the window, to look at."""
+    folder = os.environ.get("BNGUI_SHOTS")
+    if folder:
+        geometry = window.frameGeometry()
+        subprocess.run(["import", "-window", "root", "-crop",
+                        f"{geometry.width()}x{geometry.height()}+{geometry.x()}+{geometry.y()}",
+                        os.path.join(folder, f"{name}.png")], check=False)
+
+
+def settled_smallest_plot(window, timeout_s=15):
+    """The smallest plot once the window has settled: built, and the same size twice in a row."""
+    deadline = time.monotonic() + timeout_s
+    previous = None
+    while time.monotonic() < deadline:
+        wait(250)
+        current = smallest_plot(window)
+        if current == previous and not window.curves._stale:
+            break
+        previous = current
+    return previous
 
 
 def smallest_plot(window):
@@ -82,15 +107,15 @@ def presentation(window, problems):
         for variants, mode in ((TWO, Qt.Key.Key_1), (list(NOTEBOOK_VARIANT_IDS), Qt.Key.Key_2)):
             window.setup_panel.select_variants(variants)
             key(window, mode, Qt.KeyboardModifier.ControlModifier)
-            wait(400)
-            normal = smallest_plot(window)
+            normal = settled_smallest_plot(window)
+            name = f"{width}x{height}-{'overlay' if mode == Qt.Key.Key_1 else 'side'}"
+            screenshot(window, f"{name}-normal")
             key(window, Qt.Key.Key_F5)
-            wait(600)
-            shown = smallest_plot(window)
+            shown = settled_smallest_plot(window)
+            screenshot(window, f"{name}-presentation")
             key(window, Qt.Key.Key_F5)
             wait(400)
             check(window, problems, f"presentation at {width}×{height}")
-            name = f"{width}x{height} {'overlay' if mode == Qt.Key.Key_1 else 'side by side'}"
             sizes[name] = {"normal": normal, "presentation": shown,
                            "window": [window.width(), window.height()]}
     return {"sizes": sizes}

@@ -27,8 +27,8 @@ def test_presentation_mode_gives_the_plots_more_room(scenario):
     for name, sizes in result["sizes"].items():
         normal, shown = sizes["normal"], sizes["presentation"]
         assert shown[0] * shown[1] >= normal[0] * normal[1], (name, sizes)
-        # Room for a tick label beside and below a plot's data, at presentation size.
-        assert shown[0] >= 60 and shown[1] >= 40, (name, sizes)
+        # Room for the tick labels beside and below a plot's data, at presentation size.
+        assert shown[0] >= 50 and shown[1] >= 50, (name, sizes)
 
 
 def test_every_lesson_step_forwards_and_backwards(scenario):

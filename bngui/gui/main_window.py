@@ -124,6 +124,7 @@ class MainWindow(QMainWindow):
         self.setup_panel = SetupPanel()
         self.setup_panel.variants_changed.connect(self._on_setup_changed)
         self.setup_panel.settings_changed.connect(self._on_setup_changed)
+        self.setup_panel.problems_changed.connect(self._update_state)
         self.setup_panel.details_button.toggled.connect(lambda _: QTimer.singleShot(0, self._fit_dock))
         self.setup_scroll = QScrollArea()
         self.setup_scroll.setWidget(self.setup_panel)
@@ -504,11 +505,14 @@ class MainWindow(QMainWindow):
         """Enable what can be done now, and say what the window waits for."""
         controller = self.controller
         running = controller.running
-        self.run_bar.set_state(running, controller.paused, can_start=controller.can_start)
+        problem = self._settings_problem()
+        can_start = controller.can_start and problem is None
+        self.run_bar.set_state(running, controller.paused, can_start=can_start)
+        self.run_bar.set_start_problem(problem)
         self.setup_panel.set_running(running)
         self.lesson_panel.set_run_state(running, controller.can_start)
         self.open_lesson_action.setEnabled(not running)
-        self.start_action.setEnabled(controller.can_start)
+        self.start_action.setEnabled(can_start)
         self.pause_action.setEnabled(running)
         self.stop_action.setEnabled(running)
         self.open_session_action.setEnabled(not running)
@@ -526,6 +530,8 @@ class MainWindow(QMainWindow):
         self.curves.set_hint(self._empty_plots_hint())
         if running or controller.history.finished is not None:
             self.redraw()  # the run's own status
+            if problem is not None and not running:
+                self.statusBar().showMessage(self._readiness_text())
             return
         self.statusBar().showMessage(self._readiness_text())
         self.run_bar.set_status(self._short_readiness_text())
@@ -556,6 +562,12 @@ class MainWindow(QMainWindow):
         return self.tr("Press Start (Ctrl+Return) to train the ticked variants,\n"
                        "or choose another preset in the experiment panel first.")
 
+    def _settings_problem(self):
+        """What keeps Start from training the settings as typed ("Batches: 1 to 100,000"), or None."""
+        problems = self.setup_panel.problems()
+        # The list's separator is the language's too (Chinese: "；").
+        return self.tr("; ", "between the problems of a list").join(problems) if problems else None
+
     def _short_readiness_text(self):
         controller = self.controller
         if controller.data is None and self._data_missing:
@@ -566,12 +578,17 @@ class MainWindow(QMainWindow):
             return self.tr("Loading TensorFlow…")
         if controller.data is None:
             return self.tr("Loading MNIST…")
+        if self._settings_problem() is not None:
+            return self.tr("Correct the settings to start")
         return self.tr("Ready to start")
 
     def _readiness_text(self):
         controller = self.controller
         if controller.data is None and self._data_missing:
             return self.tr("MNIST not found. Use the notice above or File → Get MNIST… to get it.")
+        problem = self._settings_problem()
+        if problem is not None and not controller.running:
+            return self.tr("Start needs settings in their range: {problem}").format(problem=problem)
         if controller.ready:
             return self.tr("Ready · MNIST: {source}").format(source=controller.data.source)
         return self._short_readiness_text()
@@ -613,6 +630,11 @@ class MainWindow(QMainWindow):
         variant_ids = self.setup_panel.selected_variants()
         settings = self.setup_panel.settings()
         if self.controller.running:
+            return
+        problem = self._settings_problem()
+        if problem is not None:  # the field says so too, in red
+            self.statusBar().showMessage(self.tr("Start needs settings in their range: {problem}")
+                                         .format(problem=problem), 5000)
             return
         if not self.controller.ready:
             problem = self.controller.why_not_start(variant_ids, settings)

@@ -91,7 +91,7 @@ def test_bad_arguments_get_one_line_and_exit_code_2(args):
         (["--precise-batches", "10001"], "--precise-batches", "0 to 10,000"),
         (["--bn-decay", "0"], "--bn-decay", "between 0 and 1"),
     ],
-    ids=lambda value: " ".join(value) if isinstance(value, list) else None,
+    ids=lambda value: " ".join(value)[:30] if isinstance(value, list) else "",
 )
 def test_an_out_of_range_setting_names_its_option_and_range(args, option, allowed, capsys):
     """One argparse-style line: the option, what was given, what is allowed (the window's ranges)."""

@@ -807,6 +807,11 @@ or choose another preset in the experiment panel first.</source>
 或先在实验面板中选择其他预设。</translation>
     </message>
     <message>
+        <source>; </source>
+        <comment>between the problems of a list</comment>
+        <translation>；</translation>
+    </message>
+    <message>
         <source>MNIST is needed to train</source>
         <translation>训练需要 MNIST</translation>
     </message>
@@ -819,12 +824,20 @@ or choose another preset in the experiment panel first.</source>
         <translation>正在加载 MNIST…</translation>
     </message>
     <message>
+        <source>Correct the settings to start</source>
+        <translation>请先改正设置</translation>
+    </message>
+    <message>
         <source>Ready to start</source>
         <translation>可以开始</translation>
     </message>
     <message>
         <source>MNIST not found. Use the notice above or File → Get MNIST… to get it.</source>
         <translation>未找到 MNIST。请通过上方的提示或 文件 → 获取 MNIST… 获取。</translation>
+    </message>
+    <message>
+        <source>Start needs settings in their range: {problem}</source>
+        <translation>设置须在允许范围内才能开始：{problem}</translation>
     </message>
     <message>
         <source>Ready · MNIST: {source}</source>
@@ -1296,6 +1309,10 @@ val. / test</source>
         <translation>继续</translation>
     </message>
     <message>
+        <source>Start needs settings in their range: {problem}</source>
+        <translation>设置须在允许范围内才能开始：{problem}</translation>
+    </message>
+    <message>
         <source>batch {done} / {total}</source>
         <translation>第 {done} / {total} 批</translation>
     </message>
@@ -1510,6 +1527,22 @@ val. / test</source>
     <message>
         <source>Precise BN batches</source>
         <translation>精确 BN 批数</translation>
+    </message>
+    <message>
+        <source>{name}: {low} to {high} with {count} seeds</source>
+        <translation>{name}：{count} 个种子时为 {low} 到 {high}</translation>
+    </message>
+    <message>
+        <source>{name}: {low} to {high}</source>
+        <translation>{name}：{low} 到 {high}</translation>
+    </message>
+    <message>
+        <source>{name}: a whole number from {low} to {high}</source>
+        <translation>{name}：{low} 到 {high} 之间的整数</translation>
+    </message>
+    <message>
+        <source>{name}: a number from {low} to {high}</source>
+        <translation>{name}：{low} 到 {high} 之间的数</translation>
     </message>
     <message>
         <source>Your own choice of variants.</source>

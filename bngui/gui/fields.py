@@ -137,15 +137,42 @@ class Slider(_WheelOnlyWhenFocused, QSlider):
     pass
 
 
-class _Outline(QWidget):
-    """Holds one field; draws a red frame around it while it is wrong."""
+class CheckedField(QWidget):
+    """Holds a field and frames it in red while ``set_problem`` gives a text, which
+    ``message`` says: a label of its own, for the layout to put under the field across
+    the whole row (a range message is longer than a number field is wide)."""
 
     def __init__(self, field, parent=None):
         super().__init__(parent)
+        self.field = field
         self.wrong = False
+        self._palette = field.palette()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(*(OUTLINE_WIDTH,) * 4)
         layout.addWidget(field)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        palette = self.message.palette()
+        palette.setColor(QPalette.ColorRole.WindowText, QColor(ERROR_COLOR))
+        self.message.setPalette(palette)
+        self.message.setVisible(False)
+
+    @property
+    def problem(self):
+        return self.message.text() if self.wrong else None
+
+    def set_problem(self, text):
+        """Mark the field wrong with ``text`` (what is allowed), or right with None."""
+        wrong = bool(text)
+        self.message.setText(text or "")
+        self.message.setVisible(wrong)
+        if wrong != self.wrong:
+            self.wrong = wrong
+            palette = QPalette(self._palette)
+            if wrong:
+                palette.setColor(QPalette.ColorRole.Base, QColor(ERROR_BACKGROUND))
+            self.field.setPalette(palette)
+            self.update()
 
     def paintEvent(self, event):
         if self.wrong:
@@ -153,42 +180,3 @@ class _Outline(QWidget):
             painter.setPen(QPen(QColor(ERROR_COLOR), OUTLINE_WIDTH))
             half = OUTLINE_WIDTH // 2
             painter.drawRect(self.rect().adjusted(half, half, -half, -half))
-
-
-class CheckedField(QWidget):
-    """A field and, while ``set_problem`` gives a text, a red frame and that text under it."""
-
-    def __init__(self, field, parent=None):
-        super().__init__(parent)
-        self.field = field
-        self._palette = field.palette()
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        self.outline = _Outline(field)
-        layout.addWidget(self.outline)
-        self.message = QLabel()
-        self.message.setWordWrap(True)
-        palette = self.message.palette()
-        palette.setColor(QPalette.ColorRole.WindowText, QColor(ERROR_COLOR))
-        self.message.setPalette(palette)
-        self.message.setContentsMargins(OUTLINE_WIDTH, 0, OUTLINE_WIDTH, 0)
-        self.message.setVisible(False)
-        layout.addWidget(self.message)
-
-    @property
-    def problem(self):
-        return self.message.text() if self.outline.wrong else None
-
-    def set_problem(self, text):
-        """Mark the field wrong with ``text`` (what is allowed), or right with None."""
-        wrong = bool(text)
-        self.message.setText(text or "")
-        self.message.setVisible(wrong)
-        if wrong != self.outline.wrong:
-            self.outline.wrong = wrong
-            palette = QPalette(self._palette)
-            if wrong:
-                palette.setColor(QPalette.ColorRole.Base, QColor(ERROR_BACKGROUND))
-            self.field.setPalette(palette)
-            self.outline.update()

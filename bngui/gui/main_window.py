@@ -559,6 +559,9 @@ class MainWindow(QMainWindow):
                            "Drawing a digit already works (the Draw a digit tab).")
         if not controller.ready:
             return self.tr("Loading TensorFlow and MNIST…\nThen choose a preset and press Start.")
+        if self._settings_problem() is not None:
+            return self.tr("A setting is out of its range: see the field framed in red\n"
+                           "in the experiment panel. Correct it, then press Start.")
         return self.tr("Press Start (Ctrl+Return) to train the ticked variants,\n"
                        "or choose another preset in the experiment panel first.")
 

@@ -162,7 +162,7 @@ class SetupPanel(QWidget):
                             (self.tr("Loss"), self.loss),
                             (self.tr("Seed"), self.seed),
                             (self.tr("Repeat over seeds"), self.repeats)):
-            form.addRow(name, self._checked(name, field))
+            self._add_row(form, name, field)
         details_layout.addWidget(hyper)
 
         bn_box = QGroupBox(self.tr("Batch normalization"))
@@ -190,8 +190,7 @@ class SetupPanel(QWidget):
             " random, the same way for every variant (off in the notebook)"))
         bn_form.addRow(self.tr("BN decay"), self.bn_decay)
         bn_form.addRow(self.decay_note)
-        bn_form.addRow(self.tr("Precise BN batches"),
-                       self._checked(self.tr("Precise BN batches"), self.precise_batches))
+        self._add_row(bn_form, self.tr("Precise BN batches"), self.precise_batches)
         bn_form.addRow(self.augment)
         details_layout.addWidget(bn_box)
         layout.addStretch(1)
@@ -212,13 +211,16 @@ class SetupPanel(QWidget):
         self.set_details_shown(True)
         self._check_fields()
 
-    def _checked(self, name, field):
-        """A number field in its ``CheckedField`` (any other field as it is)."""
+    def _add_row(self, form, name, field):
+        """A row for ``field``; a number field in its ``CheckedField``, with its message under
+        the row, across the label's width too."""
         if not isinstance(field, (SpinBox, DoubleSpinBox)):
-            return field
+            form.addRow(name, field)
+            return
         self._field_names[field] = name
-        self.checked_fields[field] = CheckedField(field)
-        return self.checked_fields[field]
+        checked = self.checked_fields[field] = CheckedField(field)
+        form.addRow(name, checked)
+        form.addRow(checked.message)
 
     # -- what is wrong --------------------------------------------------------
 

@@ -801,6 +801,12 @@ Then choose a preset and press Start.</source>
 然后选择一个预设并点击“开始”。</translation>
     </message>
     <message>
+        <source>A setting is out of its range: see the field framed in red
+in the experiment panel. Correct it, then press Start.</source>
+        <translation>有一项设置超出范围：见实验面板中红框标出的输入框。
+改正后再按“开始”。</translation>
+    </message>
+    <message>
         <source>Press Start (Ctrl+Return) to train the ticked variants,
 or choose another preset in the experiment panel first.</source>
         <translation>点击“开始”（Ctrl+Return）训练勾选的变体，

@@ -203,7 +203,7 @@ def test_an_out_of_range_value_stays_as_typed_and_the_field_says_what_is_allowed
     assert field.lineEdit().text() == text
     assert checked.problem == message and checked.message.isVisible()
     assert checked.message.text() == message
-    assert checked.outline.wrong  # the red frame
+    assert checked.wrong  # the red frame
     assert panel.problems() == [message]
     # Folding the details away and back (presentation mode does) keeps it too.
     panel.set_details_shown(False)
@@ -215,7 +215,7 @@ def test_an_out_of_range_value_stays_as_typed_and_the_field_says_what_is_allowed
     with qtbot.waitSignal(panel.problems_changed):
         type_into(qtbot, field, str(before))
     assert not panel.problems() and checked.problem is None
-    assert not checked.message.isVisible() and not checked.outline.wrong
+    assert not checked.message.isVisible() and not checked.wrong
     assert field.value() == pytest.approx(before)
 
 
@@ -247,7 +247,7 @@ def test_the_seeds_of_a_repeated_run_must_all_be_seeds(qtbot, typed_panel):
     assert not panel.problems()
     type_into(qtbot, panel.repeats, "3")
     assert panel.problems() == ["Seed: 0 to 2,147,483,645 with 3 seeds"]
-    assert panel.checked_fields[panel.seed].outline.wrong
+    assert panel.checked_fields[panel.seed].wrong
     type_into(qtbot, panel.seed, "2147483645")
     assert not panel.problems()
     panel.settings().validate()
@@ -276,6 +276,7 @@ def test_start_is_disabled_and_says_why_while_a_field_is_wrong(qtbot, fake_windo
     assert "Learning rate: 0.00001 to 10" in start.toolTip()
     assert "Batches: 1 to 100,000" in window.statusBar().currentMessage()
     assert window.run_status.text() == "Correct the settings to start"
+    assert "out of its range" in window.curves.hint.text()  # the empty plots say it too
     window.start_training()  # Ctrl+Return, or a click that slipped through: nothing starts
     assert not window.controller.running
     type_into(qtbot, panel.batches, "300")
@@ -284,4 +285,5 @@ def test_start_is_disabled_and_says_why_while_a_field_is_wrong(qtbot, fake_windo
     assert start.isEnabled() and window.start_action.isEnabled()
     assert "Batches" not in start.toolTip()
     assert window.run_status.text() == "Ready to start"
+    assert "Press Start" in window.curves.hint.text()
     assert panel.settings().batches == 300

@@ -508,7 +508,7 @@ class MainWindow(QMainWindow):
         problem = self._settings_problem()
         can_start = controller.can_start and problem is None
         self.run_bar.set_state(running, controller.paused, can_start=can_start)
-        self.run_bar.set_start_problem(problem)
+        self.run_bar.set_start_problems(self.setup_panel.problems())
         self.setup_panel.set_running(running)
         self.lesson_panel.set_run_state(running, controller.can_start)
         self.open_lesson_action.setEnabled(not running)
@@ -566,10 +566,13 @@ class MainWindow(QMainWindow):
                        "or choose another preset in the experiment panel first.")
 
     def _settings_problem(self):
-        """What keeps Start from training the settings as typed ("Batches: 1 to 100,000"), or None."""
+        """What keeps Start from training the settings as typed ("Batches: 1 to 100,000"; the
+        first of them, on one line for the status bar), or None."""
         problems = self.setup_panel.problems()
-        # The list's separator is the language's too (Chinese: "；").
-        return self.tr("; ", "between the problems of a list").join(problems) if problems else None
+        if len(problems) > 1:
+            return self.tr("{problem} (and {count} more)").format(problem=problems[0],
+                                                                  count=len(problems) - 1)
+        return problems[0] if problems else None
 
     def _short_readiness_text(self):
         controller = self.controller

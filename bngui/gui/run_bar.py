@@ -101,11 +101,12 @@ class RunBar(QWidget):
         self.pause_button.setText(self.tr("Resume") if paused else self.tr("Pause"))
         self.stop_button.setEnabled(running)
 
-    def set_start_problem(self, problem):
-        """Start's tooltip says what keeps it disabled (a setting out of its range), or what it does."""
+    def set_start_problems(self, problems):
+        """Start's tooltip says what keeps it disabled (settings out of their range, one a line),
+        or what it does."""
         self.start_button.setToolTip(
-            self.tr("Start needs settings in their range: {problem}").format(problem=problem)
-            if problem else self._start_tip)
+            "\n".join([self.tr("Start needs settings in their range:"), *problems])
+            if problems else self._start_tip)
 
     def set_status(self, text):
         self.status.setText(text)

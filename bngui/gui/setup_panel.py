@@ -34,7 +34,7 @@ from bngui.core.settings import (
     number_text,
 )
 from bngui.core.variants import GROUPS, VARIANTS
-from bngui.gui.fields import CheckedField, ComboBox, DoubleSpinBox, SpinBox
+from bngui.gui.fields import ERROR_COLOR, CheckedField, ComboBox, DoubleSpinBox, SpinBox
 from bngui.gui.plot_style import MUTED_COLOR, line_swatch
 from bngui.gui.presets import DEFAULT_PRESET, PRESETS, preset_for
 from bngui.gui.variant_names import group_title, name_in_group, variant_label
@@ -58,6 +58,7 @@ class SetupPanel(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._applying_preset = False
+        self._problems = []  # what is wrong with the number fields, as shown
         layout = QVBoxLayout(self)
 
         lesson_box = QGroupBox(self.tr("Preset"))
@@ -96,6 +97,12 @@ class SetupPanel(QWidget):
         self.details_button.setAutoRaise(True)
         self.details_button.toggled.connect(self.set_details_shown)
         layout.addWidget(self.details_button)
+        # Folded away (presentation mode folds), the wrong fields are still named here.
+        self.folded_problems = QLabel()
+        self.folded_problems.setWordWrap(True)
+        set_text_color(self.folded_problems, ERROR_COLOR)
+        self.folded_problems.setVisible(False)
+        layout.addWidget(self.folded_problems)
         self.details = QWidget()
         details_layout = QVBoxLayout(self.details)
         details_layout.setContentsMargins(0, 0, 0, 0)
@@ -201,7 +208,6 @@ class SetupPanel(QWidget):
         for combo in (self.loss, self.bn_decay):
             combo.currentIndexChanged.connect(self._on_setting_changed)
         self.augment.toggled.connect(self._on_setting_changed)
-        self._problems = []
         for field in self.checked_fields:
             field.edited.connect(self._check_fields)
         self.preset.currentIndexChanged.connect(self._on_preset_chosen)
@@ -259,7 +265,12 @@ class SetupPanel(QWidget):
                 problems.append(problem)
         if problems != self._problems:
             self._problems = problems
+            self._show_folded_problems()
             self.problems_changed.emit()
+
+    def _show_folded_problems(self):
+        self.folded_problems.setText("\n".join(self._problems))
+        self.folded_problems.setVisible(bool(self._problems) and not self.details_shown)
 
     # -- presets --------------------------------------------------------------
 
@@ -406,6 +417,7 @@ class SetupPanel(QWidget):
         self.details_button.setChecked(shown)
         self.details_button.blockSignals(False)
         self.details_button.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+        self._show_folded_problems()
         self.details_button.setToolTip(self.tr("Hide the variants and hyperparameters") if shown
                                        else self.tr("Show the variants and hyperparameters"))
 

@@ -813,9 +813,8 @@ or choose another preset in the experiment panel first.</source>
 或先在实验面板中选择其他预设。</translation>
     </message>
     <message>
-        <source>; </source>
-        <comment>between the problems of a list</comment>
-        <translation>；</translation>
+        <source>{problem} (and {count} more)</source>
+        <translation>{problem}（另有 {count} 项）</translation>
     </message>
     <message>
         <source>MNIST is needed to train</source>
@@ -1315,8 +1314,8 @@ val. / test</source>
         <translation>继续</translation>
     </message>
     <message>
-        <source>Start needs settings in their range: {problem}</source>
-        <translation>设置须在允许范围内才能开始：{problem}</translation>
+        <source>Start needs settings in their range:</source>
+        <translation>设置须在允许范围内才能开始：</translation>
     </message>
     <message>
         <source>batch {done} / {total}</source>

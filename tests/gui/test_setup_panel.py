@@ -272,9 +272,8 @@ def test_start_is_disabled_and_says_why_while_a_field_is_wrong(qtbot, fake_windo
     type_into(qtbot, panel.batches, "0")
     type_into(qtbot, panel.learning_rate, "1000")
     assert not start.isEnabled() and not window.start_action.isEnabled()
-    assert "Batches: 1 to 100,000" in start.toolTip()
-    assert "Learning rate: 0.00001 to 10" in start.toolTip()
-    assert "Batches: 1 to 100,000" in window.statusBar().currentMessage()
+    assert start.toolTip().splitlines()[1:] == ["Batches: 1 to 100,000", "Learning rate: 0.00001 to 10"]
+    assert "Batches: 1 to 100,000 (and 1 more)" in window.statusBar().currentMessage()
     assert window.run_status.text() == "Correct the settings to start"
     assert "out of its range" in window.curves.hint.text()  # the empty plots say it too
     window.start_training()  # Ctrl+Return, or a click that slipped through: nothing starts
@@ -287,3 +286,15 @@ def test_start_is_disabled_and_says_why_while_a_field_is_wrong(qtbot, fake_windo
     assert window.run_status.text() == "Ready to start"
     assert "Press Start" in window.curves.hint.text()
     assert panel.settings().batches == 300
+
+
+def test_folded_away_the_wrong_fields_are_still_named(qtbot, typed_panel):
+    panel = typed_panel
+    type_into(qtbot, panel.batches, "0")
+    assert not panel.folded_problems.isVisible()  # the field itself says it
+    panel.set_details_shown(False)  # presentation mode folds the details
+    assert panel.folded_problems.isVisible()
+    assert panel.folded_problems.text() == "Batches: 1 to 100,000"
+    panel.set_details_shown(True)
+    assert not panel.folded_problems.isVisible()
+    assert panel.batches.lineEdit().text() == "0"

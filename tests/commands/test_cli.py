@@ -72,27 +72,28 @@ def test_bad_arguments_get_one_line_and_exit_code_2(args):
     assert completed.seconds < FAST_SECONDS, f"took {completed.seconds:.1f} s"
 
 
-@pytest.mark.parametrize(
-    ("args", "option", "allowed"),
-    [
-        (["--batches", "0"], "--batches", "1 to 100,000"),
-        (["--batches", "100001"], "--batches", "1 to 100,000"),
-        (["--batches", "ten"], "--batches", "1 to 100,000"),
-        (["--lr", "0"], "--lr", "0.00001 to 10"),
-        (["--lr", "-1"], "--lr", "0.00001 to 10"),
-        (["--lr", "1000"], "--lr", "0.00001 to 10"),
-        (["--lr", "inf"], "--lr", "0.00001 to 10"),
-        (["--batch-size", "0"], "--batch-size", "1 to 4,096"),
-        (["--seed", "-1"], "--seed", "0 to 2,147,483,647"),
-        (["--seed", "2147483648"], "--seed", "0 to 2,147,483,647"),
-        (["--seeds", "4", "-3"], "--seeds", "0 to 2,147,483,647"),
-        (["--seeds", "4", "4"], "--seeds", "different"),
-        (["--seeds", *map(str, range(21))], "--seeds", "at most 20"),
-        (["--precise-batches", "10001"], "--precise-batches", "0 to 10,000"),
-        (["--bn-decay", "0"], "--bn-decay", "between 0 and 1"),
-    ],
-    ids=lambda value: " ".join(value)[:30] if isinstance(value, list) else "",
-)
+# (arguments, the option the message names, the range it gives)
+OUT_OF_RANGE = [
+    (["--batches", "0"], "--batches", "1 to 100,000"),
+    (["--batches", "100001"], "--batches", "1 to 100,000"),
+    (["--batches", "ten"], "--batches", "1 to 100,000"),
+    (["--lr", "0"], "--lr", "0.00001 to 10"),
+    (["--lr", "-1"], "--lr", "0.00001 to 10"),
+    (["--lr", "1000"], "--lr", "0.00001 to 10"),
+    (["--lr", "inf"], "--lr", "0.00001 to 10"),
+    (["--batch-size", "0"], "--batch-size", "1 to 4,096"),
+    (["--seed", "-1"], "--seed", "0 to 2,147,483,647"),
+    (["--seed", "2147483648"], "--seed", "0 to 2,147,483,647"),
+    (["--seeds", "4", "-3"], "--seeds", "0 to 2,147,483,647"),
+    (["--seeds", "4", "4"], "--seeds", "different"),
+    (["--seeds", *map(str, range(21))], "--seeds", "at most 20"),
+    (["--precise-batches", "10001"], "--precise-batches", "0 to 10,000"),
+    (["--bn-decay", "0"], "--bn-decay", "between 0 and 1"),
+]
+
+
+@pytest.mark.parametrize(("args", "option", "allowed"), OUT_OF_RANGE,
+                         ids=[" ".join(args)[:40] for args, *_ in OUT_OF_RANGE])
 def test_an_out_of_range_setting_names_its_option_and_range(args, option, allowed, capsys):
     """One argparse-style line: the option, what was given, what is allowed (the window's ranges)."""
     with pytest.raises(SystemExit) as exit_info:

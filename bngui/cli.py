@@ -9,7 +9,19 @@ import argparse
 import os
 import sys
 
-from bngui.core.settings import LOSSES, MAX_BATCHES, SettingsError, TrainSettings
+from bngui.core.settings import (
+    LOSSES,
+    MAX_BATCH_SIZE,
+    MAX_BATCHES,
+    MAX_LEARNING_RATE,
+    MAX_PRECISE_BATCHES,
+    MAX_SEED,
+    MAX_SEEDS,
+    MIN_LEARNING_RATE,
+    SettingsError,
+    TrainSettings,
+    number_text,
+)
 from bngui.core.variants import (
     NOTEBOOK_VARIANT_IDS,
     VARIANTS,
@@ -28,6 +40,51 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message):
         self.exit(USAGE_ERROR, f"{self.prog}: error: {message}\n")
+
+
+def _whole_number(low, high):
+    """An argparse type: a whole number from ``low`` to ``high``, else "argument --x: ..." and exit 2."""
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a whole number (from {low:,} to {high:,})") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is out of range: {low:,} to {high:,}")
+        return value
+
+    return parse
+
+
+def _number(low, high, low_included=True, high_included=True):
+    """An argparse type: a finite number between ``low`` and ``high``."""
+    if low_included and high_included:
+        allowed = f"{number_text(low)} to {number_text(high)}"
+    else:
+        allowed = f"between {number_text(low)} and {number_text(high)}, both excluded"
+
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number ({allowed})") from None
+        above = value >= low if low_included else value > low
+        below = value <= high if high_included else value < high
+        if not (above and below):  # nan is neither
+            raise argparse.ArgumentTypeError(f"{text} is out of range: {allowed}")
+        return value
+
+    return parse
+
+
+BATCHES = _whole_number(1, MAX_BATCHES)
+BATCH_SIZE = _whole_number(1, MAX_BATCH_SIZE)
+LEARNING_RATE = _number(MIN_LEARNING_RATE, MAX_LEARNING_RATE)
+SEED = _whole_number(0, MAX_SEED)
+PRECISE_BATCHES = _whole_number(0, MAX_PRECISE_BATCHES)
+BN_DECAY = _number(0, 1, low_included=False, high_included=False)
 
 
 def _variant_list(values):
@@ -61,27 +118,32 @@ def _add_data_option(parser):
 def _add_training_options(parser, batches):
     defaults = TrainSettings()
     parser.add_argument(
-        "--batches", type=int, default=batches, help=f"default {batches}, at most {MAX_BATCHES:,}"
+        "--batches", type=BATCHES, default=batches, help=f"1 to {MAX_BATCHES:,}, default {batches}"
     )
     parser.add_argument(
-        "--batch-size", type=int, default=defaults.batch_size, help=f"default {defaults.batch_size}"
+        "--batch-size", type=BATCH_SIZE, default=defaults.batch_size,
+        help=f"1 to {MAX_BATCH_SIZE:,}, default {defaults.batch_size}",
     )
     parser.add_argument(
-        "--lr", type=float, default=defaults.learning_rate, help=f"default {defaults.learning_rate}"
+        "--lr", type=LEARNING_RATE, default=defaults.learning_rate,
+        help=f"Adam's learning rate, {number_text(MIN_LEARNING_RATE)} to"
+        f" {number_text(MAX_LEARNING_RATE)}, default {defaults.learning_rate}",
     )
     parser.add_argument(
         "--loss", choices=LOSSES, default=defaults.loss, help="default sigmoid, as the notebook"
     )
-    parser.add_argument("--seed", type=int, default=defaults.seed, help="default 0")
+    parser.add_argument("--seed", type=SEED, default=defaults.seed,
+                        help=f"0 to {MAX_SEED:,}, default 0")
     parser.add_argument(
-        "--seeds", type=int, nargs="+", metavar="SEED",
-        help="repeat the run once per seed (instead of --seed) and report each variant's"
-        " mean ± standard deviation and worst seed",
+        "--seeds", type=SEED, nargs="+", metavar="SEED",
+        help="repeat the run once per seed (instead of --seed; at most"
+        f" {MAX_SEEDS} different seeds) and report each variant's mean ± standard deviation"
+        " and worst seed",
     )
     parser.add_argument(
-        "--bn-decay", type=float, default=defaults.bn_decay,
+        "--bn-decay", type=BN_DECAY, default=defaults.bn_decay,
         help="decay of the BN layers' population statistics (Keras's momentum; PyTorch's"
-        f" momentum is 1 - decay), default {defaults.bn_decay} as the notebook",
+        f" momentum is 1 - decay), between 0 and 1, default {defaults.bn_decay} as the notebook",
     )
     parser.add_argument(
         "--augment", action="store_true",
@@ -89,10 +151,10 @@ def _add_training_options(parser, batches):
         " batch, the same way for every variant (off by default, as the notebook)",
     )
     parser.add_argument(
-        "--precise-batches", type=int, default=defaults.precise_batches,
+        "--precise-batches", type=PRECISE_BATCHES, default=defaults.precise_batches,
         help="after training, re-estimate the BN population statistics over this many"
-        f" training batches with the weights fixed, and score again (default"
-        f" {defaults.precise_batches}; 0: no precise BN)",
+        f" training batches with the weights fixed, and score again (0 to"
+        f" {MAX_PRECISE_BATCHES:,}, default {defaults.precise_batches}; 0: no precise BN)",
     )
 
 
@@ -161,9 +223,9 @@ def build_parser():
         f" {' '.join(GUI_BENCH_VARIANTS)}; with --canvas all ten"
     )
     bench.add_argument(
-        "--batches", type=int,
-        help="timed batches (default 60; 300 with --gui; 200 with --statistics; 100 per run"
-        " with --soak)"
+        "--batches", type=BATCHES,
+        help=f"timed batches, 1 to {MAX_BATCHES:,} (default 60; 300 with --gui; 200 with"
+        " --statistics; 100 per run with --soak)"
     )
     bench.add_argument("--warmup", type=int, default=5, help="untimed batches first (default 5)")
     bench.add_argument(
@@ -171,7 +233,8 @@ def build_parser():
         help="also make a whole run of this many batches and say where its time goes"
         " (compiling, training, evaluation, final scoring)",
     )
-    bench.add_argument("--batch-size", type=int, default=TrainSettings().batch_size)
+    bench.add_argument("--batch-size", type=BATCH_SIZE, default=TrainSettings().batch_size,
+                       help=f"1 to {MAX_BATCH_SIZE:,}, default {TrainSettings().batch_size}")
     _add_data_option(bench)
     which = bench.add_mutually_exclusive_group()
     which.add_argument(
@@ -254,6 +317,13 @@ def build_parser():
 
 
 def _settings_from(args):
+    if args.seeds:
+        repeated = sorted({seed for seed in args.seeds if args.seeds.count(seed) > 1})
+        if repeated:
+            raise SettingsError(f"argument --seeds: the seeds must be different, not"
+                                f" {', '.join(map(str, repeated))} more than once")
+        if len(args.seeds) > MAX_SEEDS:
+            raise SettingsError(f"argument --seeds: at most {MAX_SEEDS} seeds, not {len(args.seeds)}")
     settings = TrainSettings(
         batches=args.batches,
         batch_size=args.batch_size,

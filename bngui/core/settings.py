@@ -7,6 +7,10 @@ LOSSES = ("sigmoid", "softmax")
 # The limits the window and the command line share (the window's fields use them as ranges).
 MAX_BATCHES = 100_000
 MAX_BATCH_SIZE = 4096
+# Adam's learning rate: the window's field shows five decimals; above 10 nothing is learned.
+MIN_LEARNING_RATE = 0.00001
+MAX_LEARNING_RATE = 10.0
+MAX_SEED = 2**31 - 1
 # The BN decays the window offers (Keras's momentum; PyTorch's momentum is 1 - decay).
 BN_DECAYS = (0.9, 0.99, 0.999)
 MAX_PRECISE_BATCHES = 10_000
@@ -61,20 +65,22 @@ class TrainSettings:
                 f"batch size {self.batch_size} is larger than the {train_size} training images"
             )
         rate = self.learning_rate
-        if not isinstance(rate, (int, float)) or not math.isfinite(rate) or not 0 < rate <= 10:
-            raise SettingsError(f"learning rate must be above 0 and at most 10, not {rate}")
+        if (isinstance(rate, bool) or not isinstance(rate, (int, float)) or not math.isfinite(rate)
+                or not MIN_LEARNING_RATE <= rate <= MAX_LEARNING_RATE):
+            raise SettingsError(f"learning rate must be between {number_text(MIN_LEARNING_RATE)}"
+                                f" and {number_text(MAX_LEARNING_RATE)}, not {rate}")
         if self.loss not in LOSSES:
             raise SettingsError(f"loss must be one of {', '.join(LOSSES)}, not {self.loss!r}")
-        if not _whole(self.seed) or not 0 <= self.seed < 2**31:
-            raise SettingsError(f"seed must be an integer from 0 to 2**31-1, not {self.seed}")
+        if not _whole(self.seed) or not 0 <= self.seed <= MAX_SEED:
+            raise SettingsError(f"seed must be an integer from 0 to {MAX_SEED:,}, not {self.seed}")
         decay = self.bn_decay
         if isinstance(decay, bool) or not isinstance(decay, (int, float)) or not 0 < decay < 1:
             raise SettingsError(f"BN decay must be strictly between 0 and 1, not {decay}")
         if not isinstance(self.augment, bool):
             raise SettingsError(f"augment must be true or false, not {self.augment!r}")
         if not isinstance(self.seeds, tuple) or not all(
-                _whole(seed) and 0 <= seed < 2**31 for seed in self.seeds):
-            raise SettingsError(f"seeds must be integers from 0 to 2**31-1, not {self.seeds!r}")
+                _whole(seed) and 0 <= seed <= MAX_SEED for seed in self.seeds):
+            raise SettingsError(f"seeds must be integers from 0 to {MAX_SEED:,}, not {self.seeds!r}")
         if len(set(self.seeds)) != len(self.seeds) or len(self.seeds) > MAX_SEEDS:
             raise SettingsError(f"seeds must be different, and at most {MAX_SEEDS}")
         if self.seeds and self.seeds[0] != self.seed:
@@ -87,6 +93,13 @@ class TrainSettings:
     def as_dict(self) -> dict:
         """The settings as JSON-ready values (the seeds as a list)."""
         return {**asdict(self), "seeds": list(self.seeds)}
+
+
+def number_text(value) -> str:
+    """A limit as people write it: 0.00001, 10, 100,000 (no exponent, no trailing zeros)."""
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:.10f}".rstrip("0")
 
 
 def _whole(value) -> bool:

@@ -128,6 +128,7 @@ class MainWindow(QMainWindow):
         self.setup_panel = SetupPanel()
         self.setup_panel.variants_changed.connect(self._on_setup_changed)
         self.setup_panel.settings_changed.connect(self._on_setup_changed)
+        self.setup_panel.problems_changed.connect(self._update_state)
         self.setup_panel.details_button.toggled.connect(lambda _: QTimer.singleShot(0, self._fit_dock))
         self.setup_scroll = QScrollArea()
         self.setup_scroll.setWidget(self.setup_panel)
@@ -522,11 +523,14 @@ class MainWindow(QMainWindow):
         """Enable what can be done now, and say what the window waits for."""
         controller = self.controller
         running = controller.running
-        self.run_bar.set_state(running, controller.paused, can_start=controller.can_start)
+        problem = self._settings_problem()
+        can_start = controller.can_start and problem is None
+        self.run_bar.set_state(running, controller.paused, can_start=can_start)
+        self.run_bar.set_start_problems(self.setup_panel.problems())
         self.setup_panel.set_running(running)
         self.lesson_panel.set_run_state(running, controller.can_start)
         self.open_lesson_action.setEnabled(not running)
-        self.start_action.setEnabled(controller.can_start)
+        self.start_action.setEnabled(can_start)
         self.pause_action.setEnabled(running)
         self.stop_action.setEnabled(running)
         self.open_session_action.setEnabled(not running)
@@ -544,6 +548,8 @@ class MainWindow(QMainWindow):
         self.curves.set_hint(self._empty_plots_hint())
         if running or controller.history.finished is not None:
             self.redraw()  # the run's own status
+            if problem is not None and not running:
+                self.statusBar().showMessage(self._readiness_text())
             return
         self.statusBar().showMessage(self._readiness_text())
         self.run_bar.set_status(self._short_readiness_text())
@@ -571,8 +577,20 @@ class MainWindow(QMainWindow):
                            "Drawing a digit already works (the Draw a digit tab).")
         if not controller.ready:
             return self.tr("Loading TensorFlow and MNIST…\nThen choose a preset and press Start.")
+        if self._settings_problem() is not None:
+            return self.tr("A setting is out of its range: see the field framed in red\n"
+                           "in the experiment panel. Correct it, then press Start.")
         return self.tr("Press Start (Ctrl+Return) to train the ticked variants,\n"
                        "or choose another preset in the experiment panel first.")
+
+    def _settings_problem(self):
+        """What keeps Start from training the settings as typed ("Batches: 1 to 100,000"; the
+        first of them, on one line for the status bar), or None."""
+        problems = self.setup_panel.problems()
+        if len(problems) > 1:
+            return self.tr("{problem} (and {count} more)").format(problem=problems[0],
+                                                                  count=len(problems) - 1)
+        return problems[0] if problems else None
 
     def _short_readiness_text(self):
         controller = self.controller
@@ -584,12 +602,17 @@ class MainWindow(QMainWindow):
             return self.tr("Loading TensorFlow…")
         if controller.data is None:
             return self.tr("Loading MNIST…")
+        if self._settings_problem() is not None:
+            return self.tr("Correct the settings to start")
         return self.tr("Ready to start")
 
     def _readiness_text(self):
         controller = self.controller
         if controller.data is None and self._data_missing:
             return self.tr("MNIST not found. Use the notice above or File → Get MNIST… to get it.")
+        problem = self._settings_problem()
+        if problem is not None and not controller.running:
+            return self.tr("Start needs settings in their range: {problem}").format(problem=problem)
         if controller.ready:
             return self.tr("Ready · MNIST: {source}").format(source=controller.data.source)
         return self._short_readiness_text()
@@ -631,6 +654,11 @@ class MainWindow(QMainWindow):
         variant_ids = self.setup_panel.selected_variants()
         settings = self.setup_panel.settings()
         if self.controller.running:
+            return
+        problem = self._settings_problem()
+        if problem is not None:  # the field says so too, in red
+            self.statusBar().showMessage(self.tr("Start needs settings in their range: {problem}")
+                                         .format(problem=problem), 5000)
             return
         if not self.controller.ready:
             problem = self.controller.why_not_start(variant_ids, settings)

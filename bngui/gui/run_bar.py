@@ -48,7 +48,8 @@ class RunBar(QWidget):
         style = self.style()
         self.start_button = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay),
                                         self.tr("Start"))
-        self.start_button.setToolTip(self.tr("Train the ticked variants (Ctrl+Return)"))
+        self._start_tip = self.tr("Train the ticked variants (Ctrl+Return)")
+        self.start_button.setToolTip(self._start_tip)
         self.pause_button = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaPause),
                                         self.tr("Pause"))
         self.pause_button.setToolTip(self.tr("Pause or resume between two batches (Ctrl+P)"))
@@ -99,6 +100,13 @@ class RunBar(QWidget):
         self.pause_button.setIcon(self.style().standardIcon(icon))
         self.pause_button.setText(self.tr("Resume") if paused else self.tr("Pause"))
         self.stop_button.setEnabled(running)
+
+    def set_start_problems(self, problems):
+        """Start's tooltip says what keeps it disabled (settings out of their range, one a line),
+        or what it does."""
+        self.start_button.setToolTip(
+            "\n".join([self.tr("Start needs settings in their range:"), *problems])
+            if problems else self._start_tip)
 
     def set_status(self, text):
         self.status.setText(text)

@@ -25,12 +25,16 @@ from bngui.core.settings import (
     LOSSES,
     MAX_BATCH_SIZE,
     MAX_BATCHES,
+    MAX_LEARNING_RATE,
     MAX_PRECISE_BATCHES,
+    MAX_SEED,
     MAX_SEEDS,
+    MIN_LEARNING_RATE,
     TrainSettings,
+    number_text,
 )
 from bngui.core.variants import GROUPS, VARIANTS
-from bngui.gui.fields import ComboBox, DoubleSpinBox, SpinBox
+from bngui.gui.fields import ERROR_COLOR, CheckedField, ComboBox, DoubleSpinBox, SpinBox
 from bngui.gui.plot_style import MUTED_COLOR, line_swatch
 from bngui.gui.presets import DEFAULT_PRESET, PRESETS, preset_for
 from bngui.gui.variant_names import group_title, name_in_group, variant_label
@@ -41,15 +45,20 @@ MODIFIED_COLOR = "#8a4b00"  # dark orange: readable on the panel, and not a vari
 
 
 class SetupPanel(QWidget):
-    """Emits ``variants_changed(ids)`` when the ticked variants change and
-    ``settings_changed()`` when a hyperparameter does."""
+    """Emits ``variants_changed(ids)`` when the ticked variants change,
+    ``settings_changed()`` when a hyperparameter does, and ``problems_changed()``
+    when a number field becomes wrong (out of its range, or not a number) or
+    right again: ``problems()`` says what is wrong, and ``settings()`` keeps the
+    last right values meanwhile."""
 
     variants_changed = Signal(list)
     settings_changed = Signal()
+    problems_changed = Signal()
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self._applying_preset = False
+        self._problems = []  # what is wrong with the number fields, as shown
         layout = QVBoxLayout(self)
 
         lesson_box = QGroupBox(self.tr("Preset"))
@@ -88,6 +97,12 @@ class SetupPanel(QWidget):
         self.details_button.setAutoRaise(True)
         self.details_button.toggled.connect(self.set_details_shown)
         layout.addWidget(self.details_button)
+        # Folded away (presentation mode folds), the wrong fields are still named here.
+        self.folded_problems = QLabel()
+        self.folded_problems.setWordWrap(True)
+        set_text_color(self.folded_problems, ERROR_COLOR)
+        self.folded_problems.setVisible(False)
+        layout.addWidget(self.folded_problems)
         self.details = QWidget()
         details_layout = QVBoxLayout(self.details)
         details_layout.setContentsMargins(0, 0, 0, 0)
@@ -123,7 +138,7 @@ class SetupPanel(QWidget):
         self.batch_size.setValue(defaults.batch_size)
         self.learning_rate = DoubleSpinBox()
         self.learning_rate.setDecimals(5)
-        self.learning_rate.setRange(0.00001, 1.0)
+        self.learning_rate.setRange(MIN_LEARNING_RATE, MAX_LEARNING_RATE)
         self.learning_rate.setSingleStep(0.001)
         self.learning_rate.setValue(defaults.learning_rate)
         self.learning_rate.setToolTip(self.tr("Adam's learning rate (the notebook: 0.002)"))
@@ -136,7 +151,7 @@ class SetupPanel(QWidget):
             self.loss.addItem(loss, loss)
             self.loss.setItemData(self.loss.count() - 1, loss_tips[loss], Qt.ItemDataRole.ToolTipRole)
         self.seed = SpinBox()
-        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setRange(0, MAX_SEED)
         self.seed.setValue(defaults.seed)
         self.seed.setToolTip(self.tr("The same seed gives the same initial weights and batches"))
         self.repeats = SpinBox()
@@ -145,12 +160,16 @@ class SetupPanel(QWidget):
         self.repeats.setToolTip(self.tr(
             "Train the same run once per seed (the seed, then the next ones) and show each"
             " variant's mean with its range over the seeds: one run is one draw"))
-        form.addRow(self.tr("Batches"), self.batches)
-        form.addRow(self.tr("Batch size"), self.batch_size)
-        form.addRow(self.tr("Learning rate"), self.learning_rate)
-        form.addRow(self.tr("Loss"), self.loss)
-        form.addRow(self.tr("Seed"), self.seed)
-        form.addRow(self.tr("Repeat over seeds"), self.repeats)
+        # The number fields, with the names their messages give them (the rows' labels).
+        self.checked_fields = {}
+        self._field_names = {}
+        for name, field in ((self.tr("Batches"), self.batches),
+                            (self.tr("Batch size"), self.batch_size),
+                            (self.tr("Learning rate"), self.learning_rate),
+                            (self.tr("Loss"), self.loss),
+                            (self.tr("Seed"), self.seed),
+                            (self.tr("Repeat over seeds"), self.repeats)):
+            self._add_row(form, name, field)
         details_layout.addWidget(hyper)
 
         bn_box = QGroupBox(self.tr("Batch normalization"))
@@ -178,7 +197,7 @@ class SetupPanel(QWidget):
             " random, the same way for every variant (off in the notebook)"))
         bn_form.addRow(self.tr("BN decay"), self.bn_decay)
         bn_form.addRow(self.decay_note)
-        bn_form.addRow(self.tr("Precise BN batches"), self.precise_batches)
+        self._add_row(bn_form, self.tr("Precise BN batches"), self.precise_batches)
         bn_form.addRow(self.augment)
         details_layout.addWidget(bn_box)
         layout.addStretch(1)
@@ -189,11 +208,69 @@ class SetupPanel(QWidget):
         for combo in (self.loss, self.bn_decay):
             combo.currentIndexChanged.connect(self._on_setting_changed)
         self.augment.toggled.connect(self._on_setting_changed)
+        for field in self.checked_fields:
+            field.edited.connect(self._check_fields)
         self.preset.currentIndexChanged.connect(self._on_preset_chosen)
         # Choosing the preset shown again sets its settings again, as Restore does.
         self.preset.activated.connect(self._on_preset_chosen)
         self.apply_preset(DEFAULT_PRESET)
         self.set_details_shown(True)
+        self._check_fields()
+
+    def _add_row(self, form, name, field):
+        """A row for ``field``; a number field in its ``CheckedField``, with its message under
+        the row, across the label's width too."""
+        if not isinstance(field, (SpinBox, DoubleSpinBox)):
+            form.addRow(name, field)
+            return
+        self._field_names[field] = name
+        checked = self.checked_fields[field] = CheckedField(field)
+        form.addRow(name, checked)
+        form.addRow(checked.message)
+
+    # -- what is wrong --------------------------------------------------------
+
+    def field_problem(self, field):
+        """What is wrong with a number field's text ("Batches: 1 to 100,000"), or None."""
+        name = self._field_names[field]
+        low, high = field.minimum(), field.maximum()
+        if field is self.seed and field.is_acceptable() and self.repeats.is_acceptable():
+            # The seeds of a repeated run are the seed and the next ones: all must be seeds.
+            count = self.repeats.value()
+            if field.value() + count - 1 > MAX_SEED:
+                return self.tr("{name}: {low} to {high} with {count} seeds").format(
+                    name=name, low=number_text(low), high=number_text(MAX_SEED - count + 1),
+                    count=count)
+        if field.is_acceptable():
+            return None
+        number = field.typed_number()
+        if number is not None and not low <= number <= high:
+            text = self.tr("{name}: {low} to {high}")
+        elif isinstance(field, SpinBox):
+            text = self.tr("{name}: a whole number from {low} to {high}")
+        else:
+            text = self.tr("{name}: a number from {low} to {high}")
+        return text.format(name=name, low=number_text(low), high=number_text(high))
+
+    def problems(self):
+        """What is wrong with the number fields, in their order (empty when all are right)."""
+        return list(self._problems)
+
+    def _check_fields(self):
+        problems = []
+        for field, checked in self.checked_fields.items():
+            problem = self.field_problem(field)
+            checked.set_problem(problem)
+            if problem:
+                problems.append(problem)
+        if problems != self._problems:
+            self._problems = problems
+            self._show_folded_problems()
+            self.problems_changed.emit()
+
+    def _show_folded_problems(self):
+        self.folded_problems.setText("\n".join(self._problems))
+        self.folded_problems.setVisible(bool(self._problems) and not self.details_shown)
 
     # -- presets --------------------------------------------------------------
 
@@ -340,6 +417,7 @@ class SetupPanel(QWidget):
         self.details_button.setChecked(shown)
         self.details_button.blockSignals(False)
         self.details_button.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+        self._show_folded_problems()
         self.details_button.setToolTip(self.tr("Hide the variants and hyperparameters") if shown
                                        else self.tr("Show the variants and hyperparameters"))
 

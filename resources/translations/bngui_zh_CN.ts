@@ -801,10 +801,20 @@ Then choose a preset and press Start.</source>
 然后选择一个预设并点击“开始”。</translation>
     </message>
     <message>
+        <source>A setting is out of its range: see the field framed in red
+in the experiment panel. Correct it, then press Start.</source>
+        <translation>有一项设置超出范围：见实验面板中红框标出的输入框。
+改正后再按“开始”。</translation>
+    </message>
+    <message>
         <source>Press Start (Ctrl+Return) to train the ticked variants,
 or choose another preset in the experiment panel first.</source>
         <translation>点击“开始”（Ctrl+Return）训练勾选的变体，
 或先在实验面板中选择其他预设。</translation>
+    </message>
+    <message>
+        <source>{problem} (and {count} more)</source>
+        <translation>{problem}（另有 {count} 项）</translation>
     </message>
     <message>
         <source>MNIST is needed to train</source>
@@ -819,12 +829,20 @@ or choose another preset in the experiment panel first.</source>
         <translation>正在加载 MNIST…</translation>
     </message>
     <message>
+        <source>Correct the settings to start</source>
+        <translation>请先改正设置</translation>
+    </message>
+    <message>
         <source>Ready to start</source>
         <translation>可以开始</translation>
     </message>
     <message>
         <source>MNIST not found. Use the notice above or File → Get MNIST… to get it.</source>
         <translation>未找到 MNIST。请通过上方的提示或 文件 → 获取 MNIST… 获取。</translation>
+    </message>
+    <message>
+        <source>Start needs settings in their range: {problem}</source>
+        <translation>设置须在允许范围内才能开始：{problem}</translation>
     </message>
     <message>
         <source>Ready · MNIST: {source}</source>
@@ -1296,6 +1314,10 @@ val. / test</source>
         <translation>继续</translation>
     </message>
     <message>
+        <source>Start needs settings in their range:</source>
+        <translation>设置须在允许范围内才能开始：</translation>
+    </message>
+    <message>
         <source>batch {done} / {total}</source>
         <translation>第 {done} / {total} 批</translation>
     </message>
@@ -1510,6 +1532,22 @@ val. / test</source>
     <message>
         <source>Precise BN batches</source>
         <translation>精确 BN 批数</translation>
+    </message>
+    <message>
+        <source>{name}: {low} to {high} with {count} seeds</source>
+        <translation>{name}：{count} 个种子时为 {low} 到 {high}</translation>
+    </message>
+    <message>
+        <source>{name}: {low} to {high}</source>
+        <translation>{name}：{low} 到 {high}</translation>
+    </message>
+    <message>
+        <source>{name}: a whole number from {low} to {high}</source>
+        <translation>{name}：{low} 到 {high} 之间的整数</translation>
+    </message>
+    <message>
+        <source>{name}: a number from {low} to {high}</source>
+        <translation>{name}：{low} 到 {high} 之间的数</translation>
     </message>
     <message>
         <source>Your own choice of variants.</source>

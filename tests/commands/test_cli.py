@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bngui import cli
 from bngui.core.variants import VARIANT_IDS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -44,10 +45,18 @@ def bngui(*args, env=None, timeout=600):
         ["--lr", "0"],
         ["--lr", "1e9"],
         ["--lr", "nan"],
+        ["--lr", "-1"],
+        ["--lr", "1000"],
+        ["--lr", "1e-6"],
         ["--batch-size", "0"],
         ["--batch-size", "99999"],
         ["--loss", "foo"],
         ["--seed", "-1"],
+        ["--seed", "1.5"],
+        ["--seed", "99999999999"],
+        ["--seeds", "3", "3"],
+        ["--precise-batches", "-1"],
+        ["--bn-decay", "1"],
         ["--no-such-option"],
     ],
     ids=" ".join,
@@ -61,6 +70,48 @@ def test_bad_arguments_get_one_line_and_exit_code_2(args):
     assert "Traceback" not in completed.stderr
     assert completed.stdout == ""
     assert completed.seconds < FAST_SECONDS, f"took {completed.seconds:.1f} s"
+
+
+# (arguments, the option the message names, the range it gives)
+OUT_OF_RANGE = [
+    (["--batches", "0"], "--batches", "1 to 100,000"),
+    (["--batches", "100001"], "--batches", "1 to 100,000"),
+    (["--batches", "ten"], "--batches", "1 to 100,000"),
+    (["--lr", "0"], "--lr", "0.00001 to 10"),
+    (["--lr", "-1"], "--lr", "0.00001 to 10"),
+    (["--lr", "1000"], "--lr", "0.00001 to 10"),
+    (["--lr", "inf"], "--lr", "0.00001 to 10"),
+    (["--batch-size", "0"], "--batch-size", "1 to 4,096"),
+    (["--seed", "-1"], "--seed", "0 to 2,147,483,647"),
+    (["--seed", "2147483648"], "--seed", "0 to 2,147,483,647"),
+    (["--seeds", "4", "-3"], "--seeds", "0 to 2,147,483,647"),
+    (["--seeds", "4", "4"], "--seeds", "different"),
+    (["--seeds", *map(str, range(21))], "--seeds", "at most 20"),
+    (["--precise-batches", "10001"], "--precise-batches", "0 to 10,000"),
+    (["--bn-decay", "0"], "--bn-decay", "between 0 and 1"),
+]
+
+
+@pytest.mark.parametrize(("args", "option", "allowed"), OUT_OF_RANGE,
+                         ids=[" ".join(args)[:40] for args, *_ in OUT_OF_RANGE])
+def test_an_out_of_range_setting_names_its_option_and_range(args, option, allowed, capsys):
+    """One argparse-style line: the option, what was given, what is allowed (the window's ranges)."""
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["train", "--variants", "baseline", *args])
+    assert exit_info.value.code == cli.USAGE_ERROR
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"bngui train: error: argument {option}: "), lines[0]
+    assert allowed in lines[0]
+
+
+def test_bench_checks_its_batches_the_same_way(capsys):
+    for args in (["--batches", "0"], ["--batch-size", "5000"]):
+        with pytest.raises(SystemExit) as exit_info:
+            cli.main(["bench", *args])
+        assert exit_info.value.code == cli.USAGE_ERROR
+        assert f"bngui bench: error: argument {args[0]}: {args[1]} is out of range" in (
+            capsys.readouterr().err)
 
 
 def test_unknown_variant_message_lists_the_known_ones():

@@ -525,14 +525,15 @@ class MainWindow(QMainWindow):
         running = controller.running
         problem = self._settings_problem()
         can_start = controller.can_start and problem is None
-        self.run_bar.set_state(running, controller.paused, can_start=can_start)
+        stopping = controller.stopping
+        self.run_bar.set_state(running, controller.paused, can_start=can_start, stopping=stopping)
         self.run_bar.set_start_problems(self.setup_panel.problems())
         self.setup_panel.set_running(running)
         self.lesson_panel.set_run_state(running, controller.can_start)
         self.open_lesson_action.setEnabled(not running)
         self.start_action.setEnabled(can_start)
-        self.pause_action.setEnabled(running)
-        self.stop_action.setEnabled(running)
+        self.pause_action.setEnabled(running and not stopping)
+        self.stop_action.setEnabled(running and not stopping)
         self.open_session_action.setEnabled(not running)
         why_not_save = controller.why_not_save()
         self.save_session_action.setEnabled(why_not_save is None)
@@ -702,8 +703,9 @@ class MainWindow(QMainWindow):
             self.curves.refresh(history)
         self.results.refresh(history)
         if history.started is not None:
+            going_on = self.controller.running and not self.controller.stopping
             self.run_bar.show_progress(history.batches_done, history.started.total_batches,
-                                       history.progress)
+                                       history.progress, going_on=going_on)
         status = self._run_status_text()
         if status:
             self.run_bar.set_status(status)
@@ -711,6 +713,10 @@ class MainWindow(QMainWindow):
 
     def _run_status_text(self):
         history = self.history
+        if self.controller.stopping:
+            if history.phase in (Phase.SCORING, Phase.PRECISE):
+                return self.tr("Stopping: ending the scoring…")
+            return self.tr("Stopping…")
         if self.controller.running:
             phases = {
                 Phase.COMPILING: self.tr("Compiling the training step…"),
@@ -723,7 +729,7 @@ class MainWindow(QMainWindow):
         if history.finished is not None:
             seconds = f"{history.finished.seconds:.0f}"
             if history.finished.status == "stopped":
-                return self.tr("Run stopped in {seconds} s").format(seconds=seconds)
+                return self.tr("Run stopped in {seconds} s, not scored").format(seconds=seconds)
             return self.tr("Run done in {seconds} s").format(seconds=seconds)
         return ""
 

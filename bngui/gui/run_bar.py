@@ -93,13 +93,13 @@ class RunBar(QWidget):
         for widget in (self.start_button, self.pause_button, self.stop_button, self.progress):
             widget.setMinimumHeight(int(height * 1.9) if enabled else 0)
 
-    def set_state(self, running, paused, can_start):
+    def set_state(self, running, paused, can_start, stopping=False):
         self.start_button.setEnabled(can_start)
-        self.pause_button.setEnabled(running)
+        self.pause_button.setEnabled(running and not stopping)
         icon = QStyle.StandardPixmap.SP_MediaPlay if paused else QStyle.StandardPixmap.SP_MediaPause
         self.pause_button.setIcon(self.style().standardIcon(icon))
         self.pause_button.setText(self.tr("Resume") if paused else self.tr("Pause"))
-        self.stop_button.setEnabled(running)
+        self.stop_button.setEnabled(running and not stopping)
 
     def set_start_problems(self, problems):
         """Start's tooltip says what keeps it disabled (settings out of their range, one a line),
@@ -111,14 +111,15 @@ class RunBar(QWidget):
     def set_status(self, text):
         self.status.setText(text)
 
-    def show_progress(self, batches_done, total, progress=None):
-        """Batches done of ``total``; images per second and time left from a ``Progress`` event."""
+    def show_progress(self, batches_done, total, progress=None, going_on=True):
+        """Batches done of ``total``; images per second and, while the run ``going_on``, the time
+        left, from a ``Progress`` event."""
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(min(batches_done, total))
         self.progress.setFormat(self.tr("batch {done} / {total}").format(done=batches_done, total=total))
         if progress is None:
             self.speed.setText("")
-        elif progress.batches_done >= progress.total_batches:
+        elif progress.batches_done >= progress.total_batches or not going_on:
             self.speed.setText(self.tr("{rate:.0f} images/s").format(rate=progress.images_per_second))
         else:
             self.speed.setText(self.tr("{rate:.0f} images/s · {left} left").format(

@@ -85,6 +85,11 @@ class RunController(QObject):
         return self.running and self._control.paused
 
     @property
+    def stopping(self):
+        """Stop was asked for and the run has not ended yet."""
+        return self.running and self._control.stop_requested
+
+    @property
     def can_start(self):
         return self.ready and not self.running
 
@@ -194,9 +199,10 @@ class RunController(QObject):
         self.changed.emit()
 
     def stop(self):
-        """Stop the run after the batch in progress (its models are kept)."""
-        if self.running:
+        """Stop the run at its next check (its models are kept); ``changed`` says it is stopping."""
+        if self.running and not self._control.stop_requested:
             self._control.stop()
+            self.changed.emit()
 
     def _on_run_ended(self):
         self.changed.emit()

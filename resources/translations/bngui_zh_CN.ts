@@ -853,6 +853,14 @@ or choose another preset in the experiment panel first.</source>
         <translation>暂时无法开始：{problem}</translation>
     </message>
     <message>
+        <source>Stopping: ending the scoring…</source>
+        <translation>正在停止：结束评分…</translation>
+    </message>
+    <message>
+        <source>Stopping…</source>
+        <translation>正在停止…</translation>
+    </message>
+    <message>
         <source>Compiling the training step…</source>
         <translation>正在编译训练步骤…</translation>
     </message>
@@ -877,8 +885,8 @@ or choose another preset in the experiment panel first.</source>
         <translation>正在准备运行…</translation>
     </message>
     <message>
-        <source>Run stopped in {seconds} s</source>
-        <translation>运行已停止，用时 {seconds} 秒</translation>
+        <source>Run stopped in {seconds} s, not scored</source>
+        <translation>运行在 {seconds} 秒后停止，未评分</translation>
     </message>
     <message>
         <source>Run done in {seconds} s</source>

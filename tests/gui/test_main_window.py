@@ -325,6 +325,25 @@ def test_stop_ends_the_run_within_seconds(qtbot, fake_window):
     assert window.run_status.text().startswith("Run stopped in")
 
 
+def test_stopping_says_so_at_once_and_the_time_left_goes(qtbot, fake_window):
+    # Batches of 0.3 s: a stop takes effect at the end of the one in progress.
+    window = fake_window(seconds_per_batch=0.3)
+    configure_run(window, [BASELINE], LONG_RUN_BATCHES)
+    start_and_wait_for_first_progress(qtbot, window)
+    bar = window.run_bar
+    qtbot.waitUntil(lambda: "left" in bar.speed.text(), timeout=5000)
+    click(qtbot, bar.stop_button)
+    assert window.controller.stopping
+    assert window.run_status.text() == "Stopping…"
+    assert not bar.stop_button.isEnabled() and not window.stop_action.isEnabled()
+    assert not bar.pause_button.isEnabled()
+    assert "left" not in bar.speed.text()
+    qtbot.waitUntil(lambda: not window.controller.running, timeout=10_000)
+    qtbot.wait(50)
+    assert window.run_status.text().endswith("not scored")
+    assert "left" not in bar.speed.text()
+
+
 def test_closing_the_window_during_training_ends_the_thread(qtbot, fake_window, settings_path):
     window = fake_window(seconds_per_batch=0.01)
     configure_run(window, [BASELINE], LONG_RUN_BATCHES)

@@ -175,6 +175,7 @@ class Monkey:
             ("highlight", 1, self.highlight),
             ("export", 1, self.export),
             ("session", 1, self.session),
+            ("menu", 3, self.menu_entry),
         ]
         self._sessions = 0
 
@@ -347,6 +348,27 @@ class Monkey:
         path = self.folder / f"export{suffix}"
         self.window.export_plots(path)
         return f"export {path.name}"
+
+    def menu_entry(self, draws):
+        """An enabled entry of the menu bar, as a click on it (a dialog it opens is clicked away)."""
+        from PySide6.QtGui import QKeySequence
+
+        quit_keys = QKeySequence("Ctrl+Q")
+        entries = []
+        for menu_action in self.window.menuBar().actions():
+            menu = menu_action.menu()
+            for action in (menu.actions() if menu else []):
+                if action.menu() is not None:
+                    entries += action.menu().actions()
+                elif not action.isSeparator():
+                    entries.append(action)
+        entries = [action for action in entries
+                   if action.isEnabled() and action.shortcut() != quit_keys]
+        if not entries:
+            return None
+        action = entries[int(draws[0] * len(entries))]
+        action.trigger()
+        return f"menu {action.text().replace('&', '')!r}"
 
     def session(self, draws):
         window = self.window

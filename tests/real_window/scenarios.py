@@ -218,7 +218,11 @@ def main(name):
     result["platform"] = app.platformName()
     watchdog.stop()
     result["problems"] = problems.found
-    print(json.dumps(result))
+    print(json.dumps(result), flush=True)
+    # As the application does (app.run_app): a thread still busy with what it cannot
+    # interrupt (loading a model) is left behind, before Python's teardown meets it.
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -1039,10 +1039,8 @@ class MainWindow(QMainWindow):
             else:  # nothing to open, or its session is on screen already
                 self.setup_panel.select_variants(list(step.run.variants))
                 self.setup_panel.set_settings(step.run.settings)
-        tabs = {lesson.CURVES: self.tabs.widget(0), lesson.NETWORK: self.network_view,
-                lesson.DRAW: self.draw_page}
-        self.tabs.setCurrentWidget(tabs[step.tab])
-        # The mode before the layout: the layout draws at once, with both.
+        # The views' settings first, the tab last: a view set up while hidden is built
+        # once, when shown, and the curves' mode before their layout, which draws at once.
         if step.training_mode is not None:
             self.set_training_mode(step.training_mode)
         if step.layout is not None:
@@ -1051,6 +1049,9 @@ class MainWindow(QMainWindow):
             self.network_view.set_activation_layer(step.layer)
         if step.heatmap is not None:
             self.network_view.set_heatmap(step.heatmap)
+        tabs = {lesson.CURVES: self.tabs.widget(0), lesson.NETWORK: self.network_view,
+                lesson.DRAW: self.draw_page}
+        self.tabs.setCurrentWidget(tabs[step.tab])
         if step.canvas_bug_toggle:
             self.draw_page.present_bug_toggle()
         return job

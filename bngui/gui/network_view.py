@@ -22,8 +22,10 @@ from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QFrame,
     QHBoxLayout,
     QLabel,
+    QScrollArea,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -107,6 +109,11 @@ NO_BN_TEXT = QT_TRANSLATE_NOOP("NetworkView", "no BN")
 def _tr(text):
     return QCoreApplication.translate(CONTEXT, text)
 MAX_COLUMNS = 5  # more variants than this are wrapped onto two rows of plots
+# A column of per-variant plots never gets narrower than this (normal, presentation size):
+# a narrower view wraps the variants onto more rows.
+MIN_COLUMN_PX = {False: 100, True: 190}
+MIN_ROW_PX = {False: 170, True: 260}  # the least height of a row of plots, with its title and axis
+PLOTS_SHARE = 0.75  # of the view's width, about what the per-variant plots get beside the profile
 TITLE_LINE_CHARS = 18
 
 
@@ -242,12 +249,20 @@ class NetworkView(BuiltWhenShown, QWidget):
         page_layout.addWidget(left, 3)
         page_layout.addWidget(right, 1)
         self._page_layout = page_layout
+        # A low view (a projector beside the lesson panel) scrolls the plots rather than
+        # squash them under their labels: each row of plots keeps MIN_ROW_PX.
+        self.plots_scroll = QScrollArea()
+        self.plots_scroll.setWidget(self.plots_page)
+        self.plots_scroll.setWidgetResizable(True)
+        self.plots_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.plots_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.hint)
-        self.stack.addWidget(self.plots_page)
+        self.stack.addWidget(self.plots_scroll)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stack)
+        self._built_columns = None  # the columns of the plots built last
         self._stale = False  # True while new plots wait for the view to be shown
         self._build()
 
@@ -334,10 +349,22 @@ class NetworkView(BuiltWhenShown, QWidget):
         return max(metrics.horizontalAdvance(name) for name in WEIGHT_LAYERS) + metrics.height() + 12
 
     def _grid(self):
-        """(rows, columns) of the per-variant plots: one row, or two for many variants."""
+        """(rows, columns) of the per-variant plots: one row, or two for many variants, or
+        more rows where the view is too narrow for a column per variant (a projector's
+        1280 pixels beside the lesson panel at presentation size)."""
         count = max(1, len(self.variant_ids))
         columns = count if count <= MAX_COLUMNS else math.ceil(count / 2)
+        if self.isVisible():
+            # The plots' share of the view's width (the profile takes the rest): the
+            # view's own width, which no rebuild changes.
+            room = self.width() * PLOTS_SHARE - self._first_axis_width()
+            columns = max(1, min(columns, int(room // MIN_COLUMN_PX[self.presentation])))
         return math.ceil(count / columns), columns
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        if not self._stale and self._built_columns is not None and self._grid()[1] != self._built_columns:
+            self._rebuild_when_shown()
 
     def _style_plot(self, plot, title, y_label, x_label=None):
         style = self.style
@@ -370,6 +397,9 @@ class NetworkView(BuiltWhenShown, QWidget):
         self.heatmap_plots, self.heatmaps, self.profile_curves = {}, {}, {}
         self.profile_plot = self.color_bar = None
         self._drawn_version = None
+        rows, self._built_columns = self._grid()
+        # Activations and heatmaps: two plots a row of variants, and the controls above.
+        self.plots_page.setMinimumHeight(2 * rows * MIN_ROW_PX[self.presentation])
         if self.variant_ids:
             self._build_activations()
             self._build_gradients()
@@ -557,7 +587,7 @@ class NetworkView(BuiltWhenShown, QWidget):
         has_statistics = any(record is not None and (record.step_batches or record.activation_batches
                                                      or record.lag_batches)
                              for record in records)
-        self.stack.setCurrentWidget(self.plots_page if has_statistics else self.hint)
+        self.stack.setCurrentWidget(self.plots_scroll if has_statistics else self.hint)
         self._draw_activations(history)
         self._draw_gradients(history)
         self._fit_layouts()

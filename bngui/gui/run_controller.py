@@ -87,7 +87,7 @@ class RunController(QObject):
     @property
     def stopping(self):
         """Stop was asked for and the run has not ended yet."""
-        return self.running and self._control.stop_requested
+        return self.running and self._control is not None and self._control.stop_requested
 
     @property
     def can_start(self):

@@ -228,7 +228,7 @@ def check_network_view_after_run(window, folder):
     """The "Inside the network" tab shows the run's statistics, and exports them."""
     window.tabs.setCurrentWidget(window.network_view)  # redraws the tab
     view = window.network_view
-    assert view.stack.currentWidget() is view.plots_page
+    assert view.stack.currentWidget() is view.plots_scroll
     for variant in NOTEBOOK_PAIR:
         low, median, high, _ = view.activation_curves[variant]
         x, _ = median.getData()

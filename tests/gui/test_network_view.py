@@ -15,7 +15,7 @@ from bngui.core.layer_names import (
     WEIGHT_LAYERS,
 )
 from bngui.core.variants import VARIANT_IDS
-from bngui.gui.network_view import EMPTY_HINT, NetworkView, layer_title
+from bngui.gui.network_view import EMPTY_HINT, MIN_COLUMN_PX, PLOTS_SHARE, NetworkView, layer_title
 
 VARIANTS = ("baseline", "keras-conv-bn-relu")
 BATCHES = 200
@@ -77,7 +77,7 @@ def test_empty_view_shows_the_hint_until_statistics_arrive(view):
     assert view.stack.currentWidget() is view.hint
     history.handle(events.ActivationPercentiles("baseline", 0, tuple(percentiles(0, 0))))
     view.refresh(history)
-    assert view.stack.currentWidget() is view.plots_page
+    assert view.stack.currentWidget() is view.plots_scroll
 
 
 def test_activation_curves_follow_the_chosen_layer(view):
@@ -215,7 +215,7 @@ def test_set_variants_builds_items_once_per_set(view):
     assert len(data(view.activation_curves["baseline"][1])[0]) == 3
 
 
-def test_every_variant_at_once_wraps_onto_two_rows(view):
+def test_every_variant_at_once_wraps_onto_rows_that_fit_the_width(qtbot, view):
     history = synthetic_history(VARIANT_IDS)
     view.set_variants(VARIANT_IDS)
     view.refresh(history)
@@ -223,9 +223,18 @@ def test_every_variant_at_once_wraps_onto_two_rows(view):
     count = len(VARIANT_IDS)
     assert len(view.activation_plots) == len(view.heatmaps) == len(view.profile_curves) == count
     layout = view.graphics.ci
-    columns = -(-count // 2)
+    # Twenty variants: not ten columns of slivers in a 900-pixel view, but as many columns
+    # as leave each its least width, and more rows.
+    rows, columns = view._grid()
+    assert rows > 2 and columns < -(-count // 2)
+    assert columns * MIN_COLUMN_PX[False] <= PLOTS_SHARE * view.width()
     last = VARIANT_IDS[-1]
-    assert layout.getItem(1, (count - 1) % columns) is view.activation_plots[last]  # two rows
+    assert layout.getItem((count - 1) // columns, (count - 1) % columns) is view.activation_plots[last]
+    # A wider view takes more columns.
+    view.resize(1800, 560)
+    qtbot.waitUntil(lambda: view._built_columns is not None and view._built_columns > columns)
+    view.refresh(history)
+    assert view._built_columns == view._grid()[1]
     levels = tuple(view.color_bar.levels())
     assert all(tuple(image.getLevels()) == levels for image in view.heatmaps.values())
 

@@ -280,6 +280,12 @@ def build_parser():
         " --minutes or --seconds; fails on a crash, an exception, a Qt warning, a frozen event"
         " loop or a stale plot, and prints the seed and every action (a seed replays exactly)",
     )
+    which.add_argument(
+        "--stop", dest="benchmark", action="store_const", const="stop",
+        help="in the real window: seconds from Stop to the end of the run, pressed during a"
+        " training batch, the validation pass, the final scoring and precise BN, and the"
+        " window's closing during a run (default: all ten variants)",
+    )
     bench.add_argument("--seed", type=int, help="with --monkey: the actions' seed (default: a new one)")
     bench.add_argument("--minutes", type=float, help="with --monkey: how long (default 2 minutes)")
     bench.add_argument("--seconds", type=float, help="with --monkey: how long, in seconds")
@@ -486,6 +492,12 @@ def _bench_monkey(args, variant_ids):
     _exit_without_teardown(run_monkey(seconds, seed, trainer="real" if args.real else "fake"))
 
 
+def _bench_stop(args, variant_ids):
+    from bngui.bench.stop_latency import run_stop_bench
+
+    _exit_without_teardown(run_stop_bench(variant_ids, data_path=args.data))
+
+
 # bngui bench's benchmarks: (function, default variants).
 BENCHMARKS = {
     "training": (_bench_training, BENCH_VARIANTS),
@@ -496,6 +508,7 @@ BENCHMARKS = {
     "handwriting": (_bench_handwriting, NOTEBOOK_VARIANT_IDS),
     "start": (_bench_start, GUI_BENCH_VARIANTS),
     "monkey": (_bench_monkey, GUI_BENCH_VARIANTS),
+    "stop": (_bench_stop, NOTEBOOK_VARIANT_IDS),
 }
 
 

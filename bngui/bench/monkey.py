@@ -28,6 +28,17 @@ import time
 import traceback
 from pathlib import Path
 
+from PySide6.QtCore import QPoint, QSettings, Qt, QTimer, QtMsgType, qInstallMessageHandler
+from PySide6.QtGui import QKeySequence
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QCheckBox, QMessageBox
+
+from bngui.bench.fake_trainer import fake_trainer, tiny_data
+from bngui.gui.main_window import MainWindow
+from bngui.gui.plot_grid import PlotGrid
+from bngui.gui.plot_style import configure_pyqtgraph
+from bngui.gui.run_controller import lockstep_trainer
+
 FROZEN_S = 2.0  # no event processed for this long: the event loop is frozen
 BEAT_MS = 50
 ACTION_GAP_MS = (60, 400)  # the pause between two actions, drawn from the seed
@@ -57,8 +68,6 @@ class Watchdog:
     """Catches exceptions and Qt warnings, and notices a frozen event loop."""
 
     def __init__(self, problems):
-        from PySide6.QtCore import QTimer, qInstallMessageHandler
-
         self.problems = problems
         self.last_beat = time.monotonic()
         self.longest_gap = 0.0
@@ -88,8 +97,6 @@ class Watchdog:
         self.problems.add("exception", "".join(traceback.format_exception(kind, value, trace)).strip())
 
     def _on_qt_message(self, message_type, context, message):
-        from PySide6.QtCore import QtMsgType
-
         if message_type in (QtMsgType.QtDebugMsg, QtMsgType.QtInfoMsg):
             return
         if any(part in message for part in IGNORED_QT_MESSAGES):
@@ -108,8 +115,6 @@ class Watchdog:
                                             f"{where}")
 
     def stop(self):
-        from PySide6.QtCore import qInstallMessageHandler
-
         self._running = False
         self._beat.stop()
         qInstallMessageHandler(None)
@@ -118,8 +123,6 @@ class Watchdog:
 
 def stray_items(window):
     """Plots a rebuild left behind in any of the window's plot grids, described."""
-    from bngui.gui.plot_grid import PlotGrid
-
     return [f"{len(grid.stray_plots())} stray plot(s) in {grid.parent().__class__.__name__}"
             for grid in window.findChildren(PlotGrid) if grid.stray_plots()]
 
@@ -127,15 +130,8 @@ def stray_items(window):
 def make_window(trainer, settings_folder):
     """A real MainWindow on fresh preferences: with the fake trainer (and blank data, no
     TensorFlow for training) or, for "real", loading TensorFlow and MNIST as at launch."""
-    from PySide6.QtCore import QSettings
-
-    from bngui.gui.main_window import MainWindow
-    from bngui.gui.run_controller import lockstep_trainer
-
     settings = QSettings(str(Path(settings_folder) / "bngui.ini"), QSettings.Format.IniFormat)
     if trainer == "fake":
-        from bngui.bench.fake_trainer import fake_trainer, tiny_data
-
         window = MainWindow(settings, make_trainer=fake_trainer(seconds_per_batch=0.01))
         window.show()
         window.controller.set_data(tiny_data())
@@ -191,17 +187,10 @@ class Monkey:
     # -- helpers ---------------------------------------------------------------
 
     def key(self, key, modifier=None):
-        from PySide6.QtCore import Qt
-        from PySide6.QtTest import QTest
-        from PySide6.QtWidgets import QApplication
-
         target = QApplication.focusWidget() or self.window
         QTest.keyClick(target, key, modifier or Qt.KeyboardModifier.NoModifier)
 
     def click(self, widget):
-        from PySide6.QtCore import Qt
-        from PySide6.QtTest import QTest
-
         if not widget.isVisible() or not widget.isEnabled():
             return False
         QTest.mouseClick(widget, Qt.MouseButton.LeftButton)
@@ -210,8 +199,6 @@ class Monkey:
     # -- actions: each returns what it did, or None when it was not possible ------
 
     def switch_layout(self, draws):
-        from PySide6.QtCore import Qt
-
         if draws[0] < 0.5:
             self.key(Qt.Key.Key_1 if draws[1] < 0.5 else Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
             return "Ctrl+1" if draws[1] < 0.5 else "Ctrl+2"
@@ -219,8 +206,6 @@ class Monkey:
         return f"click {button.text()}" if self.click(button) else None
 
     def toggle_presentation(self, draws):
-        from PySide6.QtCore import Qt
-
         self.key(Qt.Key.Key_F5)
         return "F5"
 
@@ -228,8 +213,6 @@ class Monkey:
         tabs = self.window.tabs
         index = int(draws[0] * tabs.count())
         bar = tabs.tabBar()
-        from PySide6.QtCore import Qt
-        from PySide6.QtTest import QTest
 
         if not bar.isVisible():
             return None
@@ -237,8 +220,6 @@ class Monkey:
         return f"tab {index}"
 
     def start(self, draws):
-        from PySide6.QtCore import Qt
-
         if draws[0] < 0.5:
             self.key(Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
             return "Ctrl+Return"
@@ -248,8 +229,6 @@ class Monkey:
         return "click Pause" if self.click(self.window.run_bar.pause_button) else None
 
     def stop(self, draws):
-        from PySide6.QtCore import Qt
-
         if draws[0] < 0.5:
             self.key(Qt.Key.Key_Period, Qt.KeyboardModifier.ControlModifier)
             return "Ctrl+."
@@ -264,8 +243,6 @@ class Monkey:
         return f"preset {box.itemData(index)}"
 
     def toggle_variant(self, draws):
-        from PySide6.QtWidgets import QCheckBox
-
         boxes = [box for box in self.window.setup_panel.findChildren(QCheckBox)
                  if box.isVisible() and box.isEnabled()]
         if not boxes:
@@ -287,9 +264,6 @@ class Monkey:
         return f"click {button.text()!r} (step {panel.index + 1})" if self.click(button) else None
 
     def stroke(self, draws):
-        from PySide6.QtCore import QPoint, Qt
-        from PySide6.QtTest import QTest
-
         canvas = self.window.draw_page.canvas
         if not canvas.isVisible():
             return None
@@ -325,8 +299,6 @@ class Monkey:
         return f"training batch: {box.currentText()}"
 
     def toggle_panel(self, draws):
-        from PySide6.QtCore import Qt
-
         self.key(Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
         return "Ctrl+E"
 
@@ -351,8 +323,6 @@ class Monkey:
 
     def menu_entry(self, draws):
         """An enabled entry of the menu bar, as a click on it (a dialog it opens is clicked away)."""
-        from PySide6.QtGui import QKeySequence
-
         quit_keys = QKeySequence("Ctrl+Q")
         entries = []
         for menu_action in self.window.menuBar().actions():
@@ -392,7 +362,6 @@ class Monkey:
 
 def dismiss_dialogs():
     """Close any message box a person would click away; returns its text."""
-    from PySide6.QtWidgets import QApplication, QMessageBox
 
     modal = QApplication.activeModalWidget()
     if modal is None:
@@ -404,10 +373,6 @@ def dismiss_dialogs():
 
 def run_monkey(seconds, seed, trainer="fake", size=(1280, 720), out=sys.stdout):
     """Drive a real window for ``seconds`` with the actions of ``seed``; 0 when nothing went wrong."""
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
-
-    from bngui.gui.plot_style import configure_pyqtgraph
 
     faulthandler.enable()
     configure_pyqtgraph()

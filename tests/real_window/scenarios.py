@@ -33,6 +33,13 @@ def wait(ms):
         time.sleep(0.005)
 
 
+def wait_until(condition, timeout_s):
+    """Let the event loop run until ``condition()`` holds or ``timeout_s`` has passed."""
+    deadline = time.monotonic() + timeout_s
+    while not condition() and time.monotonic() < deadline:
+        wait(50)
+
+
 def key(window, key, modifier=Qt.KeyboardModifier.NoModifier):
     """A key press where a person's would go: to the widget with the focus."""
     QTest.keyClick(QApplication.focusWidget() or window, key, modifier)
@@ -146,12 +153,9 @@ def session_while_training(window, problems):
     folder = tempfile.mkdtemp(prefix="bngui-session-")
     window.setup_panel.select_variants(TWO)
     QTest.mouseClick(window.run_bar.start_button, Qt.MouseButton.LeftButton)
-    deadline = time.monotonic() + 60
-    while window.controller.running and time.monotonic() < deadline:
-        wait(100)
+    wait_until(lambda: not window.controller.running, 60)
     job = window.save_session(f"{folder}/run")
-    while job.isRunning():
-        wait(50)
+    wait_until(lambda: not job.isRunning(), 60)
     wait(300)
     QTest.mouseClick(window.run_bar.start_button, Qt.MouseButton.LeftButton)
     wait(300)
@@ -160,12 +164,9 @@ def session_while_training(window, problems):
         window.open_session_action.trigger()  # disabled while training: nothing happens
         refused = not window.open_session_action.isEnabled()
     QTest.mouseClick(window.run_bar.stop_button, Qt.MouseButton.LeftButton)
-    deadline = time.monotonic() + 10
-    while window.controller.running and time.monotonic() < deadline:
-        wait(50)
+    wait_until(lambda: not window.controller.running, 10)
     opened = window.open_session(f"{folder}/run")
-    while opened.isRunning():
-        wait(50)
+    wait_until(lambda: not opened.isRunning(), 60)
     wait(500)
     check(window, problems, "session opened")
     return {"refused_while_training": refused, "opened_variants": list(window.history.variant_ids)}
@@ -177,7 +178,6 @@ def strokes(window, problems):
     shown = []
     window.draw_page.predictions_shown.connect(shown.append)
     canvas = window.draw_page.canvas
-    deadline = time.monotonic() + 90
     for number in range(6):
         wait(300)
         width, height = canvas.width(), canvas.height()
@@ -187,8 +187,7 @@ def strokes(window, problems):
         QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton,
                            pos=QPoint(width // 2, height // 5 + 7 * height // 10))
         check(window, problems, f"stroke {number + 1}")
-    while not shown and time.monotonic() < deadline:
-        wait(100)
+    wait_until(lambda: shown, 90)
     return {"predictions_shown": len(shown)}
 
 

@@ -71,6 +71,7 @@ def run_stop_bench(variant_ids, data_path=None, out=print):
         stop_enabled = window.run_bar.stop_button.isEnabled()
         _wait(app, lambda: not window.controller.running, 600)
         seconds = time.monotonic() - pressed
+        _wait(app, lambda: False, 0.2)  # the run's end reaches the window through its signals
         history = window.history
         out(f"  Stop during {name:34s} {seconds:5.2f} s to the end of the run; the bar said"
             f" {said!r} at once, Stop {'enabled' if stop_enabled else 'disabled'}; then"

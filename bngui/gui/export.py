@@ -6,12 +6,15 @@ beyond the plots) and plain widgets (the variant list, the legend of the plots).
 """
 
 import contextlib
+import re
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QPoint, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtGui import QFont, QFontDatabase, QFontInfo, QFontMetricsF, QImage, QPainter, QPicture
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsView, QWidget
+
+from bngui.gui import svg_portable
 
 SVG_RESOLUTION_DPI = 96  # a CSS pixel: the SVG's width and height match the pixels on screen
 
@@ -60,23 +63,45 @@ def _in_export_mode(scene, painter):
             item.setExportMode(False)
 
 
-def _paint(painter, parts):
+def _paint_part(painter, part, left):
+    size = _part_size(part)
+    if isinstance(part, QGraphicsView):
+        visible = part.mapToScene(part.viewport().rect()).boundingRect()
+        with _without_item_caches(part.scene()), _in_export_mode(part.scene(), painter):
+            part.scene().render(painter, QRectF(left, 0, size.width(), size.height()), visible,
+                                Qt.AspectRatioMode.IgnoreAspectRatio)
+    else:
+        part.render(painter, QPoint(left, 0), renderFlags=QWidget.RenderFlag.DrawChildren)
+
+
+def _paint(painter, parts, recorded=False):
+    """Paint ``parts`` side by side. ``recorded``: each part is recorded in a QPicture first
+    and the picture replayed onto ``painter``. QSvgGenerator needs that: painted straight
+    onto it, a clip set under a widget's offset, or one restored by QPainter.restore (each
+    plot item clips to its shape), is written for the wrong place or not at all, hiding
+    the variant list's note and the axes in other renderers; replayed, every clip reaches
+    it as a plain change of state."""
     left = 0
     for part in parts:
-        size = _part_size(part)
-        if isinstance(part, QGraphicsView):
-            visible = part.mapToScene(part.viewport().rect()).boundingRect()
-            with _without_item_caches(part.scene()), _in_export_mode(part.scene(), painter):
-                part.scene().render(painter, QRectF(left, 0, size.width(), size.height()), visible,
-                                    Qt.AspectRatioMode.IgnoreAspectRatio)
+        if recorded:
+            picture = QPicture()
+            recorder = QPainter(picture)
+            try:
+                _paint_part(recorder, part, 0)
+            finally:
+                recorder.end()
+            painter.save()
+            painter.translate(left, 0)
+            painter.drawPicture(0, 0, picture)
+            painter.restore()
         else:
-            part.render(painter, QPoint(left, 0), renderFlags=QWidget.RenderFlag.DrawChildren)
-        left += size.width()
+            _paint_part(painter, part, left)
+        left += _part_size(part).width()
 
 
 def write_svg(parts, path, title="bngui"):
     size = parts_size(parts)
-    generator = QSvgGenerator()
+    generator = QSvgGenerator(QSvgGenerator.SvgVersion.Svg11)
     generator.setFileName(str(path))
     generator.setSize(size)
     generator.setViewBox(QRect(QPoint(0, 0), size))
@@ -87,14 +112,53 @@ def write_svg(parts, path, title="bngui"):
         raise OSError(_cannot_write())
     try:
         painter.fillRect(QRectF(0, 0, size.width(), size.height()), Qt.GlobalColor.white)
-        _paint(painter, parts)
+        _paint(painter, parts, recorded=True)
     finally:
         painter.end()
-    # Qt names its default family "Sans Serif", which a browser does not know (it falls
-    # back to a serif font); CSS's generic name is "sans-serif".
+    svg_portable.make_portable(path, replacements=_font_families(path), measure=_measure_text)
+
+
+def _measure_text(text, family, size, weight, style):
+    """(width, ascent, descent) in pixels of ``text`` as the SVG names it (for its clips)."""
+    font = QFont(family.split(",")[0].strip(" '\""))
+    font.setPointSizeF(size * 72 / SVG_RESOLUTION_DPI)
+    with contextlib.suppress(ValueError):
+        font.setWeight(QFont.Weight(int(float(weight))))
+    font.setItalic(style == "italic")
+    metrics = QFontMetricsF(font, _svg_pixels())
+    return metrics.horizontalAdvance(text), metrics.ascent(), metrics.descent()
+
+
+def _svg_pixels():
+    """A paint device of the SVG's resolution, for measuring text."""
+    global _PIXELS
+    if _PIXELS is None:
+        _PIXELS = QImage(1, 1, QImage.Format.Format_ARGB32)
+        dots_per_metre = round(SVG_RESOLUTION_DPI / 0.0254)
+        _PIXELS.setDotsPerMeterX(dots_per_metre)
+        _PIXELS.setDotsPerMeterY(dots_per_metre)
+    return _PIXELS
+
+
+_PIXELS = None
+
+
+def _font_families(path):
+    """(Qt's family, what the SVG names instead) for each font family in the file at ``path``.
+
+    Qt names its default family "Sans Serif", which other programs do not know (a browser
+    falls back to a serif font); and CSS's "sans-serif" is a different font in each of
+    them (Chromium takes Liberation Sans where Qt and librsvg take DejaVu Sans). Named as
+    the family Qt really drew with, then CSS's generic family, every renderer with that
+    font draws the same letters, and the others a font of the same kind."""
     text = Path(path).read_text(encoding="utf-8")
-    Path(path).write_text(text.replace('font-family="Sans Serif"', 'font-family="sans-serif"'),
-                          encoding="utf-8")
+    pairs = []
+    for family in sorted(set(re.findall(r'font-family="([^"]*)"', text))):
+        drawn = QFontInfo(QFont(family)).family()
+        generic = "monospace" if QFontDatabase.isFixedPitch(drawn) else "sans-serif"
+        named = f"'{drawn}', {generic}" if drawn and drawn.lower() != generic else generic
+        pairs.append((family, named))
+    return pairs
 
 
 def write_png(parts, path):

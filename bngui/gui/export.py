@@ -1,4 +1,4 @@
-"""Export what a tab shows, at its size on screen: SVG (vectors) or PNG.
+"""Export what a tab shows, at its size on screen: SVG or PDF (vectors), or PNG.
 
 ``parts`` are laid side by side as on screen: pyqtgraph views (only their
 visible area is drawn, from their scene: the scene rectangle itself grows far
@@ -9,8 +9,18 @@ import contextlib
 import re
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QPoint, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QFont, QFontDatabase, QFontInfo, QFontMetricsF, QImage, QPainter, QPicture
+from PySide6.QtCore import QCoreApplication, QMarginsF, QPoint, QRect, QRectF, QSize, QSizeF, Qt
+from PySide6.QtGui import (
+    QFont,
+    QFontDatabase,
+    QFontInfo,
+    QFontMetricsF,
+    QImage,
+    QPageSize,
+    QPainter,
+    QPdfWriter,
+    QPicture,
+)
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsView, QWidget
 
@@ -159,6 +169,28 @@ def _font_families(path):
         named = f"'{drawn}', {generic}" if drawn and drawn.lower() != generic else generic
         pairs.append((family, named))
     return pairs
+
+
+def write_pdf(parts, path, title="bngui"):
+    """One page of the plots' size (a CSS pixel is 3/4 of a point, as in the SVG), drawn by
+    Qt's PDF engine: vectors and embedded fonts, for slides and print."""
+    size = parts_size(parts)
+    points = QSizeF(size.width(), size.height()) * (72 / SVG_RESOLUTION_DPI)
+    writer = QPdfWriter(str(path))
+    writer.setResolution(SVG_RESOLUTION_DPI)
+    writer.setPageSize(QPageSize(points, QPageSize.Unit.Point, title,
+                                 QPageSize.SizeMatchPolicy.ExactMatch))
+    writer.setPageMargins(QMarginsF(0, 0, 0, 0))
+    writer.setTitle(title)
+    writer.setCreator("bngui")
+    painter = QPainter()
+    if not painter.begin(writer):
+        raise OSError(_cannot_write())
+    try:
+        painter.fillRect(QRectF(0, 0, size.width(), size.height()), Qt.GlobalColor.white)
+        _paint(painter, parts)
+    finally:
+        painter.end()
 
 
 def write_png(parts, path):

@@ -17,20 +17,22 @@ every renderer draws alike. Text, pictures and shapes with ordinary (scaling)
 strokes keep their transform; they never depended on the mark.
 
 2. Clips resolved (see "clips" below): Qt's renderer ignores clip-path, the others
-apply it.
+apply it. What a clip cuts is cut here instead: strokes and fills at the clip's edge,
+pictures cropped, text shortened to its whole letters.
 
 Qt writes few kinds of shapes (``path`` with absolute M, L, C, Q and Z;
 ``polyline``, ``polygon``, ``rect``, ``ellipse``, ``line``); a shape this module
 cannot read is left as it was.
 """
 
+import base64
 import copy
 import math
 import re
 from xml.etree import ElementTree
 
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QPainterPath
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, Qt
+from PySide6.QtGui import QImage, QPainterPath
 
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 XLINK_NAMESPACE = "http://www.w3.org/1999/xlink"
@@ -540,6 +542,102 @@ def _paint_of(element, group, attribute):
     return (element.get(attribute) or group.get(attribute) or default).strip()
 
 
+def _local_rectangle(matrix, rectangle):
+    """``rectangle`` (document coordinates) in the coordinates under ``matrix``, if the
+    matrix keeps rectangles upright (scales, moves, quarter turns), else None."""
+    a, b, c, d, e, f = matrix
+    if not ((b == 0 and c == 0) or (a == 0 and d == 0)):
+        return None
+    determinant = a * d - b * c
+    if determinant == 0:
+        return None
+
+    def back(x, y):
+        x, y = x - e, y - f
+        return (d * x - c * y) / determinant, (-b * x + a * y) / determinant
+
+    left, top, right, bottom = rectangle
+    return _bounds([back(left, top), back(right, bottom)])
+
+
+def _cut_text(element, matrix, rectangle, measure):
+    """Cut ``element`` (text half outside its clip) to what the clip shows, as a whole:
+    the letters wholly inside, and the line only if most of its height is inside (Qt's
+    renderer cannot clip, so nothing may rely on it). False if it cannot be done."""
+    local = _local_rectangle(matrix, rectangle)
+    bounds = _text_bounds(element, measure)
+    if local is None or bounds is None or element.get("text-anchor", "start") != "start":
+        return False
+    text = element.text or ""
+    height = bounds[3] - bounds[1]
+    shown = min(bounds[3], local[3]) - max(bounds[1], local[1])
+    if height <= 0 or shown < height / 2:
+        element.text = ""
+        return True
+    x = _number(element, "x")
+    family, size = element.get("font-family", ""), _number(element, "font-size", 12.0)
+    weight, style = element.get("font-weight", "400"), element.get("font-style", "normal")
+
+    def advance(prefix):
+        return measure(prefix, family, size, weight, style)[0]
+
+    first = 0  # the first letter wholly right of the clip's left edge
+    while first < len(text) and x + advance(text[:first]) < local[0] - CLIP_SLACK:
+        first += 1
+    last = len(text)  # one past the last letter wholly left of the clip's right edge
+    while last > first and x + advance(text[:last]) > local[2] + CLIP_SLACK:
+        last -= 1
+    if first:
+        element.set("x", _format(x + advance(text[:first])))
+    element.text = text[first:last].rstrip() if last > first else ""
+    return True
+
+
+def _cut_image(element, matrix, rectangle):
+    """Crop ``element`` (a picture half outside its clip) to what the clip shows: drawn at
+    twice its size on the page first, so the crop falls between pixels. False if it
+    cannot be done."""
+    local = _local_rectangle(matrix, rectangle)
+    x, y, width, height = (_number(element, key) for key in ("x", "y", "width", "height"))
+    link = element.get(f"{{{XLINK_NAMESPACE}}}href") or element.get("href") or ""
+    prefix = "data:image/png;base64,"
+    if local is None or None in (x, y, width, height) or width <= 0 or height <= 0 \
+            or not link.startswith(prefix):
+        return False
+    left, top = max(x, local[0]), max(y, local[1])
+    right, bottom = min(x + width, local[2]), min(y + height, local[3])
+    if right <= left or bottom <= top:
+        element.set("width", "0")
+        return True
+    image = QImage.fromData(base64.b64decode(link[len(prefix):]), "PNG")
+    if image.isNull():
+        return False
+    a, b, c, d, _, _ = matrix
+    scale_x, scale_y = math.hypot(a, b), math.hypot(c, d)
+    pixels_x = max(1, math.ceil(width * scale_x * 2))
+    pixels_y = max(1, math.ceil(height * scale_y * 2))
+    smooth = element.get("image-rendering") == "optimizeQuality"
+    image = image.scaled(pixels_x, pixels_y, Qt.AspectRatioMode.IgnoreAspectRatio,
+                         Qt.TransformationMode.SmoothTransformation if smooth
+                         else Qt.TransformationMode.FastTransformation)
+    column, row = round((left - x) / width * pixels_x), round((top - y) / height * pixels_y)
+    columns = max(1, round((right - left) / width * pixels_x))
+    rows = max(1, round((bottom - top) / height * pixels_y))
+    cropped = image.copy(column, row, columns, rows)
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    cropped.save(buffer, "PNG")
+    buffer.close()
+    element.set(f"{{{XLINK_NAMESPACE}}}href", prefix + base64.b64encode(bytes(data)).decode())
+    element.attrib.pop("href", None)
+    element.set("x", _format(x + column * width / pixels_x))
+    element.set("y", _format(y + row * height / pixels_y))
+    element.set("width", _format(columns * width / pixels_x))
+    element.set("height", _format(rows * height / pixels_y))
+    return True
+
+
 def resolve_clips(root, measure=None):
     """Resolve the rectangular clips of ``root`` in place (see above). ``measure(text,
     family, size, weight, style)`` -> (width, ascent, descent) of text in pixels; without it
@@ -569,7 +667,9 @@ def resolve_clips(root, measure=None):
                     needs_clip = True
                     continue
                 bounds = _element_bounds(child, matrix, measure)
-                if bounds is None:
+                if matrix[0] * matrix[3] - matrix[1] * matrix[2] == 0:
+                    group.remove(child)  # flattened to a line: draws nothing
+                elif bounds is None:
                     needs_clip = True
                 elif _outside(bounds, rectangle):
                     group.remove(child)
@@ -582,6 +682,12 @@ def resolve_clips(root, measure=None):
                     group.remove(child)
                     for offset, piece in enumerate(pieces):
                         group.insert(index + offset, piece)
+                elif _local(child.tag) == "text" and _cut_text(child, matrix, rectangle, measure):
+                    if not child.text:
+                        group.remove(child)
+                elif _local(child.tag) == "image" and _cut_image(child, matrix, rectangle):
+                    if child.get("width") == "0":
+                        group.remove(child)
                 else:
                     needs_clip = True
         if needs_clip:

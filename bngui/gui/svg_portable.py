@@ -20,6 +20,9 @@ strokes keep their transform; they never depended on the mark.
 apply it. What a clip cuts is cut here instead: strokes and fills at the clip's edge,
 pictures cropped, text shortened to its whole letters.
 
+3. Pictures with hard pixel edges (heatmaps) enlarged block by block, which librsvg
+and Chromium would smooth.
+
 Qt writes few kinds of shapes (``path`` with absolute M, L, C, Q and Z;
 ``polyline``, ``polygon``, ``rect``, ``ellipse``, ``line``); a shape this module
 cannot read is left as it was.
@@ -623,13 +626,7 @@ def _cut_image(element, matrix, rectangle):
     column, row = round((left - x) / width * pixels_x), round((top - y) / height * pixels_y)
     columns = max(1, round((right - left) / width * pixels_x))
     rows = max(1, round((bottom - top) / height * pixels_y))
-    cropped = image.copy(column, row, columns, rows)
-    data = QByteArray()
-    buffer = QBuffer(data)
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    cropped.save(buffer, "PNG")
-    buffer.close()
-    element.set(f"{{{XLINK_NAMESPACE}}}href", prefix + base64.b64encode(bytes(data)).decode())
+    element.set(f"{{{XLINK_NAMESPACE}}}href", _png(image.copy(column, row, columns, rows)))
     element.attrib.pop("href", None)
     element.set("x", _format(x + column * width / pixels_x))
     element.set("y", _format(y + row * height / pixels_y))
@@ -698,6 +695,48 @@ def resolve_clips(root, measure=None):
     return kept
 
 
+# -- pictures drawn with hard pixel edges --------------------------------------
+
+SHARP_LIMIT = 4096  # pixels a side: a picture is never made larger than this
+
+
+def _png(image):
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    buffer.close()
+    return "data:image/png;base64," + base64.b64encode(bytes(data)).decode()
+
+
+def sharpen_pictures(root):
+    """Pictures Qt draws with hard pixel edges (a heatmap: image-rendering="optimizeSpeed")
+    are smoothed by librsvg and Chromium when enlarged. Enlarged here instead, block by
+    block, to twice their size on the page, every renderer draws the same blocks."""
+    prefix = "data:image/png;base64,"
+    for group in root.iter():
+        matrix = parse_matrix(group.get("transform")) or IDENTITY
+        for element in group:
+            if _local(element.tag) != "image" or element.get("image-rendering") != "optimizeSpeed":
+                continue
+            link = element.get(f"{{{XLINK_NAMESPACE}}}href") or ""
+            width, height = _number(element, "width"), _number(element, "height")
+            if not link.startswith(prefix) or not width or not height:
+                continue
+            image = QImage.fromData(base64.b64decode(link[len(prefix):]), "PNG")
+            if image.isNull():
+                continue
+            a, b, c, d, _, _ = matrix
+            shown_x, shown_y = width * math.hypot(a, b), height * math.hypot(c, d)
+            if image.width() * 1.5 >= shown_x and image.height() * 1.5 >= shown_y:
+                continue  # not enlarged: nothing to smooth
+            pixels_x = min(SHARP_LIMIT, max(image.width(), math.ceil(2 * shown_x)))
+            pixels_y = min(SHARP_LIMIT, max(image.height(), math.ceil(2 * shown_y)))
+            element.set(f"{{{XLINK_NAMESPACE}}}href", _png(image.scaled(
+                pixels_x, pixels_y, Qt.AspectRatioMode.IgnoreAspectRatio,
+                Qt.TransformationMode.FastTransformation)))
+
+
 def _drop_unused_clips(root):
     used = set(re.findall(r"url\(#([^)]+)\)", " ".join(
         value for element in root.iter() for value in element.attrib.values())))
@@ -718,7 +757,8 @@ def _drop_empty_groups(element):
 
 def make_portable(path, replacements=(), measure=None):
     """Rewrite the SVG file that QSvgGenerator wrote at ``path`` to draw the same in every
-    renderer: cosmetic strokes baked, clips resolved, empty groups gone; ``replacements``
+    renderer: cosmetic strokes baked, clips resolved, pixel pictures sharpened, empty
+    groups gone; ``replacements``
     are (old, new) attribute values applied to every element, as for font families.
     Returns how many clips had to stay (see ``resolve_clips``)."""
     tree = ElementTree.parse(path)
@@ -731,6 +771,7 @@ def make_portable(path, replacements=(), measure=None):
                 if value in mapping:
                     element.set(key, mapping[value])
     kept = resolve_clips(root, measure)
+    sharpen_pictures(root)
     _drop_empty_groups(root)
     ElementTree.indent(tree, space="")
     tree.write(path, encoding="UTF-8", xml_declaration=True)

@@ -1,6 +1,7 @@
 """The rewriting that makes Qt's SVG draw the same everywhere, on small hand-written files
 in the shape QSvgGenerator writes (see test_main_window for the window's real exports)."""
 
+import base64
 from xml.etree import ElementTree
 
 import pytest
@@ -99,3 +100,23 @@ def test_a_clip_it_cannot_resolve_stays(tmp_path):
 </g></g>''')
     assert kept == 1
     assert elements(root, "clipPath") and elements(root, "text")
+
+
+def test_an_enlarged_pixel_picture_keeps_hard_edges_in_every_renderer(tmp_path, qapp):
+    from PySide6.QtGui import QColor, QImage
+
+    image = QImage(2, 1, QImage.Format.Format_RGB32)
+    image.setPixelColor(0, 0, QColor("#440154"))  # a two-cell heatmap
+    image.setPixelColor(1, 0, QColor("#fde725"))
+    root, _ = rewritten(tmp_path, f'''
+<g transform="matrix(50,0,0,50,0,0)">
+<image x="0" y="0" width="2" height="1" preserveAspectRatio="none"
+ image-rendering="optimizeSpeed" xlink:href="{svg_portable._png(image)}" />
+</g>''')
+    picture, = elements(root, "image")
+    data = picture.get("{http://www.w3.org/1999/xlink}href").partition(",")[2]
+    enlarged = QImage.fromData(base64.b64decode(data), "PNG")
+    assert (enlarged.width(), enlarged.height()) == (200, 100)  # twice its size on the page
+    assert enlarged.pixelColor(99, 50).name() == "#440154"
+    assert enlarged.pixelColor(100, 50).name() == "#fde725"
+    assert picture.get("width") == "2"  # the same place on the page

@@ -29,6 +29,13 @@ from bngui.gui import svg_portable
 SVG_RESOLUTION_DPI = 96  # a CSS pixel: the SVG's width and height match the pixels on screen
 
 
+def _text_dpi(parts):
+    """The dots per inch the parts' text is laid out at on screen (96, or more where the
+    desktop enlarges fonts: Xft.dpi, QT_FONT_DPI). Fonts in points are drawn at it in a file
+    too, or the text would be smaller than the room the layout gave it."""
+    return max((part.logicalDpiY() for part in parts), default=SVG_RESOLUTION_DPI)
+
+
 def _cannot_write():
     # The window's message names the file: "Could not write PATH: ...".
     return QCoreApplication.translate("Export", "the file cannot be written there")
@@ -115,7 +122,7 @@ def write_svg(parts, path, title="bngui"):
     generator.setFileName(str(path))
     generator.setSize(size)
     generator.setViewBox(QRect(QPoint(0, 0), size))
-    generator.setResolution(SVG_RESOLUTION_DPI)
+    generator.setResolution(_text_dpi(parts))
     generator.setTitle(title)
     painter = QPainter()
     if not painter.begin(generator):
@@ -125,7 +132,8 @@ def write_svg(parts, path, title="bngui"):
         _paint(painter, parts, recorded=True)
     finally:
         painter.end()
-    svg_portable.make_portable(path, replacements=_font_families(path), measure=_measure_text)
+    svg_portable.make_portable(path, replacements=_font_families(path), measure=_measure_text,
+                               size=(size.width(), size.height()))
 
 
 def _measure_text(text, family, size, weight, style):
@@ -172,12 +180,14 @@ def _font_families(path):
 
 
 def write_pdf(parts, path, title="bngui"):
-    """One page of the plots' size (a CSS pixel is 3/4 of a point, as in the SVG), drawn by
-    Qt's PDF engine: vectors and embedded fonts, for slides and print."""
+    """One page of the plots' size (a pixel is 3/4 of a point, as in the SVG, where text is
+    laid out at 96 dots per inch), drawn by Qt's PDF engine: vectors and embedded fonts,
+    for slides and print."""
     size = parts_size(parts)
-    points = QSizeF(size.width(), size.height()) * (72 / SVG_RESOLUTION_DPI)
+    dpi = _text_dpi(parts)
+    points = QSizeF(size.width(), size.height()) * (72 / dpi)
     writer = QPdfWriter(str(path))
-    writer.setResolution(SVG_RESOLUTION_DPI)
+    writer.setResolution(dpi)
     writer.setPageSize(QPageSize(points, QPageSize.Unit.Point, title,
                                  QPageSize.SizeMatchPolicy.ExactMatch))
     writer.setPageMargins(QMarginsF(0, 0, 0, 0))

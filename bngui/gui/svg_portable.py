@@ -755,14 +755,18 @@ def _drop_empty_groups(element):
             element.remove(child)  # Qt writes empty paths, which Qt's own renderer warns about
 
 
-def make_portable(path, replacements=(), measure=None):
+def make_portable(path, replacements=(), measure=None, size=None):
     """Rewrite the SVG file that QSvgGenerator wrote at ``path`` to draw the same in every
     renderer: cosmetic strokes baked, clips resolved, pixel pictures sharpened, empty
     groups gone; ``replacements``
-    are (old, new) attribute values applied to every element, as for font families.
-    Returns how many clips had to stay (see ``resolve_clips``)."""
+    are (old, new) attribute values applied to every element, as for font families;
+    ``size``: (width, height) of the document in CSS pixels. Returns how many clips had to
+    stay (see ``resolve_clips``)."""
     tree = ElementTree.parse(path)
     root = tree.getroot()
+    if size is not None:  # Qt gives millimetres at its resolution, which may not be 96 dpi
+        root.set("width", _format(size[0]))
+        root.set("height", _format(size[1]))
     bake_cosmetic_strokes(root)
     mapping = dict(replacements)
     if mapping:

@@ -805,11 +805,15 @@ def test_the_exported_pdf_holds_the_plots_as_vectors_at_their_size(qtbot, fake_w
     window.export_plots(pdf)
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF")
-    # One page, of the plots' size at 96 pixels an inch (72 points an inch).
+    # One page, of the plots' size at the text's dots per inch (96 here; 72 points an inch).
+    from bngui.gui.export import _text_dpi
+
+    points_per_pixel = 72 / _text_dpi(window._export_parts())
     boxes = re.findall(rb"/MediaBox \[\s*([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+)\s*\]", data)
     assert len(boxes) == 1, boxes
     width, height = float(boxes[0][2]) - float(boxes[0][0]), float(boxes[0][3]) - float(boxes[0][1])
-    assert abs(width - size.width() * 0.75) <= 1 and abs(height - size.height() * 0.75) <= 1
+    assert abs(width - size.width() * points_per_pixel) <= 1
+    assert abs(height - size.height() * points_per_pixel) <= 1
     # Vectors: the only pictures are the variant list's line samples (each with its mask).
     assert data.count(b"/Subtype /Image") <= 2 * len(window.curves.variant_list.rows)
     assert b"/Font" in data  # text, not pictures of text

@@ -321,6 +321,8 @@ class MainWindow(QMainWindow):
                                                      self.export_png_dialog)
         self.export_svg_action = file_menu.addAction(self.tr("Export plots as S&VG…"),
                                                      self.export_svg_dialog)
+        self.export_pdf_action = file_menu.addAction(self.tr("Export plots as P&DF…"),
+                                                     self.export_pdf_dialog)
         self.export_csv_action = file_menu.addAction(self.tr("Export metrics as &CSV…"),
                                                      self.export_csv_dialog)
         file_menu.addSeparator()
@@ -878,11 +880,14 @@ class MainWindow(QMainWindow):
         return self.curves.export_parts()
 
     def export_plots(self, path):
-        """Write the plots of the current tab to ``path``: PNG or SVG by its suffix, at their
+        """Write the plots of the current tab to ``path``: PNG, SVG or PDF by its suffix, at their
         size on screen. The training curves (with the variant list as their legend) unless
         "Inside the network" is showing."""
-        if str(path).lower().endswith(".svg"):
+        suffix = str(path).lower().rpartition(".")[2]
+        if suffix == "svg":
             export.write_svg(self._export_parts(), path, title=self.tr("bngui plots"))
+        elif suffix == "pdf":
+            export.write_pdf(self._export_parts(), path, title=self.tr("bngui plots"))
         else:
             export.write_png(self._export_parts(), path)
 
@@ -909,6 +914,10 @@ class MainWindow(QMainWindow):
 
     def export_svg_dialog(self):
         self._export_with_dialog(self.tr("Export plots"), self.tr("SVG drawing (*.svg)"), ".svg",
+                                 self.export_plots)
+
+    def export_pdf_dialog(self):
+        self._export_with_dialog(self.tr("Export plots"), self.tr("PDF document (*.pdf)"), ".pdf",
                                  self.export_plots)
 
     def export_csv_dialog(self):

@@ -671,6 +671,10 @@ Some models could not be loaded:
         <translation>导出图表为 S&amp;VG…</translation>
     </message>
     <message>
+        <source>Export plots as P&amp;DF…</source>
+        <translation>导出图表为 P&amp;DF…</translation>
+    </message>
+    <message>
         <source>Export metrics as &amp;CSV…</source>
         <translation>导出指标为 &amp;CSV…</translation>
     </message>
@@ -915,6 +919,10 @@ or choose another preset in the experiment panel first.</source>
     <message>
         <source>SVG drawing (*.svg)</source>
         <translation>SVG 矢量图 (*.svg)</translation>
+    </message>
+    <message>
+        <source>PDF document (*.pdf)</source>
+        <translation>PDF 文档 (*.pdf)</translation>
     </message>
     <message>
         <source>Export metrics</source>

@@ -199,3 +199,18 @@ def fake_window(make_window):
 
     return make
 
+
+
+@pytest.fixture(scope="session")
+def rsvg_convert():
+    """The path of librsvg's rsvg-convert, which draws SVG as GNOME and many converters do.
+    Skipped where it is not installed, except under CI (CI=true), where .ci/run installs it."""
+    import os
+    import shutil
+
+    path = shutil.which("rsvg-convert")
+    if path is None:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail("rsvg-convert is missing; .ci/run installs it (librsvg2-bin)")
+        pytest.skip("rsvg-convert is not installed (librsvg2-bin)")
+    return path

@@ -8,6 +8,7 @@ exits the application while training.
 """
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -709,6 +710,132 @@ def test_exports_have_the_plots_size_and_hold_every_curve(qtbot, fake_window, tm
     on_screen = colour_pixels(picture.scaled(size), colour)
     assert on_screen > 200
     assert 0.7 * on_screen <= colour_pixels(drawn, colour) <= 1.3 * on_screen
+
+
+def image_array(image, size):
+    """``image`` scaled (smoothly) to ``size``, as an array of RGB values (height, width, 3)."""
+    scaled = image.convertToFormat(QImage.Format.Format_RGB32).scaled(
+        size, Qt.IgnoreAspectRatio, Qt.SmoothTransformation)
+    rows = np.frombuffer(scaled.constBits(), np.uint8).reshape(scaled.height(), -1, 4)
+    return rows[:, :scaled.width(), 2::-1].astype(float)  # BGRA in memory
+
+
+def strongly_coloured_share(pixels):
+    """The share of pixels that are strongly coloured (the curves, not grey text or grid)."""
+    return float(((pixels.max(axis=2) - pixels.min(axis=2)) > 80).mean())
+
+
+def render_with_rsvg(rsvg_convert, path, size, out):
+    subprocess.run([rsvg_convert, "-w", str(size.width()), "-h", str(size.height()), "-o",
+                    str(out), str(path)], check=True, timeout=60)
+    image = QImage(str(out))
+    assert not image.isNull() and image.size() == size
+    return image
+
+
+def export_for_renderers(qtbot, window, tmp_path, view):
+    """Export the window's plots (``view``: what the export shows) as SVG and as PNG; the
+    size of the export."""
+    window.resize(1440, 900)
+    run_fake(qtbot, window, NOTEBOOK_PAIR, 300)
+    if view == "network":
+        window.tabs.setCurrentWidget(window.network_view)
+        window.redraw()
+    elif view == "zoomed curves":
+        # Parts of every curve lie outside its plot: the SVG must not draw them there.
+        for plot in window.curves.plots:
+            plot.setXRange(100, 200, padding=0)
+            plot.setYRange(0.3, 0.6, padding=0)
+        window.redraw()
+    svg, png = tmp_path / "plots.svg", tmp_path / "plots.png"
+    window.export_plots(svg)
+    window.export_plots(png)
+    return svg, QImage(str(png)), exported_parts_size(window)
+
+
+@pytest.mark.parametrize("view", ["curves", "zoomed curves", "network"])
+def test_the_exported_svg_draws_the_same_in_rsvg_as_in_qt(qtbot, fake_window, tmp_path,
+                                                         rsvg_convert, view):
+    """librsvg (rsvg-convert, GNOME, many converters) once drew every plot under solid slabs
+    of colour (pyqtgraph's cosmetic pens under huge transforms), and Qt's renderer shows
+    what a clip hides in the others: both drawings of the SVG, and the window's own picture
+    (the PNG export), agree."""
+    svg, on_screen, size = export_for_renderers(qtbot, fake_window(), tmp_path, view)
+    small = size / 4
+    by_qt = image_array(render_svg(svg, size), small)
+    by_rsvg = image_array(render_with_rsvg(rsvg_convert, svg, size, tmp_path / "rsvg.png"), small)
+    picture = image_array(on_screen, small)
+    colours = [strongly_coloured_share(pixels) for pixels in (picture, by_qt, by_rsvg)]
+    assert colours[0] > 0.002, colours  # the curves are there
+    for share in colours[1:]:
+        assert 0.85 * colours[0] <= share <= 1.18 * colours[0], colours
+    for drawing in (by_qt, by_rsvg):
+        assert np.abs(drawing - picture).mean() < 4, np.abs(drawing - picture).mean()
+    assert np.abs(by_rsvg - by_qt).mean() < 4
+
+
+@pytest.mark.parametrize("view", ["curves", "zoomed curves"])
+def test_the_exported_svg_needs_no_vector_effects_or_clips_and_keeps_its_text(
+        qtbot, fake_window, tmp_path, view):
+    """What makes renderers disagree is gone: no stroke that depends on
+    vector-effect="non-scaling-stroke" (librsvg and ImageMagick ignore it), no stroke under
+    a scaling transform, no clip (Qt's renderer ignores them). The titles, axis labels and
+    the variant list are text, in the family Qt drew them with."""
+    window = fake_window()
+    svg, _, _ = export_for_renderers(qtbot, window, tmp_path, view)
+    text = svg.read_text(encoding="utf-8")
+    assert "non-scaling-stroke" not in text and "clip-path" not in text
+    root = ElementTree.fromstring(text)
+    shapes = {"path", "polyline", "polygon", "rect", "ellipse", "line"}
+
+    def walk(element, scale):
+        transform = element.get("transform")
+        if transform:
+            a, b, c, d = (float(value) for value in transform[7:-1].split(",")[:4])
+            scale = max(scale, abs(a), abs(b), abs(c), abs(d))
+        if element.tag.rpartition("}")[2] in shapes:
+            stroke = element.get("stroke") or parents_stroke.get(element, "none")
+            assert stroke == "none" or scale <= 1.001, (element.attrib, scale)
+        for child in element:
+            if child.get("stroke") is None and element.get("stroke"):
+                parents_stroke[child] = element.get("stroke")
+            elif child.get("stroke") is None and element in parents_stroke:
+                parents_stroke[child] = parents_stroke[element]
+            walk(child, scale)
+
+    parents_stroke = {}
+    walk(root, 0.0)
+    words = [element.text.strip().replace("\u200b", "")  # the list's break opportunities
+             for element in root.iter() if element.text and element.text.strip()]
+    for label in ("Training loss", "Validation accuracy", "loss", "accuracy", "batch",
+                  "Variants", "Baseline", "Keras BN", "conv→BN→ReLU"):  # the variant list
+        assert any(label in word for word in words), (label, words[:40])
+    families = {element.get("font-family") for element in root.iter() if element.get("font-family")}
+    assert families and all(family.endswith("sans-serif") and family.startswith("'")
+                            for family in families), families
+
+
+def test_the_exported_pdf_holds_the_plots_as_vectors_at_their_size(qtbot, fake_window, tmp_path):
+    window = fake_window()
+    window.resize(1440, 900)
+    run_fake(qtbot, window, NOTEBOOK_PAIR, 300)
+    size = exported_parts_size(window)
+    pdf = tmp_path / "plots.pdf"
+    window.export_plots(pdf)
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF")
+    # One page, of the plots' size at the text's dots per inch (96 here; 72 points an inch).
+    from bngui.gui.export import _text_dpi
+
+    points_per_pixel = 72 / _text_dpi(window._export_parts())
+    boxes = re.findall(rb"/MediaBox \[\s*([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+)\s*\]", data)
+    assert len(boxes) == 1, boxes
+    width, height = float(boxes[0][2]) - float(boxes[0][0]), float(boxes[0][3]) - float(boxes[0][1])
+    assert abs(width - size.width() * points_per_pixel) <= 1
+    assert abs(height - size.height() * points_per_pixel) <= 1
+    # Vectors: the only pictures are the variant list's line samples (each with its mask).
+    assert data.count(b"/Subtype /Image") <= 2 * len(window.curves.variant_list.rows)
+    assert b"/Font" in data  # text, not pictures of text
 
 
 def test_save_session_makes_a_new_folder_and_refuses_someone_elses(qtbot, fake_window, tmp_path,

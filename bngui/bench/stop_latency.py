@@ -55,14 +55,18 @@ def run_stop_bench(variant_ids, data_path=None, out=print):
         f" runs of {RUN_BATCHES} batches, precise BN over {TrainSettings().precise_batches} batches")
     history = window.history
     for name, (kind, value) in MOMENTS:
+        _wait(app, lambda: window.run_bar.start_button.isEnabled(), 60)
         QTest.mouseClick(window.run_bar.start_button, Qt.MouseButton.LeftButton)
+        if not _wait(app, lambda: window.controller.running, 10):
+            out(f"  {name}: the run did not start ({window.run_status.text()!r})")
+            continue
         if kind == "batch":
             reached = _wait(app, lambda v=value: window.history.batches_done >= v, 600)
         else:
             phase = Phase.SCORING if value == "scoring" else Phase.PRECISE
             reached = _wait(app, lambda p=phase: window.history.phase == p, 600)
         if not reached or not window.controller.running:
-            out(f"  {name}: not reached (the run ended first)")
+            out(f"  {name}: not reached (the run ended first: {window.run_status.text()!r})")
             _wait(app, lambda: not window.controller.running, 600)
             continue
         pressed = time.monotonic()
@@ -77,6 +81,7 @@ def run_stop_bench(variant_ids, data_path=None, out=print):
             f" {said!r} at once, Stop {'enabled' if stop_enabled else 'disabled'}; then"
             f" {window.run_status.text()!r}")
     # Closing in the middle of a run.
+    _wait(app, lambda: window.run_bar.start_button.isEnabled(), 60)
     QTest.mouseClick(window.run_bar.start_button, Qt.MouseButton.LeftButton)
     _wait(app, lambda: window.history.batches_done >= 20, 600)
     started = time.monotonic()

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication
 
 from bngui.bench.monkey import Problems, Watchdog, dismiss_dialogs, make_window, stray_items
 from bngui.core import lesson
+from bngui.core.settings import TrainSettings
 from bngui.core.variants import NOTEBOOK_VARIANT_IDS
 
 TWO = ["baseline", "keras-conv-bn-relu"]
@@ -93,6 +94,8 @@ def layout_switches(window, problems):
         wait(120)
         check(window, problems, f"idle switch {number + 1}")
     window.setup_panel.select_variants(list(NOTEBOOK_VARIANT_IDS))
+    # A run that outlasts the switches (the fake trainer takes 10 ms a batch).
+    window.setup_panel.set_settings(TrainSettings(batches=20_000))
     QTest.mouseClick(window.run_bar.start_button, Qt.MouseButton.LeftButton)
     wait(300)
     training = window.controller.running

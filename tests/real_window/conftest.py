@@ -19,15 +19,14 @@ HERE = Path(__file__).parent
 SCREEN = "1920x1080x24"  # the largest projector size; windows are resized within it
 
 
-@pytest.fixture(scope="session")
-def display():
-    """The number of a private Xvfb display (``:N``) for this test process."""
+def _x_server(screen):
+    """A private Xvfb with one ``screen`` ("WxHxDEPTH"): yields its display (``:N``)."""
     if shutil.which("Xvfb") is None:
         if os.environ.get("CI"):
             pytest.fail("Xvfb is missing: the real-window tier cannot run (apt-get install xvfb)")
         pytest.skip("Xvfb is not installed")
     read, write = os.pipe()
-    server = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", SCREEN, "-nolisten", "tcp"],
+    server = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", screen, "-nolisten", "tcp"],
                               pass_fds=(write,), stderr=subprocess.DEVNULL)
     os.close(write)
     with os.fdopen(read) as pipe:
@@ -38,6 +37,18 @@ def display():
     yield f":{number}"
     server.terminate()
     server.wait(10)
+
+
+@pytest.fixture(scope="session")
+def display():
+    """A private Xvfb display (``:N``) of the largest projector size, for this test process."""
+    yield from _x_server(SCREEN)
+
+
+@pytest.fixture(scope="session")
+def small_display():
+    """A private Xvfb display of 1280×720, smaller than the window's first size."""
+    yield from _x_server("1280x720x24")
 
 
 def real_window_environment(display, home):

@@ -194,8 +194,30 @@ def strokes(window, problems):
     return {"predictions_shown": len(shown)}
 
 
+def first_window(window, problems):
+    """The window as it first opens (fresh settings), and once more with a saved size larger
+    than the screen: its frame and the screen's available geometry."""
+    from bngui.gui.main_window import MainWindow
+
+    def frame(shown):
+        geometry = shown.frameGeometry()
+        return [geometry.x(), geometry.y(), geometry.width(), geometry.height()]
+
+    available = window.screen().availableGeometry()
+    first = frame(window)
+    window.resize(3000, 2000)  # a size saved on a larger desk
+    window.close()
+    again = MainWindow(window.store)
+    again.show()
+    wait(500)
+    restored = frame(again)
+    again.close()
+    return {"screen": [available.x(), available.y(), available.width(), available.height()],
+            "first": first, "restored": restored}
+
+
 SCENARIOS = {function.__name__: function for function in
-             (layout_switches, presentation, lesson_steps, session_while_training, strokes)}
+             (layout_switches, presentation, lesson_steps, session_while_training, strokes, first_window)}
 
 
 def main(name):
@@ -208,7 +230,10 @@ def main(name):
     watchdog = Watchdog(problems)
     settings = tempfile.TemporaryDirectory()
     window = make_window("fake", settings.name)
-    window.resize(1280, 720)
+    if name == "first_window":
+        wait(500)  # as it opens
+    else:
+        window.resize(1280, 720)
     # No window manager under Xvfb: the window is activated as a click on it would.
     window.activateWindow()
     QTest.qWaitForWindowActive(window)

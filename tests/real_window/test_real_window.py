@@ -1,5 +1,6 @@
 """The real window, driven as a person drives it (see conftest.py and scenarios.py)."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -13,6 +14,24 @@ from bngui.core import lesson
 # Loose bounds, to catch a regression (a quit that waits for TensorFlow's import, a
 # stop that waits for a whole scoring pass); the figures are measured by the benchmarks.
 QUIT_BOUND_S = 2.0
+
+
+def test_the_first_window_fits_a_small_screen(small_display, tmp_path):
+    """On a 1280×720 screen the first window (1440×900 by default) and a saved size larger
+    than the screen are reduced to fit it."""
+    from conftest import HERE, real_window_environment
+
+    finished = subprocess.run([sys.executable, str(HERE / "scenarios.py"), "first_window"],
+                              env=real_window_environment(small_display, tmp_path), capture_output=True,
+                              text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr[-4000:]
+    result = json.loads(finished.stdout.strip().splitlines()[-1])
+    x, y, width, height = result["screen"]
+    for frame in (result["first"], result["restored"]):
+        left, top, frame_width, frame_height = frame
+        assert x <= left and y <= top, result
+        assert left + frame_width <= x + width and top + frame_height <= y + height, result
+    assert result["problems"] == []
 
 
 def test_layout_switches_idle_and_while_training(scenario):

@@ -15,7 +15,7 @@ def run_app(data_path=None, argv=None, session=None, lesson=None):
     from bngui.gui.desktop_entry import APP_ID
     from bngui.gui.i18n import LANGUAGE_VARIABLE, set_up_language
     from bngui.gui.icons import app_icon
-    from bngui.gui.main_window import QUIT_WAIT_MS, MainWindow
+    from bngui.gui.main_window import MainWindow
     from bngui.gui.plot_style import configure_pyqtgraph
 
     configure_logging()
@@ -49,7 +49,8 @@ def run_app(data_path=None, argv=None, session=None, lesson=None):
     heartbeat.start(250)
     heartbeat.timeout.connect(lambda: None)
     ended = []
-    app.aboutToQuit.connect(lambda: ended.append(window.shutdown(QUIT_WAIT_MS)))
+    # The window's closing has waited already: here only whether the threads have ended.
+    app.aboutToQuit.connect(lambda: ended.append(window.shutdown(0)))
     code = app.exec()
     if not all(ended):
         # A thread still finishes a step it cannot interrupt (importing TensorFlow,

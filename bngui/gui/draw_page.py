@@ -8,7 +8,7 @@ a throttled rate.
 """
 
 import numpy as np
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QDeadlineTimer, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -409,10 +409,11 @@ class DrawPage(QWidget):
         usually well under a second, a few seconds on a busy CPU. Models the user
         asked to save are saved, however long that takes.
         """
-        opened = self._opening is None or self._opening.wait(timeout_ms)
+        deadline = QDeadlineTimer(timeout_ms)
+        opened = self._opening is None or self._opening.wait(deadline)
         if self.inference is None:
             return opened
-        ended = self.inference.stop(timeout_ms)
+        ended = self.inference.stop(max(0, deadline.remainingTime()))
         while not ended and self.inference.saving:
             ended = self.inference.wait(1000)
         return ended and opened

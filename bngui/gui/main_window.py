@@ -11,7 +11,7 @@ import contextlib
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QSettings, Qt, QTimer
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QDeadlineTimer, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QFont, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -1129,13 +1129,18 @@ class MainWindow(QMainWindow):
     def shutdown(self, timeout_ms=None):
         """Stop training and background jobs; True when every thread has ended.
 
-        Waits ``timeout_ms`` for the training and the jobs and as long again for the
-        drawing's models (by default 2.5 s and 15 s); files the user asked to save are
-        written first, however long that takes.
+        Waits ``timeout_ms`` in all for the training, the jobs and the drawing's models (by
+        default 2.5 s for the first two and 15 s for the last); files the user asked to save
+        are written first, however long that takes.
         """
         self.redraw_timer.stop()
-        ended = self.controller.shutdown(2500 if timeout_ms is None else timeout_ms)
-        ended = self.draw_page.shutdown(15000 if timeout_ms is None else timeout_ms) and ended
+        if timeout_ms is None:
+            ended = self.controller.shutdown(2500)
+            ended = self.draw_page.shutdown(15000) and ended
+        else:  # closing: one deadline for the threads that can stop, none for loading
+            deadline = QDeadlineTimer(timeout_ms)
+            ended = self.controller.shutdown(timeout_ms, wait_for_loading=False)
+            ended = self.draw_page.shutdown(max(0, deadline.remainingTime())) and ended
         dialog = getattr(self, "data_dialog", None)
         if dialog is not None and dialog.downloading:
             dialog.done(0)

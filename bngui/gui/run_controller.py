@@ -301,9 +301,14 @@ class RunController(QObject):
         """The background jobs that have not finished yet (training aside)."""
         return list(self._jobs)
 
-    def shutdown(self, timeout_ms=2500):
+    def shutdown(self, timeout_ms=2500, wait_for_loading=True):
         """Stop training and every job, and wait ``timeout_ms`` in all for their threads; True
-        when every thread has ended. A session being saved is waited for until it is written."""
+        when every thread has ended. A session being saved is waited for until it is written.
+
+        Without ``wait_for_loading`` (closing the window) the jobs that load or compile are
+        not waited for at all: they cannot be interrupted, and importing TensorFlow holds
+        Python's lock for most of a second at a time, so every wait costs that much again.
+        """
         deadline = QDeadlineTimer(timeout_ms)
         if self._run is not None:
             self._run.cancel()  # stops, and keeps no model: the window is closing
@@ -313,6 +318,8 @@ class RunController(QObject):
         for job in self._jobs:
             if job.writes_user_files:
                 job.wait()
-            else:
+            elif wait_for_loading:
                 ended = job.wait(deadline) and ended
+            else:
+                ended = job.isFinished() and ended
         return ended

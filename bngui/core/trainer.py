@@ -13,6 +13,7 @@ Progress is reported as records from ``events``.
 """
 
 import logging
+import math
 import threading
 import time
 import zlib
@@ -38,10 +39,16 @@ logger = logging.getLogger(__name__)
 TRAIN_METRIC_EVERY = 25
 VALIDATION_EVERY = 100
 SINGLE_SAMPLES = 100
-# Images per scoring call of one variant: a stop request waits for at most one
-# round of such calls (well under half a second for ten variants).
+# Images per scoring call of one variant. A stop is checked before every compiled
+# call, so it waits for at most one such call per thread: 500 images take 50-70 ms
+# for one variant on one core (about 0.2 s on a busy machine).
 EVALUATION_CHUNK = 500
 SINGLE_SAMPLE_CHUNK = 25
+# A variant has diverged when its training loss is not finite, or above this many
+# times its first batch's loss: at a learning rate of 1.0 the plain network's loss
+# reaches 1e25 and stays finite. A run that learns only lowers its loss (sigmoid:
+# 0.69 at the start), and one that merely struggles stays near it.
+LOSS_EXPLOSION = 100.0
 # The fixed probe batch for the activation and BN-lag statistics: the first validation images.
 PROBE_IMAGES = 64
 # Variants computed at once: one per core of the 2-core laptops bngui is made for.
@@ -83,6 +90,20 @@ def loss_function(name: str) -> Callable:
     else:
         raise SettingsError(f"loss must be one of {', '.join(LOSSES)}, not {name!r}")
     return loss
+
+
+def loss_exploded(losses, first_losses) -> np.ndarray:
+    """Per variant, whether a training loss counts as diverged (see ``LOSS_EXPLOSION``).
+
+    ``first_losses`` are the same variants' losses on the run's first batch.
+    """
+    losses = np.asarray(losses, np.float64)
+    with np.errstate(invalid="ignore"):  # a NaN first loss compares as False
+        return ~np.isfinite(losses) | (losses > LOSS_EXPLOSION * np.asarray(first_losses))
+
+
+class _Stopped(Exception):
+    """A stop was requested: raised before the next compiled call, caught by ``run``."""
 
 
 def variant_seed(seed: int, variant_id: str) -> int:
@@ -590,31 +611,44 @@ class LockstepTrainer:
 
     # -- compiled pieces -------------------------------------------------------------
 
-    def trace(self, everything=False) -> None:
+    def trace(self, everything=False, cancelled: Callable[[], bool] = lambda: False) -> None:
         """Compile what a run needs before its final scoring (with ``everything``, every
-        function) for every variant, unless compiled already, and the augmentation."""
+        function) for every variant, unless compiled already, and the augmentation.
+
+        ``cancelled`` is asked between functions; when it says so, the rest is left.
+        """
         with _first_call_pool() as first_calls:
             for entry in self.compiled.values():
-                entry.trace(for_training=not everything, first_calls_in=first_calls)
+                entry.trace(cancelled, for_training=not everything, first_calls_in=first_calls)
         for entry in self.compiled.values():
-            entry.trace(for_training=not everything)  # again what failed there, to report it
+            # Again what failed there, to report it (or what was cancelled: nothing).
+            entry.trace(cancelled, for_training=not everything)
         if self.settings.augment and self._augment is None:
             from bngui.core.augment import augment_batch
 
             self._augment = tf.function(augment_batch).get_concrete_function(_IMAGES, _SEED)
 
-    @staticmethod
-    def _each(pool, function, items, *args):
+    def _check_stop(self) -> None:
+        """Raise ``_Stopped`` if a stop was requested (asked before every compiled call)."""
+        if self.control.stop_requested:
+            raise _Stopped
+
+    def _each(self, pool, function, items, *args):
         """``function(item, *args)`` for every item, PARALLEL_VARIANTS at a time; results in order.
 
-        The items that took longest last time start first, so that the threads
-        finish together rather than one waiting for a long item started last.
+        A stop request is seen before each call (``_Stopped``). The items that
+        took longest last time start first, so that the threads finish
+        together rather than one waiting for a long item started last.
         """
+        def call(item):
+            self._check_stop()
+            return _timed_call(function, item, *args)
+
         if pool is None or len(items) == 1:
-            return [function(item, *args) for item in items]
+            return [call(item) for item in items]
         futures = {}
         for index in sorted(range(len(items)), key=lambda index: -items[index].seconds[function]):
-            futures[index] = pool.submit(_timed_call, function, items[index], *args)
+            futures[index] = pool.submit(call, items[index])
         return [futures[index].result() for index in range(len(items))]
 
     def train_step(self, images, labels, active=None, pool=None):
@@ -641,40 +675,38 @@ class LockstepTrainer:
 
     # -- measuring -------------------------------------------------------------------
 
-    def _measure(self, pool, images, labels, entries):
+    def _measure(self, pool, images, labels, entries, progress=None):
         """Mean loss and accuracy of each entry over a whole set, in chunks.
 
-        Returns None if a stop was requested on the way.
+        ``progress(done, total)`` is called after each chunk (``_progress``).
         """
         loss_sums, correct = np.zeros(len(entries)), np.zeros(len(entries))
         for start in range(0, len(labels), EVALUATION_CHUNK):
-            if self.control.stop_requested:
-                return None
             chunk_images = tf.convert_to_tensor(images[start : start + EVALUATION_CHUNK])
             chunk_labels = tf.convert_to_tensor(labels[start : start + EVALUATION_CHUNK])
             results = self._each(pool, CompiledVariant.evaluate_on, entries, chunk_images,
                                  chunk_labels)
             loss_sums += [float(loss) for loss, _ in results]
             correct += [float(hits) for _, hits in results]
+            if progress is not None:
+                progress(min(start + EVALUATION_CHUNK, len(labels)), len(labels))
         return loss_sums / len(labels), correct / len(labels)
 
-    def _single_sample_accuracy(self, pool, entries):
-        """The notebook's check: the first 100 test images scored one at a time.
-
-        Returns None if a stop was requested on the way.
-        """
+    def _single_sample_accuracy(self, emit, pool, entries):
+        """The notebook's check: the first 100 test images scored one at a time."""
         count = min(SINGLE_SAMPLES, len(self.data.test_labels))
         images, labels = self.data.test_images[:count], self.data.test_labels[:count]
-        self.trace(everything=True)  # the single-sample scoring is compiled at its first use
+        # The single-sample scoring is compiled at its first use.
+        self.trace(everything=True, cancelled=lambda: self.control.stop_requested)
         correct = np.zeros(len(entries))
         for start in range(0, count, SINGLE_SAMPLE_CHUNK):
-            if self.control.stop_requested:
-                return None
             chunk_images = tf.convert_to_tensor(images[start : start + SINGLE_SAMPLE_CHUNK])
             chunk_labels = tf.convert_to_tensor(labels[start : start + SINGLE_SAMPLE_CHUNK],
                                                 tf.int32)
             correct += [float(hits) for hits in self._each(
                 pool, CompiledVariant.single_samples_on, entries, chunk_images, chunk_labels)]
+            emit(events.ScoringProgress(events.ScoringPart.SINGLE_SAMPLES,
+                                        min(start + SINGLE_SAMPLE_CHUNK, count), count))
         return correct / count
 
     def probe_percentiles(self) -> np.ndarray:
@@ -687,101 +719,132 @@ class LockstepTrainer:
     def run(self, emit: Callable = lambda event: None) -> list:
         """Train until done or stopped; report every event through ``emit``.
 
+        A stop (``control.stop()``, from any thread) is seen before the next
+        compiled call: one variant's training step, one scoring chunk
+        (EVALUATION_CHUNK images, SINGLE_SAMPLE_CHUNK single samples, one of
+        precise BN's batches) or, while compiling, the next function. With
+        PARALLEL_VARIANTS threads the run ends once the calls under way are
+        done: well under half a second, in training, validation, precise BN
+        and the final scoring alike. It then sends
+        ``StatusChanged(Phase.STOPPING)``, one ``VariantFinished`` per variant
+        and ``RunFinished(STOPPED)``.
+
+        A stopped run is not scored: its ``VariantFinished`` records have
+        status STOPPED (DIVERGED for a variant that had diverged) and NaN
+        scores, also when the stop came during the final scoring, and nothing
+        of an unfinished final scoring is reported (no last validation point,
+        no last statistics). What was measured before the stop stays: the
+        validation set every VALIDATION_EVERY batches, the training batch
+        every TRAIN_METRIC_EVERY. The final scoring (phases SCORING then
+        PRECISE) reports how far it is with ``ScoringProgress`` events.
+
         Returns the list of ``VariantFinished`` records.
         """
         settings, control = self.settings, self.control
-        ids, data = self.variant_ids, self.data
+        ids = self.variant_ids
+        emit(events.RunStarted(ids, settings.batches, settings.batch_size))
+        emit(events.StatusChanged.of(Phase.COMPILING))
+        # Seconds spent in each part of the run (bngui bench reports them).
+        self.timings = dict.fromkeys(("compile", "train", "evaluate", "final"), 0.0)
+        diverged = np.zeros(len(ids), dtype=bool)
+        finished_seconds = np.full(len(ids), np.nan)
+        self._run_started = time.perf_counter()
+        scores = None
+        try:
+            with ThreadPoolExecutor(PARALLEL_VARIANTS, thread_name_prefix="bngui-step") as pool:
+                with self._timed("compile"):
+                    self.trace(cancelled=lambda: control.stop_requested)
+                self._check_stop()
+                last_validation = self._train(emit, pool, diverged, finished_seconds)
+                finished_seconds[~diverged] = time.perf_counter() - self._run_started
+                with self._timed("final"):
+                    scores = self._final_scores(emit, pool, diverged, last_validation)
+        except _Stopped:
+            emit(events.StatusChanged.of(Phase.STOPPING))
+        unset = np.isnan(finished_seconds)
+        finished_seconds[unset] = time.perf_counter() - self._run_started
+        results = self._finish(emit, diverged, finished_seconds, scores)
+        emit(events.RunFinished(events.STOPPED if scores is None else events.DONE,
+                                time.perf_counter() - self._run_started))
+        return results
+
+    def _train(self, emit, pool, diverged, finished_seconds):
+        """The batches, with their metrics at the notebook's cadence, until done or all
+        diverged (``_Stopped`` on a stop). Marks ``diverged`` variants (and when they
+        stopped, in ``finished_seconds``); returns the last validation scores."""
+        settings, control, data, ids = self.settings, self.control, self.data, self.variant_ids
         entries = list(self.compiled.values())
         train_images = data.train_images
         train_labels = data.train_labels.astype(np.int32)
         validation_labels = data.validation_labels.astype(np.int32)
         order = _BatchOrder(len(train_labels), settings.batch_size, settings.seed)
-
-        emit(events.RunStarted(ids, settings.batches, settings.batch_size))
-        emit(events.StatusChanged.of(Phase.COMPILING))
-        # Seconds spent in each part of the run (bngui bench reports them).
-        self.timings = dict.fromkeys(("compile", "train", "evaluate", "final"), 0.0)
-        with self._timed("compile"):
-            self.trace()
-        active = np.ones(len(ids), dtype=bool)
-        diverged = np.zeros(len(ids), dtype=bool)
-        finished_seconds = np.zeros(len(ids))
+        active = ~diverged
+        first_losses = None
         last_validation = [None] * len(ids)  # a frozen variant's scores do not change
-
-        run_started = time.perf_counter()
         paused_seconds = 0.0
         train_started = None
-        with ThreadPoolExecutor(PARALLEL_VARIANTS, thread_name_prefix="bngui-step") as pool:
-            for batch in range(settings.batches):
-                if control.paused:
-                    emit(events.StatusChanged.of(Phase.PAUSED))
-                    paused_seconds += control.wait_while_paused()
-                    if not control.stop_requested:
-                        emit(events.StatusChanged.of(Phase.TRAINING))
-                if control.stop_requested:
-                    break
-                indices = order.next_batch()
-                batch_images, batch_labels = train_images[indices], train_labels[indices]
-                if self._augment is not None:
-                    # One augmented batch, the same for every variant.
-                    batch_images = self._augment(tf.convert_to_tensor(batch_images),
-                                                 tf.constant([settings.seed, batch], tf.int64))
-                was_active = active.copy()
-                with self._timed("train"):
-                    applied, measured = self.train_step(batch_images, batch_labels, active, pool)
-                if train_started is None:
-                    # The first batch's graphs were optimised then: time the throughput after it.
-                    train_started = time.perf_counter()
-                    paused_seconds = 0.0
+        for batch in range(settings.batches):
+            if control.paused:
+                emit(events.StatusChanged.of(Phase.PAUSED))
+                paused_seconds += control.wait_while_paused()
+                if not control.stop_requested:
                     emit(events.StatusChanged.of(Phase.TRAINING))
-                batches_done = batch + 1
+            self._check_stop()
+            indices = order.next_batch()
+            batch_images, batch_labels = train_images[indices], train_labels[indices]
+            if self._augment is not None:
+                # One augmented batch, the same for every variant.
+                batch_images = self._augment(tf.convert_to_tensor(batch_images),
+                                             tf.constant([settings.seed, batch], tf.int64))
+            was_active = active.copy()
+            with self._timed("train"):
+                applied, measured = self.train_step(batch_images, batch_labels, active, pool)
+            if train_started is None:
+                # The first batch's graphs were optimised then: time the throughput after it.
+                train_started = time.perf_counter()
+                paused_seconds = 0.0
+                emit(events.StatusChanged.of(Phase.TRAINING))
+            batches_done = batch + 1
 
-                newly_diverged = active & ~applied
-                for index in np.flatnonzero(newly_diverged):
-                    emit(events.VariantDiverged(ids[index], batch))
-                    finished_seconds[index] = time.perf_counter() - run_started
-                diverged |= newly_diverged
-                active &= applied
+            if first_losses is None:
+                first_losses = measured[:, 0].copy()
+            exploded = loss_exploded(measured[:, 0], first_losses)
+            newly_diverged = active & (~applied | exploded)
+            for index in np.flatnonzero(newly_diverged):
+                emit(events.VariantDiverged(ids[index], batch))
+                finished_seconds[index] = time.perf_counter() - self._run_started
+            diverged |= newly_diverged
+            active &= ~newly_diverged
 
-                reporting = batch % TRAIN_METRIC_EVERY == 0
-                if self.collect_statistics and reporting:
-                    self._emit_batch_statistics(emit, batch, measured, was_active & applied)
-                with self._timed("evaluate"):
-                    if batch % VALIDATION_EVERY == 0:
-                        if not self._validate(emit, pool, batch, validation_labels, active,
-                                              last_validation):
-                            break
-                        if self.collect_statistics:
-                            self._emit_probe_statistics(emit, pool, batch)
-                    if reporting:
-                        # The training batch, scored in inference mode (the notebook's curve).
-                        images = tf.convert_to_tensor(batch_images)
-                        labels = tf.convert_to_tensor(batch_labels)
-                        scores = self._each(pool, CompiledVariant.evaluate_on, entries, images,
-                                            labels)
-                        count = len(batch_labels)
-                        self._emit_metrics(emit, batch, events.TRAIN,
-                                           [float(loss) / count for loss, _ in scores],
-                                           [float(hits) / count for _, hits in scores])
-                if batch > 0:
-                    elapsed = time.perf_counter() - train_started - paused_seconds
-                    per_batch = elapsed / batch
-                    emit(events.Progress(
-                        batches_done, settings.batches,
-                        settings.batch_size / per_batch if per_batch > 0 else 0.0,
-                        per_batch * (settings.batches - batches_done),
-                    ))
-                if not active.any():
-                    break
-
-            stopped = control.stop_requested
-            finished_seconds[~diverged] = time.perf_counter() - run_started
-            with self._timed("final"):
-                results, stopped = self._final_results(emit, pool, stopped, diverged,
-                                                       finished_seconds, last_validation)
-        emit(events.RunFinished(events.STOPPED if stopped else events.DONE,
-                                time.perf_counter() - run_started))
-        return results
+            reporting = batch % TRAIN_METRIC_EVERY == 0
+            if self.collect_statistics and reporting:
+                self._emit_batch_statistics(emit, batch, measured, was_active & applied)
+            with self._timed("evaluate"):
+                if batch % VALIDATION_EVERY == 0:
+                    self._validate(emit, pool, batch, validation_labels, active, last_validation)
+                    if self.collect_statistics:
+                        self._emit_probe_statistics(emit, pool, batch)
+                if reporting:
+                    # The training batch, scored in inference mode (the notebook's curve).
+                    images = tf.convert_to_tensor(batch_images)
+                    labels = tf.convert_to_tensor(batch_labels)
+                    scores = self._each(pool, CompiledVariant.evaluate_on, entries, images,
+                                        labels)
+                    count = len(batch_labels)
+                    self._emit_metrics(emit, batch, events.TRAIN,
+                                       [float(loss) / count for loss, _ in scores],
+                                       [float(hits) / count for _, hits in scores])
+            if batch > 0:
+                elapsed = time.perf_counter() - train_started - paused_seconds
+                per_batch = elapsed / batch
+                emit(events.Progress(
+                    batches_done, settings.batches,
+                    settings.batch_size / per_batch if per_batch > 0 else 0.0,
+                    per_batch * (settings.batches - batches_done),
+                ))
+            if not active.any():
+                break
+        return last_validation
 
     @contextmanager
     def _timed(self, part):
@@ -791,85 +854,81 @@ class LockstepTrainer:
         finally:
             self.timings[part] += time.perf_counter() - started
 
-    def _validate(self, emit, pool, batch, labels, active, last_validation):
-        """Validation scores of every variant; a frozen (diverged) one keeps its last.
-
-        Returns False if a stop was requested on the way.
-        """
+    def _validate(self, emit, pool, batch, labels, active, last_validation, progress=None):
+        """Validation scores of every variant; a frozen (diverged) one keeps its last."""
         entries = list(self.compiled.values())
         changed = [index for index, on in enumerate(active) if on or last_validation[index] is None]
         measured = self._measure(pool, self.data.validation_images, labels,
-                                 [entries[index] for index in changed])
-        if measured is None:
-            return False
+                                 [entries[index] for index in changed], progress)
         for position, index in enumerate(changed):
             last_validation[index] = (measured[0][position], measured[1][position])
         self._emit_metrics(emit, batch, events.VALIDATION,
                            [loss for loss, _ in last_validation],
                            [accuracy for _, accuracy in last_validation])
-        return True
 
-    def _final_results(self, emit, pool, stopped, diverged, finished_seconds, last_validation):
-        """Validation, test and 100-sample accuracy per variant (and precise BN), unless stopped.
+    def _final_scores(self, emit, pool, diverged, last_validation) -> dict:
+        """Validation, test and 100-sample accuracy per variant, and precise BN's.
 
-        Returns the ``VariantFinished`` records and whether the run ended stopped
-        (a stop may also arrive during this scoring).
+        Returns ``{field of VariantFinished: array per variant}``. The last
+        validation point and statistics are sent only once everything is
+        scored (a stop on the way, ``_Stopped``, leaves nothing half-reported).
         """
-        ids, data, settings = self.variant_ids, self.data, self.settings
+        data, settings = self.data, self.settings
         entries = list(self.compiled.values())
-        nan = np.full(len(ids), np.nan)
-        validation_accuracy = test_accuracy = single_accuracy = nan
-        precise_validation, precise_test = nan.copy(), nan.copy()
-        if not stopped:
-            emit(events.StatusChanged.of(Phase.SCORING))
-            validation_labels = data.validation_labels.astype(np.int32)
-            test_labels = data.test_labels.astype(np.int32)
-            scored = self._validate(emit_nothing, pool, settings.batches, validation_labels,
-                                    ~diverged, last_validation)
-            test = self._measure(pool, data.test_images, test_labels, entries) if scored else None
-            single = self._single_sample_accuracy(pool, entries) if test is not None else None
-            if single is None or test is None:
-                stopped = True
-            else:
-                validation = ([loss for loss, _ in last_validation],
-                              [accuracy for _, accuracy in last_validation])
-                self._emit_metrics(emit, settings.batches, events.VALIDATION, *validation)
-                if self.collect_statistics:
-                    # Like the validation curve, the statistics get a last point at the end.
-                    self._emit_probe_statistics(emit, pool, settings.batches)
-                validation_accuracy = np.asarray(validation[1])
-                test_accuracy, single_accuracy = test[1], single
-                precise = self._precise_scores(emit, pool, diverged)
-                if precise is None:
-                    stopped = True
-                else:
-                    precise_validation, precise_test = precise
+        parts = events.ScoringPart
+        emit(events.StatusChanged.of(Phase.SCORING))
+        validation_labels = data.validation_labels.astype(np.int32)
+        held: list = []  # the last point of the curves and statistics, sent at the end
+        self._validate(held.append, pool, settings.batches, validation_labels, ~diverged,
+                       last_validation, _progress(emit, parts.VALIDATION))
+        test = self._measure(pool, data.test_images, data.test_labels.astype(np.int32), entries,
+                             _progress(emit, parts.TEST))
+        single = self._single_sample_accuracy(emit, pool, entries)
+        if self.collect_statistics:
+            # Like the validation curve, the statistics get a last point at the end.
+            self._emit_probe_statistics(held.append, pool, settings.batches)
+        precise_validation, precise_test = self._precise_scores(emit, pool, diverged)
+        for event in held:
+            emit(event)
+        return {
+            "validation_accuracy": np.asarray([accuracy for _, accuracy in last_validation]),
+            "test_accuracy": test[1], "single_sample_accuracy": single,
+            "precise_validation_accuracy": precise_validation,
+            "precise_test_accuracy": precise_test,
+        }
+
+    def _finish(self, emit, diverged, finished_seconds, scores) -> list:
+        """One ``VariantFinished`` per variant, sent and returned; ``scores`` None if stopped."""
         results = []
-        for index, variant_id in enumerate(ids):
+        for index, variant_id in enumerate(self.variant_ids):
             if diverged[index]:
                 status = events.DIVERGED
             else:
-                status = events.STOPPED if stopped else events.DONE
+                status = events.STOPPED if scores is None else events.DONE
+            figures = {name: float(values[index]) for name, values in (scores or {}).items()}
             record = events.VariantFinished(
-                variant_id, status,
-                float(validation_accuracy[index]), float(test_accuracy[index]),
-                float(single_accuracy[index]), float(finished_seconds[index]),
-                float(precise_validation[index]), float(precise_test[index]),
+                variant_id, status, figures.get("validation_accuracy", math.nan),
+                figures.get("test_accuracy", math.nan),
+                figures.get("single_sample_accuracy", math.nan),
+                float(finished_seconds[index]),
+                figures.get("precise_validation_accuracy", math.nan),
+                figures.get("precise_test_accuracy", math.nan),
             )
             results.append(record)
             emit(record)
-        return results, stopped
+        return results
 
     # -- precise BN ------------------------------------------------------------------
 
-    def precise_statistics(self, pool=None, variant_ids=None):
+    def precise_statistics(self, pool=None, variant_ids=None, emit=None):
         """Precise BN for the BN variants (or those of ``variant_ids`` with BN), weights fixed.
 
         Every BN layer's population statistics re-estimated as the plain
         average of its per-batch moments over ``settings.precise_batches``
         training batches of the run's batch size, in training mode. Returns
-        ``{variant_id: statistics}`` (``bn_statistics.Statistics``), or None
-        if a stop was requested on the way. Changes nothing.
+        ``{variant_id: statistics}`` (``bn_statistics.Statistics``); raises
+        ``_Stopped`` if a stop was requested on the way. With ``emit``, a
+        ``ScoringProgress`` after each batch. Changes nothing.
         """
         settings = self.settings
         chosen = [vid for vid in (variant_ids or self.variant_ids)
@@ -883,13 +942,14 @@ class LockstepTrainer:
             len(self.data.train_labels), settings.batch_size, settings.precise_batches,
             settings.seed)
         totals = dict.fromkeys(chosen, 0.0)
-        for batch in indices:
-            if self.control.stop_requested:
-                return None
+        for done, batch in enumerate(indices, 1):
             images = tf.convert_to_tensor(self.data.train_images[batch])
             measured = self._each(pool, CompiledVariant.batch_moments_on, entries, images)
             for vid, values in zip(chosen, measured):
                 totals[vid] = totals[vid] + values.numpy().astype(np.float64)
+            if emit is not None:
+                emit(events.ScoringProgress(events.ScoringPart.PRECISE_STATISTICS, done,
+                                            len(indices)))
         return {vid: bn_statistics.batch_norm_probe(self.compiled[vid].model)
                 .statistics_from_moments(totals[vid] / len(indices)) for vid in chosen}
 
@@ -897,9 +957,9 @@ class LockstepTrainer:
         """Validation and test accuracy with precise-BN statistics, per variant (NaN without BN).
 
         The statistics are put into the trained models for the scoring and the
-        models' own (EMA) ones restored afterwards. None if stopped on the way.
+        models' own (EMA) ones restored afterwards.
         """
-        ids, data = self.variant_ids, self.data
+        ids, data, parts = self.variant_ids, self.data, events.ScoringPart
         validation, test = np.full(len(ids), np.nan), np.full(len(ids), np.nan)
         candidates = [vid for vid, gone in zip(ids, diverged) if not gone]
         self.precise = {}
@@ -907,10 +967,7 @@ class LockstepTrainer:
                 or not any(self.compiled[vid].has_batch_norm for vid in candidates)):
             return validation, test
         emit(events.StatusChanged.of(Phase.PRECISE))
-        precise = self.precise_statistics(pool, candidates)
-        if precise is None:
-            return None
-        self.precise = precise
+        precise = self.precise_statistics(pool, candidates, emit)
         chosen = list(precise)
         entries = [self.compiled[vid] for vid in chosen]
         ema = {vid: bn_statistics.population_statistics(self.compiled[vid].model) for vid in chosen}
@@ -918,14 +975,14 @@ class LockstepTrainer:
             for vid in chosen:
                 bn_statistics.set_population_statistics(self.compiled[vid].model, precise[vid])
             scored_validation = self._measure(pool, data.validation_images,
-                                              data.validation_labels.astype(np.int32), entries)
-            scored_test = (self._measure(pool, data.test_images, data.test_labels.astype(np.int32),
-                                         entries) if scored_validation is not None else None)
+                                              data.validation_labels.astype(np.int32), entries,
+                                              _progress(emit, parts.PRECISE_VALIDATION))
+            scored_test = self._measure(pool, data.test_images, data.test_labels.astype(np.int32),
+                                        entries, _progress(emit, parts.PRECISE_TEST))
         finally:
             for vid in chosen:
                 bn_statistics.set_population_statistics(self.compiled[vid].model, ema[vid])
-        if scored_test is None:
-            return None
+        self.precise = precise
         for position, vid in enumerate(chosen):
             index = ids.index(vid)
             validation[index], test[index] = scored_validation[1][position], scored_test[1][position]
@@ -1047,8 +1104,9 @@ def make_trainer(variant_ids, data, settings=None, control=None, collect_statist
     return kind(variant_ids, data, settings, control, collect_statistics, compiled)
 
 
-def emit_nothing(event):
-    """An emit callback that drops the event (scores measured for a later message)."""
+def _progress(emit, part):
+    """A ``progress(done, total)`` callback that sends ``ScoringProgress`` of ``part``."""
+    return lambda done, total: emit(events.ScoringProgress(part, done, total))
 
 
 class _BatchOrder:

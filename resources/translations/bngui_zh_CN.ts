@@ -855,6 +855,10 @@ or choose another preset in the experiment panel first.</source>
         <translation>精确 BN：正在重新估计总体统计量…</translation>
     </message>
     <message>
+        <source>Stopping…</source>
+        <translation>正在停止…</translation>
+    </message>
+    <message>
         <source>Preparing the run…</source>
         <translation>正在准备运行…</translation>
     </message>

@@ -80,7 +80,9 @@ class FakeTrainer:
                                      batch * settings.batch_size / elapsed,
                                      elapsed / batch * (settings.batches - batches_done)))
         stopped = control.stop_requested
-        if not stopped:
+        if stopped:
+            emit(events.StatusChanged.of(Phase.STOPPING))
+        else:
             emit(events.StatusChanged.of(Phase.SCORING))
             self._metrics(emit, settings.batches, events.VALIDATION)
             self._percentiles(emit, settings.batches)

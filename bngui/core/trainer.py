@@ -293,11 +293,12 @@ class CompiledVariant:
                 restore()
             self._traced = reached == "everything"
         except Exception:
+            # Compiled again at the next trace (a disk cache entry that failed is gone).
+            self._compiling, self._ready_for_training = None, False
             if not release:
                 raise
             logger.warning("compiling %s failed; it is compiled again before its run",
                            self.variant.id, exc_info=True)
-            self._compiling, self._ready_for_training = None, False
         finally:
             if release:
                 self._lock.release()

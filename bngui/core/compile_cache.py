@@ -60,9 +60,9 @@ _TAG_TEXT = "This folder holds bngui's compiled graphs; bngui deletes it when un
 _VERSION_NAME = re.compile(r"[0-9a-f]{20}")
 _ENTRY_NAME = re.compile(r"[0-9a-f]{32}\.npz|.+\.tmp")
 # The core modules a compiled variant's graphs come from (a test checks that these are
-# what the trainer imports): their code is part of every entry's name.
-GRAPH_MODULES = ("bn_statistics", "compile_cache", "events", "layer_names", "layers", "models",
-                 "run_control", "settings", "tf_runtime", "trainer", "variants")
+# what ``compiled_variant`` imports): their code is part of every entry's name.
+GRAPH_MODULES = ("bn_statistics", "compile_cache", "compiled_variant", "layer_names", "layers",
+                 "models", "settings", "tf_runtime", "variants")
 
 
 def default_folder() -> Path | None:

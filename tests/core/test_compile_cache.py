@@ -225,7 +225,7 @@ def test_entries_are_keyed_by_code_not_by_comments_or_docstrings():
 def test_the_graph_modules_are_the_core_modules_a_compiled_variant_imports():
     import subprocess
 
-    code = ("import sys, bngui.core.trainer; print(' '.join(sorted(name[11:] for name in"
+    code = ("import sys, bngui.core.compiled_variant; print(' '.join(sorted(name[11:] for name in"
             " sys.modules if name.startswith('bngui.core.'))))")
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                check=True, timeout=300)
@@ -260,7 +260,7 @@ def test_a_first_call_failing_in_an_executor_is_logged_and_reported_by_the_next_
             yield None
 
     entry = Failing(get_variant("baseline"))
-    with (caplog.at_level(logging.WARNING, logger="bngui.core.trainer"),
+    with (caplog.at_level(logging.WARNING, logger="bngui.core.compiled_variant"),
           ThreadPoolExecutor(1) as pool):
         assert entry.trace(for_training=True, first_calls_in=pool)
     assert "compiling baseline failed" in caplog.text

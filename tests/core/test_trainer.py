@@ -388,7 +388,7 @@ def test_a_stop_is_seen_before_the_next_compiled_call(small_trainer, monkeypatch
     """Stop latency without a clock: after a stop, no compiled call starts (but one that
     another thread had already begun), whatever the run was doing; then the run ends
     with "Stopping", unscored."""
-    from bngui.core import trainer as trainer_module
+    from bngui.core import lockstep as trainer_module
 
     monkeypatch.setattr(trainer_module, "EVALUATION_CHUNK", 50)
     target, target_phase, nth = STOP_MOMENTS[moment]
@@ -473,7 +473,7 @@ def test_a_loss_explodes_when_not_finite_or_far_above_its_start():
 def test_an_exploding_loss_marks_its_variant_diverged(small_trainer, monkeypatch):
     """The rule is applied to every batch's training losses; an exploded variant is
     frozen after that batch, the other trains on."""
-    from bngui.core import trainer as trainer_module
+    from bngui.core import lockstep as trainer_module
 
     fresh_control(small_trainer)
     batches = []

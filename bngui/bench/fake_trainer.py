@@ -1,9 +1,8 @@
 """A fast stand-in for the lockstep trainer: GUI tests whose subject is not learning, and the monkey.
 
-It sends the events the real trainer sends, in the same order and at the same
-cadence (training metrics every 25 batches, validation every 100, statistics,
-progress every batch, the final scores), with made-up numbers, and honours
-pause and stop between batches. No TensorFlow.
+A ``run_protocol.Trainer``: it sends the events the real trainer sends, in the
+order and at the cadence ``run_protocol`` describes (its constants), with
+made-up numbers, and honours pause and stop between batches. No TensorFlow.
 """
 
 import time
@@ -14,6 +13,7 @@ from bngui.core import events
 from bngui.core.data import MnistSplits
 from bngui.core.events import Phase
 from bngui.core.layer_names import ACTIVATION_PERCENTILES, NONLINEAR_LAYERS, WEIGHT_LAYERS
+from bngui.core.run_protocol import Trainer, reports_training_batch, validates
 
 
 def tiny_data(train_images=640):
@@ -39,6 +39,9 @@ class FakeTrainer:
     def trained_models(self):
         return dict(self.models)
 
+    def precise_models(self):
+        return {}
+
     def _accuracy(self, index, batch):
         """Baselines stay at chance, the others climb."""
         if self.variant_ids[index].startswith("baseline"):
@@ -63,16 +66,16 @@ class FakeTrainer:
             if batch == 0:
                 emit(events.StatusChanged.of(Phase.TRAINING))
             batches_done = batch + 1
-            if batch % 25 == 0:
+            if reports_training_batch(batch):
                 for index, variant in enumerate(ids):
                     accuracy = self._accuracy(index, batch)
                     norms = tuple(10.0 ** -(layer / 4) for layer in range(len(WEIGHT_LAYERS)))
                     emit(events.TrainingBatchStatistics(variant, batch, 1 - accuracy, accuracy,
                                                         norms))
-            if batch % 100 == 0:
+            if validates(batch):
                 self._metrics(emit, batch, events.VALIDATION)
                 self._percentiles(emit, batch)
-            if batch % 25 == 0:
+            if reports_training_batch(batch):
                 self._metrics(emit, batch, events.TRAIN)
             if batch > 0:
                 elapsed = time.perf_counter() - started
@@ -80,8 +83,11 @@ class FakeTrainer:
                                      batch * settings.batch_size / elapsed,
                                      elapsed / batch * (settings.batches - batches_done)))
         stopped = control.stop_requested
-        if not stopped:
+        if stopped:
+            emit(events.StatusChanged.of(Phase.STOPPING))
+        else:
             emit(events.StatusChanged.of(Phase.SCORING))
+            emit(events.ScoringProgress(events.ScoringPart.TEST, 1, 1))
             self._metrics(emit, settings.batches, events.VALIDATION)
             self._percentiles(emit, settings.batches)
         seconds = time.perf_counter() - started
@@ -104,7 +110,7 @@ class FakeTrainer:
 
 def fake_trainer(models=None, seconds_per_batch=0.002):
     """A trainer factory for ``MainWindow(make_trainer=...)``."""
-    def make(variant_ids, data, settings, control):
+    def make(variant_ids, data, settings, control) -> Trainer:
         return FakeTrainer(variant_ids, data, settings, control, models, seconds_per_batch)
 
     return make

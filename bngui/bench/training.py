@@ -227,7 +227,13 @@ def run_breakdown(variant_ids, data, settings, batches, cache):
     full = dataclasses.replace(settings, batches=batches)
     started = time.perf_counter()
     trainer = LockstepTrainer(variant_ids, data, full, compiled=cache)
+    built = time.perf_counter() - started
     trainer.run()
     wall = time.perf_counter() - started
-    parts = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in trainer.timings.items())
-    print(f"a run of {batches} batches (variants already compiled): {wall:.1f} s; {parts}")
+    timings = trainer.timings
+    names = {"compile": "compiling", "train": "training", "evaluate": "validation during training",
+             "final": "final scoring (validation, test, single samples)", "precise": "precise BN"}
+    parts = ", ".join(f"{names[name]} {seconds:.1f} s" for name, seconds in timings.items())
+    rest = wall - built - sum(timings.values())
+    print(f"a run of {batches} batches (variants already compiled): {wall:.1f} s = start"
+          f" (building) {built:.1f} s, {parts}, other {rest:.1f} s")

@@ -9,18 +9,26 @@ runtime and calls them with the new process's variables in place of the old
 ones: a few milliseconds instead of seconds, and the very graph that was
 traced, so the results are the same to the last bit.
 
-An entry's name is a hash of everything that shapes the graph: the source of
-bngui's core, the versions of Python, TensorFlow and Keras, the device kind,
-the function's name and signature and its owner's key (variant, loss, BN
-decay). A changed program therefore never finds an old graph. Entries of other
-program versions that have not been used for a month are deleted.
+An entry's name is a hash of everything that shapes the graph: the code of
+the core modules a compiled variant is made of (``GRAPH_MODULES``, as parsed:
+comments, docstrings and layout do not count), the versions of Python,
+TensorFlow and Keras, the device kind, the function's name and signature and
+its owner's key (variant, loss, BN decay). A changed program therefore never
+finds an old graph.
 
-The folder is ``BNGUI_COMPILE_CACHE`` if set (``0`` or ``off`` turns the cache
-off), else the platform's user cache folder. An entry that cannot be read or
-does not fit is logged, deleted and traced again: the cache can only make a
-start faster, never wrong.
+Where: the sub-folder ``bngui-compiled`` of ``BNGUI_COMPILE_CACHE`` if set
+(``0`` or ``off`` turns the cache off), else of the platform's user cache
+folder for bngui; in it one folder per program version, marked with a tag
+file. What is loaded is executed, so the cache refuses (and is then off) a
+folder of its own that is not the user's or that others may write. It deletes
+only what it wrote: its own files in its own marked folders, those of other
+program versions once unused for a month, never a folder with anything else
+in it. An entry that cannot be read, does not fit, or fails when called is
+logged, deleted and traced again: the cache can only make a start faster,
+never wrong.
 """
 
+import ast
 import contextlib
 import functools
 import hashlib
@@ -28,7 +36,8 @@ import json
 import logging
 import os
 import platform
-import shutil
+import re
+import stat
 import sys
 import tempfile
 import time
@@ -43,12 +52,22 @@ from bngui.core.tf_runtime import GPUS, keras, tf
 log = logging.getLogger(__name__)
 
 ENV_FOLDER = "BNGUI_COMPILE_CACHE"
-FORMAT = 1  # of an entry's file; part of every entry's name
+FORMAT = 2  # of an entry's file; part of every entry's name
 STALE_SECONDS = 30 * 24 * 3600  # other program versions' entries unused this long go
+OWN_FOLDER = "bngui-compiled"  # the cache's own sub-folder of the chosen folder
+TAG = "BNGUI-COMPILE-CACHE.TAG"  # marks a folder the cache made (its own files only)
+_TAG_TEXT = "This folder holds bngui's compiled graphs; bngui deletes it when unused.\n"
+_VERSION_NAME = re.compile(r"[0-9a-f]{20}")
+_ENTRY_NAME = re.compile(r"[0-9a-f]{32}\.npz|.+\.tmp")
+# The core modules a compiled variant's graphs come from (a test checks that these are
+# what ``compiled_variant`` imports): their code is part of every entry's name.
+GRAPH_MODULES = ("bn_statistics", "compile_cache", "compiled_variant", "layer_names", "layers",
+                 "models", "settings", "tf_runtime", "variants")
 
 
 def default_folder() -> Path | None:
-    """Where entries live: ``BNGUI_COMPILE_CACHE``, else the user cache folder; None if off."""
+    """The folder for the cache's own sub-folder: ``BNGUI_COMPILE_CACHE``, else the
+    user cache folder's ``bngui``; None if off."""
     chosen = os.environ.get(ENV_FOLDER, "").strip()
     if chosen.lower() in ("0", "off", "no", "false"):
         return None
@@ -56,24 +75,57 @@ def default_folder() -> Path | None:
         return Path(chosen).expanduser()
     if sys.platform == "win32":
         base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-        return base / "bngui" / "Cache" / "compiled"
+        return base / "bngui" / "Cache"
     if sys.platform == "darwin":
-        return Path.home() / "Library" / "Caches" / "bngui" / "compiled"
+        return Path.home() / "Library" / "Caches" / "bngui"
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "bngui" / "compiled"
+    return base / "bngui"
+
+
+def code_of(source: str) -> str:
+    """A module's code without comments, docstrings or layout (its parsed form)."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(body, list) and body and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            body[0] = ast.Pass()
+    return ast.dump(tree)
 
 
 @functools.cache
 def program_fingerprint() -> str:
-    """A hash of what makes a graph: bngui's core sources and the libraries' versions."""
+    """A hash of what makes a graph: the graph modules' code and the libraries' versions."""
     digest = hashlib.sha256()
     for part in (FORMAT, platform.python_version(), tf.__version__, keras.__version__,
                  keras.config.floatx(), keras.config.dtype_policy().name, bool(GPUS)):
         digest.update(f"{part}\n".encode())
-    for source in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(source.name.encode())
-        digest.update(source.read_bytes())
+    for name in GRAPH_MODULES:
+        digest.update(name.encode())
+        digest.update(code_of((Path(__file__).parent / f"{name}.py").read_text("utf-8")).encode())
     return digest.hexdigest()[:20]
+
+
+def refusal(folder: Path) -> str | None:
+    """Why the cache may not use ``folder`` (what it loads is executed), or None.
+
+    It must be a real folder (not a link) owned by this user and not writable by
+    the group or others. (Windows: its folders' ACLs are left to the system.)
+    """
+    try:
+        status = folder.lstat()
+    except OSError as error:
+        return str(error)
+    if not stat.S_ISDIR(status.st_mode):
+        return "it is not a folder"
+    if not hasattr(os, "getuid"):
+        return None
+    if status.st_uid != os.getuid():
+        return "it belongs to another user"
+    if status.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return "others may write to it"
+    return None
 
 
 def _flat_structure(structured):
@@ -89,8 +141,10 @@ class CompileCache:
     """Traced functions saved to and loaded from ``folder`` (see the module's text)."""
 
     def __init__(self, folder: Path):
-        self.folder = Path(folder)
+        self.folder = Path(folder) / OWN_FOLDER
         self._pruned = False
+        self._checked: set[Path] = set()  # folders found fit for use
+        self._refused = False
 
     def _entry(self, owner_key, name: str, signature: Sequence) -> str:
         described = repr((tuple(owner_key), name, [(spec.shape.as_list(), spec.dtype.name)
@@ -99,6 +153,32 @@ class CompileCache:
 
     def _path(self, entry: str) -> Path:
         return self.folder / program_fingerprint() / f"{entry}.npz"
+
+    def _usable(self, version_folder: Path, create: bool) -> bool:
+        """Whether this version's folder (and the cache's own one) may be used;
+        with ``create``, made (private, tagged) if missing. A refusal is logged
+        once and turns the cache off for this process."""
+        if self._refused:
+            return False
+        for folder in (self.folder, version_folder):
+            if folder in self._checked:
+                continue
+            if create and not folder.exists():
+                try:
+                    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+                    (folder / TAG).write_text(_TAG_TEXT)
+                except OSError as error:
+                    log.info("could not make the compile cache's folder %s: %s", folder, error)
+                    return False
+            elif not folder.exists():
+                return False
+            why = refusal(folder)
+            if why is not None:
+                log.warning("not using the compile cache in %s: %s", folder, why)
+                self._refused = True
+                return False
+            self._checked.add(folder)
+        return True
 
     # -- saving ----------------------------------------------------------------------
 
@@ -143,9 +223,10 @@ class CompileCache:
         functions = {f"function_{index}": np.frombuffer(definition.SerializeToString(), np.uint8)
                      for index, definition in enumerate(definitions)}
         path = self._path(entry)
+        if not self._usable(path.parent, create=True):
+            return False
         written = None
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
             # Written aside and renamed: a reader (another process) never sees half a file.
             with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as out:
                 written = Path(out.name)
@@ -162,7 +243,11 @@ class CompileCache:
         return True
 
     def _prune_other_versions(self):
-        """Delete other program versions' folders unused for STALE_SECONDS (at the first save)."""
+        """Delete other program versions' entries unused for STALE_SECONDS (at the first save).
+
+        Only in folders the cache made (named like a version, tagged), only its
+        own files; such a folder goes only once nothing else is left in it.
+        """
         if self._pruned:
             return
         self._pruned = True
@@ -170,21 +255,30 @@ class CompileCache:
         now = time.time()
         with contextlib.suppress(OSError):
             for folder in self.folder.iterdir():
-                if (folder.is_dir() and folder.name != current
-                        and now - folder.stat().st_mtime > STALE_SECONDS):
-                    shutil.rmtree(folder, ignore_errors=True)
+                if (folder.name == current or not _VERSION_NAME.fullmatch(folder.name)
+                        or folder.is_symlink() or not (folder / TAG).is_file()
+                        or now - folder.stat().st_mtime <= STALE_SECONDS):
+                    continue
+                for path in folder.iterdir():
+                    if _ENTRY_NAME.fullmatch(path.name) and path.is_file():
+                        path.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):  # anything else there: the folder stays
+                    if {path.name for path in folder.iterdir()} == {TAG}:
+                        (folder / TAG).unlink()
+                        folder.rmdir()
 
     # -- loading ---------------------------------------------------------------------
 
     def has(self, owner_key, name: str, signature: Sequence) -> bool:
         """Whether an entry for this function is on disk (``load`` may still refuse it)."""
-        return self._path(self._entry(owner_key, name, signature)).is_file()
+        path = self._path(self._entry(owner_key, name, signature))
+        return self._usable(path.parent, create=False) and path.is_file()
 
     def load(self, owner_key, name: str, signature: Sequence,
              variables: Sequence) -> Callable | None:
         """The kept function bound to ``variables``, or None (not kept, or unusable)."""
         path = self._path(self._entry(owner_key, name, signature))
-        if not path.is_file():
+        if not self._usable(path.parent, create=False) or not path.is_file():
             return None
         try:
             function = _bind(path, owner_key, name, variables)
@@ -269,17 +363,22 @@ def _bind(path: Path, owner_key, name: str, variables: Sequence) -> Callable:
     for definition in reversed(definitions):
         if not runtime.has_function(definition.signature.name):
             runtime.add_function_def(definition)
-    return LoadedFunction(runtime, definitions[0], captured,
+    return LoadedFunction(path, runtime, definitions[0], captured,
                           [tf.TensorSpec(shape, tf.as_dtype(dtype))
                            for shape, dtype in description["arguments"]],
                           description["outputs"], description["structure"] == "single")
 
 
 class LoadedFunction:
-    """A function loaded from the cache, called like the concrete function it was."""
+    """A function loaded from the cache, called like the concrete function it was.
 
-    def __init__(self, runtime, definition, captured: list, signature: list, outputs: int,
-                 single: bool):
+    If a call fails, its entry is deleted (and the error raised): the next
+    compile traces the function again instead of loading what failed.
+    """
+
+    def __init__(self, path: Path, runtime, definition, captured: list, signature: list,
+                 outputs: int, single: bool):
+        self._path = path
         self._runtime, self._captured = runtime, captured
         self._name = definition.signature.name.encode()
         # The graph's own outputs, of which the traced function returned the first ``outputs``.
@@ -292,9 +391,17 @@ class LoadedFunction:
         specs = self.structured_input_signature[0]
         tensors = [tf.convert_to_tensor(argument, spec.dtype)
                    for argument, spec in zip(arguments, specs, strict=True)]
-        results = self._runtime.call_function(self._name, tensors + self._captured,
-                                              self._returned)
+        try:
+            results = self._run(tensors)
+        except Exception as error:
+            log.info("compiled function %s failed when called (%s); its entry is deleted",
+                     self._path.name, error)
+            self._path.unlink(missing_ok=True)
+            raise
         return results[0] if self._single else tuple(results[: self._outputs])
+
+    def _run(self, tensors):
+        return self._runtime.call_function(self._name, tensors + self._captured, self._returned)
 
 
 def default_cache() -> CompileCache | None:

@@ -36,6 +36,7 @@ class Phase(_Word):
     PAUSED = "paused"
     SCORING = "scoring"  # final validation, test and 100-sample scores
     PRECISE = "precise"  # precise BN: population statistics re-estimated, then scored
+    STOPPING = "stopping"  # a stop was seen: the run ends now, unscored (see ``LockstepTrainer.run``)
 
 
 class State(_Word):
@@ -62,7 +63,19 @@ PHASE_MESSAGES = {
     Phase.PAUSED: "Paused",
     Phase.SCORING: "Scoring validation and test sets",
     Phase.PRECISE: "Precise BN: re-estimating the population statistics",
+    Phase.STOPPING: "Stopping",
 }
+
+
+class ScoringPart(_Word):
+    """What the final scoring is measuring now (``ScoringProgress``)."""
+
+    VALIDATION = "validation"  # the whole validation set, population (EMA) statistics
+    TEST = "test"  # the whole test set
+    SINGLE_SAMPLES = "single samples"  # the first 100 test images, one at a time
+    PRECISE_STATISTICS = "precise statistics"  # precise BN's training batches (counted in batches)
+    PRECISE_VALIDATION = "precise validation"  # the validation set with precise-BN statistics
+    PRECISE_TEST = "precise test"  # the test set with precise-BN statistics
 
 
 @dataclass(frozen=True)
@@ -119,8 +132,27 @@ class Progress:
 
 
 @dataclass(frozen=True)
+class ScoringProgress:
+    """How far the final scoring has come: ``done`` of ``total`` images of ``part``.
+
+    Sent after each chunk of the final scoring (for ``PRECISE_STATISTICS``
+    the count is of training batches). A passing state of a live run, like
+    ``Progress``: sessions do not keep it.
+    """
+
+    part: ScoringPart
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
 class VariantDiverged:
-    """The variant's loss or gradients became NaN or infinite; it is frozen from here on."""
+    """The variant's training loss exploded; it is frozen from here on.
+
+    Exploded means: the loss or a gradient became NaN or infinite (that step
+    changed no weight), or the loss grew beyond ``trainer.LOSS_EXPLOSION``
+    times its first batch's loss (see ``trainer.loss_exploded``).
+    """
 
     variant: str
     batch: int

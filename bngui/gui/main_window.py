@@ -726,6 +726,7 @@ class MainWindow(QMainWindow):
                 Phase.PAUSED: self.tr("Paused"),
                 Phase.SCORING: self.tr("Scoring validation and test sets…"),
                 Phase.PRECISE: self.tr("Precise BN: re-estimating the population statistics…"),
+                Phase.STOPPING: self.tr("Stopping…"),
             }
             return phases.get(history.phase, self.tr("Preparing the run…"))
         if history.finished is not None:

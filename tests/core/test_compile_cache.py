@@ -44,7 +44,7 @@ def _everything_it_computes(entry):
 
 
 def _entries(folder):
-    return sorted(folder.glob("*/*.npz"))
+    return sorted((folder / compile_cache.OWN_FOLDER).glob("*/*.npz"))
 
 
 @pytest.mark.parametrize("variant_id", ["keras-conv-bn-relu", "nn-conv-relu-bn"])
@@ -130,20 +130,106 @@ def test_the_cache_can_be_turned_off_and_has_a_default_folder(monkeypatch, tmp_p
     monkeypatch.delenv(compile_cache.ENV_FOLDER)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     if sys.platform not in ("win32", "darwin"):
-        assert compile_cache.default_folder() == tmp_path / "bngui" / "compiled"
+        assert compile_cache.default_folder() == tmp_path / "bngui"
 
 
-def test_other_program_versions_are_pruned_once_unused_for_a_month(cache_folder):
-    stale, recent = cache_folder / "old-version", cache_folder / "other-version"
-    for folder in (stale, recent):
-        folder.mkdir(parents=True)
-        (folder / "entry.npz").write_bytes(b"")
-    month_ago = time.time() - compile_cache.STALE_SECONDS - 60
-    os.utime(stale, (month_ago, month_ago))
+def _version_folder(root, name, tagged=True, files=("0" * 32 + ".npz",), age=None):
+    folder = root / name
+    folder.mkdir(parents=True)
+    for file in files:
+        (folder / file).write_bytes(b"x")
+    if tagged:
+        (folder / compile_cache.TAG).write_text("made by bngui")
+    if age is not None:
+        os.utime(folder, (time.time() - age, time.time() - age))
+    return folder
+
+
+def test_other_versions_are_pruned_once_unused_for_a_month_and_nothing_it_did_not_write(
+        cache_folder):
+    root = cache_folder / compile_cache.OWN_FOLDER
+    month = compile_cache.STALE_SECONDS + 60
+    # The user's own things beside the cache's folder, and even inside it.
+    cache_folder.mkdir()
+    (cache_folder / "notes.txt").write_text("mine")
+    users = _version_folder(cache_folder, "a" * 20, age=month)  # not in the cache's folder
+    stale = _version_folder(root, "1" * 20, age=month)
+    recent = _version_folder(root, "2" * 20)
+    untagged = _version_folder(root, "3" * 20, tagged=False, age=month)
+    mixed = _version_folder(root, "4" * 20, files=("5" * 32 + ".npz", "thesis.tex"), age=month)
+    named_otherwise = _version_folder(root, "old photos", age=month)
     CompiledVariant(get_variant("baseline")).trace(for_training=True)
     assert not stale.exists()
-    assert recent.exists()
-    assert (cache_folder / compile_cache.program_fingerprint()).is_dir()
+    assert recent.exists() and untagged.exists() and named_otherwise.exists()
+    assert users.exists() and (cache_folder / "notes.txt").read_text() == "mine"
+    # Its own entry deleted, the user's file and the folder around it kept.
+    assert sorted(path.name for path in mixed.iterdir()) == [compile_cache.TAG, "thesis.tex"]
+    current = root / compile_cache.program_fingerprint()
+    assert (current / compile_cache.TAG).is_file()
+    assert current.stat().st_mode & 0o777 == 0o700
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX owners and modes")
+def test_a_folder_others_may_write_or_of_another_user_is_refused(cache_folder, caplog):
+    CompiledVariant(get_variant("baseline")).trace(for_training=True)
+    root = cache_folder / compile_cache.OWN_FOLDER
+    count = len(_entries(cache_folder))
+    changes = [lambda: root.chmod(0o777), lambda: root.chmod(0o770)]
+    if os.getuid() == 0:  # root can give the folder away
+        changes.append(lambda: os.chown(root, 4242, -1))
+    for change in changes:
+        root.chmod(0o700)
+        os.chown(root, os.getuid(), -1)
+        change()
+        with caplog.at_level(logging.WARNING, logger="bngui.core.compile_cache"):
+            entry = CompiledVariant(get_variant("baseline"))
+            entry._disk_cache = CompileCache(cache_folder)  # a new process's view
+            entry.trace(for_training=True)
+        assert not isinstance(entry.train, LoadedFunction)  # traced, not loaded
+        assert "not using the compile cache" in caplog.text
+        caplog.clear()
+        assert len(_entries(cache_folder)) == count  # nothing written there either
+    root.chmod(0o700)
+    os.chown(root, os.getuid(), -1)
+
+
+def test_an_entry_that_fails_when_called_is_deleted_and_traced_again(cache_folder, monkeypatch):
+    CompiledVariant(get_variant("baseline")).trace(for_training=True)
+    count = len(_entries(cache_folder))
+
+    def fails(self, tensors):
+        raise tf.errors.InternalError(None, None, "the kernel went away")
+
+    monkeypatch.setattr(LoadedFunction, "_run", fails)
+    entry = CompiledVariant(get_variant("baseline"))
+    with pytest.raises(tf.errors.InternalError):
+        entry.trace(for_training=True)  # its first calls fail
+    assert len(_entries(cache_folder)) < count
+    monkeypatch.undo()
+    entry.trace(for_training=True)  # traced again, and kept again
+    assert not isinstance(entry.train, LoadedFunction)
+    images, labels = _batch()
+    assert bool(entry.train(images, labels)[0])
+    assert len(_entries(cache_folder)) == count
+
+
+def test_entries_are_keyed_by_code_not_by_comments_or_docstrings():
+    source = (compile_cache.Path(compile_cache.__file__).parent / "models.py").read_text()
+    commented = source.replace("\n\n", "\n# a new comment\n\n", 1)
+    documented = source.replace('"""', '"""Reworded. ', 1)
+    assert compile_cache.code_of(commented) == compile_cache.code_of(source)
+    assert compile_cache.code_of(documented) == compile_cache.code_of(source)
+    assert compile_cache.code_of(source + "\nX = 1\n") != compile_cache.code_of(source)
+
+
+def test_the_graph_modules_are_the_core_modules_a_compiled_variant_imports():
+    import subprocess
+
+    code = ("import sys, bngui.core.compiled_variant; print(' '.join(sorted(name[11:] for name in"
+            " sys.modules if name.startswith('bngui.core.'))))")
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                               check=True, timeout=300)
+    assert completed.stdout.split() == sorted(compile_cache.GRAPH_MODULES)
 
 
 def test_first_calls_in_an_executor_leave_the_variant_busy_until_done_and_unchanged(cache_folder):
@@ -174,7 +260,7 @@ def test_a_first_call_failing_in_an_executor_is_logged_and_reported_by_the_next_
             yield None
 
     entry = Failing(get_variant("baseline"))
-    with (caplog.at_level(logging.WARNING, logger="bngui.core.trainer"),
+    with (caplog.at_level(logging.WARNING, logger="bngui.core.compiled_variant"),
           ThreadPoolExecutor(1) as pool):
         assert entry.trace(for_training=True, first_calls_in=pool)
     assert "compiling baseline failed" in caplog.text

@@ -18,8 +18,9 @@ import pytest
 from bngui.core import events
 from bngui.core.history import RunHistory
 from bngui.core.layer_names import ACTIVATION_PERCENTILES, NONLINEAR_LAYERS, WEIGHT_LAYERS
+from bngui.core.run_protocol import TRAIN_METRIC_EVERY, VALIDATION_EVERY
 from bngui.core.settings import TrainSettings
-from bngui.core.trainer import TRAIN_METRIC_EVERY, VALIDATION_EVERY, LockstepTrainer
+from bngui.core.trainer import LockstepTrainer
 
 FROZEN, BATCH_STATS = "keras-conv-bn-relu-frozen-stats", "keras-conv-bn-relu-batch-stats"
 RUN_VARIANTS = [FROZEN, BATCH_STATS]

@@ -141,6 +141,7 @@ class RunHistory:
         self.metrics: list[events.Metric] = []  # every Metric in arrival order, for CSV export
         self.metric_seeds: list = []  # the seed of each of them (None: a run of one seed)
         self.progress: events.Progress | None = None
+        self.scoring: events.ScoringProgress | None = None  # how far the final scoring is
         self.phase: events.Phase | None = None  # the latest one
         self.status = ""  # its message
         self.finished: events.RunFinished | None = None
@@ -251,6 +252,8 @@ class RunHistory:
             record.lag_mean_shift.append(tuple(event.mean_shift))
         elif isinstance(event, events.Progress):
             self.progress = event
+        elif isinstance(event, events.ScoringProgress):
+            self.scoring = event
         elif isinstance(event, events.StatusChanged):
             self.phase, self.status = event.phase, event.message
             if event.phase in (events.Phase.PAUSED, events.Phase.TRAINING):

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from bngui import __version__
 from bngui.core import lesson
-from bngui.core.events import Phase
+from bngui.core.events import Phase, ScoringPart
 from bngui.core.settings import SettingsError, TrainSettings
 from bngui.core.storage import write_metrics_csv
 from bngui.gui import export, i18n
@@ -728,6 +728,9 @@ class MainWindow(QMainWindow):
                 Phase.PRECISE: self.tr("Precise BN: re-estimating the population statistics…"),
                 Phase.STOPPING: self.tr("Stopping…"),
             }
+            scoring = history.scoring
+            if history.phase in (Phase.SCORING, Phase.PRECISE) and scoring is not None:
+                return self._scoring_text(scoring)
             return phases.get(history.phase, self.tr("Preparing the run…"))
         if history.finished is not None:
             seconds = f"{history.finished.seconds:.0f}"
@@ -735,6 +738,19 @@ class MainWindow(QMainWindow):
                 return self.tr("Run stopped in {seconds} s, not scored").format(seconds=seconds)
             return self.tr("Run done in {seconds} s").format(seconds=seconds)
         return ""
+
+    def _scoring_text(self, scoring):
+        """What the final scoring measures now and how far it is."""
+        parts = {
+            ScoringPart.VALIDATION: self.tr("Scoring the validation set"),
+            ScoringPart.TEST: self.tr("Scoring the test set"),
+            ScoringPart.SINGLE_SAMPLES: self.tr("Scoring 100 test images one at a time"),
+            ScoringPart.PRECISE_STATISTICS: self.tr("Precise BN: re-estimating the statistics"),
+            ScoringPart.PRECISE_VALIDATION: self.tr("Precise BN: scoring the validation set"),
+            ScoringPart.PRECISE_TEST: self.tr("Precise BN: scoring the test set"),
+        }
+        return self.tr("{part}: {done} of {total}…").format(
+            part=parts.get(scoring.part, scoring.part), done=f"{scoring.done:,}", total=f"{scoring.total:,}")
 
     @property
     def run_status(self):

@@ -897,6 +897,34 @@ or choose another preset in the experiment panel first.</source>
         <translation>运行完成，用时 {seconds} 秒</translation>
     </message>
     <message>
+        <source>Scoring the validation set</source>
+        <translation>正在评估验证集</translation>
+    </message>
+    <message>
+        <source>Scoring the test set</source>
+        <translation>正在评估测试集</translation>
+    </message>
+    <message>
+        <source>Scoring 100 test images one at a time</source>
+        <translation>正在逐张评估 100 张测试图像</translation>
+    </message>
+    <message>
+        <source>Precise BN: re-estimating the statistics</source>
+        <translation>精确 BN：正在重新估计统计量</translation>
+    </message>
+    <message>
+        <source>Precise BN: scoring the validation set</source>
+        <translation>精确 BN：正在评估验证集</translation>
+    </message>
+    <message>
+        <source>Precise BN: scoring the test set</source>
+        <translation>精确 BN：正在评估测试集</translation>
+    </message>
+    <message>
+        <source>{part}: {done} of {total}…</source>
+        <translation>{part}：{done} / {total}…</translation>
+    </message>
+    <message>
         <source>bngui plots</source>
         <translation>bngui 图表</translation>
     </message>

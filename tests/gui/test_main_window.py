@@ -898,6 +898,19 @@ def test_every_phase_of_a_run_has_its_own_status(monkeypatch, fake_window):
     assert not any(text.startswith("Preparing") for text in texts.values()), texts
 
 
+def test_the_final_scoring_says_what_it_scores_and_how_far(monkeypatch, fake_window):
+    from bngui.gui.run_controller import RunController
+
+    window = fake_window()
+    monkeypatch.setattr(RunController, "running", property(lambda controller: True))
+    window.history.handle(events.StatusChanged.of(Phase.SCORING))
+    window.history.handle(events.ScoringProgress(events.ScoringPart.TEST, 3000, 10000))
+    assert window._run_status_text() == "Scoring the test set: 3,000 of 10,000…"
+    window.history.handle(events.StatusChanged.of(Phase.PRECISE))
+    window.history.handle(events.ScoringProgress(events.ScoringPart.PRECISE_STATISTICS, 50, 200))
+    assert window._run_status_text() == "Precise BN: re-estimating the statistics: 50 of 200…"
+
+
 def test_a_full_garbage_collection_follows_every_run(qtbot, monkeypatch, fake_window):
     """Runs hold off full collections; without one afterwards, each run's released models
     and graphs piled up (about 30 MB a run in bngui bench --soak)."""

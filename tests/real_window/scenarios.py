@@ -237,6 +237,10 @@ def main(name):
     # No window manager under Xvfb: the window is activated as a click on it would.
     window.activateWindow()
     QTest.qWaitForWindowActive(window)
+    # Each scenario drives one interaction once the window has started: importing
+    # TensorFlow and loading the drawing's models in the background hold Python's lock
+    # for up to a second at a time (the monkey, from the first second on, covers that).
+    wait_until(lambda: window.draw_page.models, 120)
     wait(500)
     result = SCENARIOS[name](window, problems)
     started = time.monotonic()

@@ -73,11 +73,14 @@ def run_stop_bench(variant_ids, data_path=None, out=print):
         QTest.mouseClick(window.run_bar.stop_button, Qt.MouseButton.LeftButton)
         said = window.run_status.text()
         stop_enabled = window.run_bar.stop_button.isEnabled()
+        _wait(app, lambda: window.history.finished is not None, 600)
+        halted = time.monotonic() - pressed
         _wait(app, lambda: not window.controller.running, 600)
         seconds = time.monotonic() - pressed
         _wait(app, lambda: False, 0.2)  # the run's end reaches the window through its signals
         history = window.history
-        out(f"  Stop during {name:34s} {seconds:5.2f} s to the end of the run; the bar said"
+        out(f"  Stop during {name:34s} training halted (RunFinished) after {halted:5.2f} s, the run's"
+            f" thread ended (the trained models kept) after {seconds:5.2f} s; the bar said"
             f" {said!r} at once, Stop {'enabled' if stop_enabled else 'disabled'}; then"
             f" {window.run_status.text()!r}")
     # Closing in the middle of a run.

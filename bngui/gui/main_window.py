@@ -715,6 +715,10 @@ class MainWindow(QMainWindow):
 
     def _run_status_text(self):
         history = self.history
+        if self.controller.running and history.finished is not None:
+            # Training has halted; the run's thread still keeps its trained models.
+            return self.tr("Run ended in {seconds} s; keeping its models…").format(
+                seconds=f"{history.finished.seconds:.0f}")
         if self.controller.stopping:
             if history.phase in (Phase.SCORING, Phase.PRECISE):
                 return self.tr("Stopping: ending the scoring…")

@@ -857,6 +857,10 @@ or choose another preset in the experiment panel first.</source>
         <translation>暂时无法开始：{problem}</translation>
     </message>
     <message>
+        <source>Run ended in {seconds} s; keeping its models…</source>
+        <translation>运行已在 {seconds} 秒时结束；正在保留其模型…</translation>
+    </message>
+    <message>
         <source>Stopping: ending the scoring…</source>
         <translation>正在停止：结束评分…</translation>
     </message>

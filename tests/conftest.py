@@ -77,9 +77,3 @@ def shipped_models():
     models, problems = load_models(shipped_models_dir())
     assert not problems, problems
     return models
-
-
-def pytest_collection_modifyitems(items):
-    """The real-window tier first: its file runs in one worker from the start, beside the
-    rest, instead of alone at the end (it takes minutes of scenarios and the monkey)."""
-    items.sort(key=lambda item: "real_window" not in item.nodeid)

@@ -52,9 +52,9 @@ from bngui.gui.run_controller import RunController, lockstep_trainer
 from bngui.gui.setup_panel import SetupPanel
 from bngui.gui.widget_style import set_emphasis, set_text_color
 
-REDRAW_INTERVAL_MS = 100
-# Closing waits this long for the background threads (each told to stop), then leaves.
-QUIT_WAIT_MS = 300  # at most ten redraws a second, however fast events arrive
+REDRAW_INTERVAL_MS = 100  # at most ten redraws a second, however fast events arrive
+# Closing waits this long for the threads that can stop (each told to), then leaves.
+QUIT_WAIT_MS = 300
 # Said when View → Language changes the language: in the window's language and in the new one.
 LANGUAGE_CHANGED = QT_TRANSLATE_NOOP(
     "MainWindow", "bngui will be in {language} the next time it starts. Until then this window"
